@@ -1,0 +1,1 @@
+"""Fetching and parsing of marketplace pages: bytes and a URL in, RawListing records out."""

@@ -1,0 +1,44 @@
+"""The record every parser returns: one marketplace listing, as the page states it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+BuyingFormat = Literal["fixed", "auction", "best_offer"]
+Status = Literal["active", "sold", "wanted"]
+
+
+@dataclass(frozen=True, slots=True)
+class RawListing:
+    """One listing as read from a page. Money is Decimal in the listing's own currency.
+
+    ``price`` is what the page asks for the item (for a Reddit multi-item post: the price stated
+    for the graphics card, shipped when both are given); ``price_local`` is a separately stated
+    local-pickup price. ``shipping`` is ``Decimal(0)`` when free, ``None`` when unknown.
+    """
+
+    source: str
+    external_id: str
+    url: str
+    title: str
+    price: Decimal | None = None
+    shipping: Decimal | None = None
+    currency: str | None = None
+    location: str | None = None
+    posted_at: datetime | None = None
+    seller: str | None = None
+    seller_feedback: int | None = None
+    seller_positive_pct: float | None = None
+    condition: str | None = None
+    buying_format: BuyingFormat = "fixed"
+    status: Status = "active"
+    description: str | None = None
+    image_url: str | None = None
+    price_local: Decimal | None = None
+    price_max: Decimal | None = None
+    bids: int | None = None
+    sold_at: datetime | None = None
+    images: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,105 @@
+"""Reading prices as marketplaces print them: symbols, ISO codes, thousands separators, ranges."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from scraper.errors import PriceError
+
+# NOTE: longest prefixes first, so "US $" wins over "$" and "C $" over "$".
+_SYMBOLS: tuple[tuple[str, str], ...] = (
+    ("US $", "USD"), ("US$", "USD"), ("USD", "USD"),
+    ("C $", "CAD"), ("CA $", "CAD"), ("CA$", "CAD"), ("C$", "CAD"), ("CAD", "CAD"),
+    ("AU $", "AUD"), ("AU$", "AUD"), ("A$", "AUD"), ("AUD", "AUD"),
+    ("NZ $", "NZD"), ("NZ$", "NZD"), ("NZD", "NZD"),
+    ("HK $", "HKD"), ("HK$", "HKD"), ("HKD", "HKD"),
+    ("S$", "SGD"), ("SGD", "SGD"),
+    ("GBP", "GBP"), ("£", "GBP"),
+    ("EUR", "EUR"), ("€", "EUR"),
+    ("CHF", "CHF"), ("PLN", "PLN"), ("zł", "PLN"), ("SEK", "SEK"), ("NOK", "NOK"),
+    ("DKK", "DKK"), ("JPY", "JPY"), ("¥", "JPY"), ("INR", "INR"), ("₹", "INR"),
+    ("MXN", "MXN"), ("$", "USD"),
+)
+_NUMBER = re.compile(r"\d[\d.,' \u00a0\u202f]*")
+_RANGE = re.compile(r"\s+(?:to|bis|à|a|-|–)\s+", re.IGNORECASE)
+_MAX_LEN = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount with its ISO 4217 currency (None when the text names none)."""
+
+    amount: Decimal
+    currency: str | None
+
+
+def detect_currency(text: str) -> str | None:
+    """The ISO code a price text names by symbol or code, or None."""
+    stripped = text.strip()
+    for token, code in _SYMBOLS:
+        if token in stripped:
+            return code
+    return None
+
+
+def parse_amount(text: str) -> Decimal:
+    """Read a number written with either decimal convention: "1,234.56", "1.234,56", "1 234"."""
+    match = _NUMBER.search(text)
+    if not match:
+        raise PriceError(f"no number in price text {text[:60]!r}")
+    raw = re.sub(r"[' \u00a0\u202f]", "", match.group(0)).rstrip(".,")
+    if "," in raw and "." in raw:
+        # the later separator is the decimal one
+        if raw.rfind(",") > raw.rfind("."):
+            raw = raw.replace(".", "").replace(",", ".")
+        else:
+            raw = raw.replace(",", "")
+    elif "," in raw:
+        head, _, tail = raw.rpartition(",")
+        raw = head.replace(",", "") + ("." + tail if len(tail) != 3 else tail)
+    elif raw.count(".") > 1 or (raw.count(".") == 1 and len(raw.rpartition(".")[2]) == 3
+                                 and raw.rpartition(".")[0] not in ("0", "")):
+        # "1.234" is a thousands grouping in EUR-style text; decimals have 1-2 digits
+        raw = raw.replace(".", "")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise PriceError(f"unreadable amount {text[:60]!r}") from exc
+    if not value.is_finite() or value < 0 or value > Decimal("100000000"):
+        raise PriceError(f"amount out of range in {text[:60]!r}")
+    return value.quantize(Decimal("0.01"))
+
+
+def parse_price(text: str, default_currency: str | None = None) -> Money:
+    """Parse "US $1,234.56", "£12.99", "EUR 1.234,56", "1.234,56 €" (a range gives its low end).
+
+    Raises PriceError for text without a readable amount.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise PriceError("empty price text")
+    if len(text) > _MAX_LEN:
+        raise PriceError("price text too long")
+    low, _ = parse_price_range(text, default_currency)
+    return low
+
+
+def parse_price_range(text: str, default_currency: str | None = None) -> tuple[Money, Money | None]:
+    """Parse a price or a range ("$1.49 to $1.69") into (low, high or None)."""
+    if not isinstance(text, str) or not text.strip():
+        raise PriceError("empty price text")
+    if len(text) > _MAX_LEN:
+        raise PriceError("price text too long")
+    currency = detect_currency(text) or default_currency
+    parts = _RANGE.split(text.strip(), maxsplit=1)
+    low = Money(parse_amount(parts[0]), currency)
+    high = None
+    if len(parts) == 2 and _NUMBER.search(parts[1]):
+        high = Money(parse_amount(parts[1]), detect_currency(parts[1]) or currency)
+    return low, high
+
+
+def format_amount(amount: Decimal | None) -> str | None:
+    """Two-decimal string for JSON output ("715.00"), None stays None."""
+    return None if amount is None else f"{amount.quantize(Decimal('0.01'))}"

@@ -1,0 +1,77 @@
+"""The one interface every marketplace source implements (one module per source beside this one).
+
+A source knows three things about its marketplace: how to build a search URL from a configured base
+URL, which request headers the real site expects, and how to read a page it returns. Parsing is pure
+(bytes + URL in, a ParseResult out); fetching is done by scraper.fetch and handed in.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from scraper.listing import RawListing
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSpec:
+    """What to ask a marketplace for. ``options`` holds source-specific settings
+    (``subreddit`` for reddit, ``site`` for craigslist, ``sold`` for ebay, ...)."""
+
+    query: str
+    base_url: str
+    max_pages: int = 3
+    min_price: int | None = None
+    max_price: int | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """What one page held.
+
+    ``listings``: every listing that parsed (placeholders, stickies and adverts already left out).
+    ``empty``: True only when the page positively says "no results" (not when parsing found nothing:
+    that raises MarkupDrift instead). ``next_url``: the next page of these results, if the page
+    links one. ``skipped``: cards left out on purpose (placeholders, stickied or moderator posts).
+    ``incomplete``: cards that looked like listings but lacked a required field.
+    """
+
+    listings: tuple[RawListing, ...]
+    empty: bool = False
+    next_url: str | None = None
+    skipped: int = 0
+    incomplete: int = 0
+
+
+class Source(ABC):
+    """A marketplace. Subclasses live one per module in scraper/sources/."""
+
+    name: ClassVar[str]
+    #: the live site's base URL, used when the configuration names none
+    default_base_url: ClassVar[str]
+    #: ISO currency when a page does not state one
+    default_currency: ClassVar[str] = "USD"
+
+    @abstractmethod
+    def search_url(self, spec: SearchSpec) -> str:
+        """The URL of the first results page for ``spec``, built on ``spec.base_url``."""
+
+    def request_headers(self, spec: SearchSpec) -> dict[str, str]:
+        """Headers the real site expects on a search request (beyond User-Agent)."""
+        return {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "en-US,en;q=0.9"}
+
+    @abstractmethod
+    def parse(self, body: bytes, url: str) -> ParseResult:
+        """Read one page. Pure: no I/O, no clock.
+
+        Raises Blocked (captcha, login wall, bot check), MarkupDrift (looks like a results page but
+        nothing could be read), UnsupportedPage (not this source's page at all).
+        """
+
+    @classmethod
+    @abstractmethod
+    def sniff(cls, body: bytes, url: str | None = None) -> bool:
+        """True when ``body`` (and ``url`` if known) looks like a page of this marketplace."""
