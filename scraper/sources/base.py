@@ -10,9 +10,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from scraper.listing import RawListing
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,8 @@ class SearchSpec:
     min_price: int | None = None
     max_price: int | None = None
     options: Mapping[str, str] = field(default_factory=dict)
+    #: secrets from environment variables (API keys); never logged or shown
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,11 @@ class Source(ABC):
     def request_headers(self, spec: SearchSpec) -> dict[str, str]:
         """Headers the real site expects on a search request (beyond User-Agent)."""
         return {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "en-US,en;q=0.9"}
+
+    async def prepare(self, client: httpx.AsyncClient, spec: SearchSpec) -> dict[str, str]:
+        """Called once per search before the first page, with the shared client (a seam tests
+        replace). Returns extra request headers, e.g. an OAuth bearer token. Default: none."""
+        return {}
 
     @abstractmethod
     def parse(self, body: bytes, url: str) -> ParseResult:
