@@ -1,0 +1,1 @@
+"""Entry points: the command line, scans, the scheduler, alerts and mail."""

@@ -1,0 +1,38 @@
+"""ORM: the alert outbox and ledger: one row per (listing, rule, event, price), sent at most once."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, Currency, MinorUnits, Str32, Str64, UTCTime
+
+DELIVERY_STATES = ("queued", "sending", "sent", "failed")
+
+
+class AlertDelivery(Base):
+    """An alert: queued when decided, marked sending just before SMTP, sent after it accepted."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_alert_deliveries_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"))
+    rule: Mapped[Str64]
+    watch: Mapped[Str64]
+    event: Mapped[Str32]
+    mode: Mapped[Str32] = mapped_column(default="instant")
+    price: Mapped[MinorUnits | None]
+    currency: Mapped[Currency | None]
+    score: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[Str32] = mapped_column(default="queued")
+    created_at: Mapped[UTCTime]
+    due_at: Mapped[UTCTime]
+    sent_at: Mapped[UTCTime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(200))

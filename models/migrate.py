@@ -1,0 +1,72 @@
+"""Alembic wiring: upgrade a database to the newest revision, and tell whether it needs one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect
+
+from models.errors import DatabaseError
+
+#: the migration scripts live in the top-level alembic/ folder beside this package
+SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "alembic"
+
+
+def alembic_config(url: str) -> object:
+    """An alembic Config pointing at our scripts and at ``url`` (imported lazily: alembic is slow)."""
+    from alembic.config import Config
+
+    from models.db import normalize_url
+
+    if not SCRIPT_LOCATION.is_dir():
+        raise DatabaseError(f"migration scripts not found at {SCRIPT_LOCATION}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
+    # NOTE: '%' must be doubled for ConfigParser interpolation (URL-encoded passwords)
+    cfg.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = alembic_config("sqlite://")
+    assert isinstance(cfg, Config)
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:
+        raise DatabaseError("no migration revision found")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    if not inspect(engine).has_table("alembic_version"):
+        return None
+    with engine.connect() as conn:
+        from sqlalchemy import text
+
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    return None if row is None else str(row[0])
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to ``revision`` using ``engine``'s connection."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    assert isinstance(cfg, Config)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except Exception as exc:  # alembic and drivers raise many types; convert at the edge
+        raise DatabaseError(f"database migration failed: {exc}") from exc
+
+
+def ensure_current(engine: Engine) -> bool:
+    """Upgrade when the database is behind head; True when an upgrade ran. Cheap when current."""
+    if current_revision(engine) == head_revision():
+        return False
+    upgrade(engine)
+    return True
