@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,64 @@ def read_fixture(fixtures_dir: Path) -> Callable[[str], bytes]:
         return (fixtures_dir / relative).read_bytes()
 
     return _read
+
+
+# --------------------------------------------------------------------------- databases
+
+PG_ENV = "GPUSCOUT_TEST_DATABASE_URL"
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    from urllib.parse import quote
+
+    from models.db import normalize_url
+
+    sep = "&" if "?" in base else "?"
+    return f"{normalize_url(base)}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A fresh, empty database URL: SQLite always; PostgreSQL (a throw-away schema) when
+    $GPUSCOUT_TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gpuscout.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} not set")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from models.db import normalize_url
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_url(base))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Any:
+    """A migrated engine on the database under test."""
+    from models.db import make_engine
+    from models.migrate import upgrade
+
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Any) -> Any:
+    from models.db import session_factory
+
+    return session_factory(engine)

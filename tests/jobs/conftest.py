@@ -1,0 +1,30 @@
+"""CLI test helpers: run gpuscout in-process in an isolated folder with a throw-away database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """run_cli("deals", "--format", "json", db_url=..., config=...) -> click Result."""
+    monkeypatch.chdir(tmp_path)
+    for var in ("GPUSCOUT_CONFIG", "GPUSCOUT_DATABASE_URL", "GPUSCOUT_SMTP_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+
+    def _run(*args: str, db_url: str | None = None, config: str | None = None,
+             input: str | None = None, env: dict[str, str] | None = None) -> Any:
+        from jobs.cli import cli
+
+        full_env = dict(env or {})
+        if db_url:
+            full_env["GPUSCOUT_DATABASE_URL"] = db_url
+        argv = (["--config", config] if config else []) + list(args)
+        return CliRunner().invoke(cli, argv, env=full_env, input=input, catch_exceptions=False,
+                                  prog_name="gpuscout")
+
+    return _run
