@@ -1,0 +1,66 @@
+"""The scan lock: two scans never overlap. PostgreSQL: a session advisory lock (works across
+machines); SQLite: a lease row in ``scan_lock`` that a crashed holder cannot keep forever."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from models.errors import ScanLocked
+from models.run import ScanLock
+
+#: arbitrary but fixed key for pg_try_advisory_lock ("gpuscout" in ASCII, truncated to int64)
+PG_LOCK_KEY = 0x6770_7573_636F_7574 & 0x7FFF_FFFF_FFFF_FFFF
+LEASE = timedelta(hours=2)
+
+
+def holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@contextmanager
+def scan_lock(engine: Engine, *, now: datetime, name: str = "scan") -> Iterator[None]:
+    """Hold the scan lock for the duration of the block, or raise ScanLocked at once."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}).scalar()
+            conn.commit()
+            if not got:
+                raise ScanLocked("another scan is running (PostgreSQL advisory lock held)")
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+                conn.commit()
+        return
+    me = holder_id()
+    table = ScanLock.__table__
+    with engine.begin() as conn:
+        row = conn.execute(select(table).where(table.c.name == name)).first()
+        if row is not None and row.expires_at > now and row.holder != me:
+            raise ScanLocked(f"another scan is running ({row.holder}, since "
+                             f"{row.acquired_at:%Y-%m-%d %H:%M} UTC)")
+        if row is None:
+            try:
+                conn.execute(insert(table).values(name=name, holder=me, acquired_at=now,
+                                                  expires_at=now + LEASE))
+            except IntegrityError as exc:
+                raise ScanLocked("another scan started at the same moment") from exc
+        else:
+            # NOTE: compare-and-set on the old holder, so two takers of an expired lease can't both win
+            taken = conn.execute(update(table).where(table.c.name == name,
+                                                     table.c.holder == row.holder)
+                                 .values(holder=me, acquired_at=now, expires_at=now + LEASE))
+            if taken.rowcount != 1:
+                raise ScanLocked("another scan took the lock at the same moment")
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.name == name, table.c.holder == me))
