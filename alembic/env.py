@@ -9,6 +9,7 @@ import models.alert
 import models.listing
 import models.run  # noqa: F401  (register tables)
 from models.base import Base
+from models.migrate import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,6 +31,7 @@ def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -98,4 +98,145 @@ def deals_cmd(app: App, watch_name: str | None, max_price: float | None, min_sco
          table_columns=("id", "score", "unit_price", "title", "source", "age", "location", "reasons"))
 
 
-COMMANDS: list[click.Command] = [deals_cmd]
+def listing_dict(listing: Any) -> dict[str, Any]:
+    """Everything stored about a listing, money as decimals in its currency."""
+    from models.records import from_minor
+
+    cur = listing.currency
+    out: dict[str, Any] = {}
+    for col in listing.__table__.columns.keys():
+        value = getattr(listing, col)
+        if col in ("price", "shipping", "price_local", "price_max"):
+            value = from_minor(value, cur)
+        out[col] = value
+    return out
+
+
+def _find(session: Any, ref: str) -> Any:
+    from models.queries import find_listing
+
+    listing = find_listing(session, ref)
+    if listing is None:
+        raise click.ClickException(f"no listing {ref!r} (use an id from `gpuscout deals`, or "
+                                   "source:external_id)")
+    return listing
+
+
+@click.command("show")
+@click.argument("ref", metavar="ID")
+@format_option(default="table", choices=("table", "json"))
+@pass_app
+def show_cmd(app: App, ref: str, fmt: str) -> None:
+    """Everything stored about one listing (ID or source:external_id), with its scores."""
+    import json
+
+    from jobs.output import jsonable
+    from models.queries import scores_for
+
+    with app.sessions()() as session:
+        listing = _find(session, ref)
+        data = listing_dict(listing)
+        data["scores"] = [score_dict(s) for s in scores_for(session, listing.id)]
+    if fmt == "json":
+        click.echo(json.dumps(jsonable(data), ensure_ascii=False))
+        return
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        if key in ("scores", "description"):
+            continue
+        click.echo(f"{key.rjust(width)}  {'' if value is None else jsonable(value)}")
+    if data.get("description"):
+        click.echo("\n" + str(data["description"]).strip() + "\n")
+    for sc in data["scores"]:
+        click.echo(f"score for watch {sc['watch']}: {sc['total']}/100 (rules v{sc['version']})"
+                   + ("" if sc["fits"] else f" — does not fit: {sc['unfit_reason']}"))
+        for comp in sc["components"] or []:
+            click.echo(f"  {comp.get('name')}: {comp.get('points')} / {comp.get('max')}")
+            for reason in comp.get("reasons", []):
+                click.echo(f"    - {reason}")
+        for flag in sc["flags"] or []:
+            click.echo(f"  ! {flag}")
+
+
+def score_dict(score: Any) -> dict[str, Any]:
+    from models.records import from_minor
+
+    return {"watch": score.watch, "version": score.version, "total": score.total,
+            "fits": score.fits, "unfit_reason": score.unfit_reason,
+            "unit_price": from_minor(score.unit_price, score.currency),
+            "currency": score.currency, "components": score.components, "flags": score.flags,
+            "reasons": score.reasons, "reference": score.reference,
+            "computed_at": score.computed_at}
+
+
+@click.command("history")
+@click.argument("ref", metavar="ID")
+@format_option()
+@pass_app
+def history_cmd(app: App, ref: str, fmt: str) -> None:
+    """A listing's price observations over time (one row each time the price changed)."""
+    from models.queries import history
+    from models.records import from_minor
+
+    with app.sessions()() as session:
+        listing = _find(session, ref)
+        rows = [{"observed_at": o.observed_at, "price": from_minor(o.price, o.currency),
+                 "shipping": from_minor(o.shipping, o.currency), "currency": o.currency}
+                for o in history(session, listing.id)]
+        title = f"Price history of {listing.id}: {listing.title}"
+    emit(rows, fmt, ("observed_at", "price", "shipping", "currency"), title=title)
+
+
+@click.command("stats")
+@click.option("--watch", "watch_name", metavar="NAME", help="Only the watch's model and variant.")
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True,
+              help="Window for the ask statistics.")
+@format_option()
+@pass_app
+def stats_cmd(app: App, watch_name: str | None, days: int, fmt: str) -> None:
+    """Per model and variant: active listings, median and 25th percentile of asks (per unit,
+    shipping included) over the window, and how many sold."""
+    from models.queries import stats
+    from models.records import from_minor
+
+    model = variant = None
+    if watch_name:
+        w = app.config.watch(watch_name)
+        model, variant = w.model, w.variant
+    since = datetime.now(UTC) - timedelta(days=days)
+    with app.sessions()() as session:
+        rows = [{"model": s.model, "variant": s.variant, "currency": s.currency,
+                 "active": s.active, "asks": s.asks_30d,
+                 "median": from_minor(s.median, s.currency), "p25": from_minor(s.p25, s.currency),
+                 "sold": s.sold} for s in stats(session, since=since, model=model, variant=variant)]
+    emit(rows, fmt, ("model", "variant", "currency", "active", "asks", "median", "p25", "sold"),
+         title=f"Market over {days} days")
+
+
+@click.command("export")
+@format_option(default="json", choices=("json", "csv"))
+@pass_app
+def export_cmd(app: App, fmt: str) -> None:
+    """Every stored listing, as JSON lines or CSV, streamed."""
+    import csv
+    import json
+    import sys
+
+    from jobs.output import jsonable
+    from models.listing import Listing
+    from models.queries import iter_listings
+
+    columns = list(Listing.__table__.columns.keys())
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns) if fmt == "csv" else None
+    if writer:
+        writer.writeheader()
+    with app.sessions()() as session:
+        for listing in iter_listings(session):
+            row = jsonable(listing_dict(listing))
+            if writer:
+                writer.writerow(row)
+            else:
+                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+COMMANDS: list[click.Command] = [deals_cmd, show_cmd, history_cmd, stats_cmd, export_cmd]

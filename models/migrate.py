@@ -8,6 +8,15 @@ from sqlalchemy import Engine, inspect
 
 from models.errors import DatabaseError
 
+#: tables in the database that gpuscout's models do not own (the scheduler's job store)
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_name(name: str | None, type_: str, _parent: object) -> bool:
+    """Alembic filter: leave tables we don't own out of autogenerate and `alembic check`."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 #: the migration scripts live in the top-level alembic/ folder beside this package
 SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "alembic"
 

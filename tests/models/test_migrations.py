@@ -12,7 +12,7 @@ import models.alert
 import models.listing
 import models.run  # noqa: F401
 from models.base import Base
-from models.migrate import current_revision, ensure_current, head_revision
+from models.migrate import current_revision, ensure_current, head_revision, include_name
 
 
 def test_upgrade_creates_every_table(engine: Any) -> None:
@@ -24,7 +24,7 @@ def test_upgrade_creates_every_table(engine: Any) -> None:
 def test_no_drift_between_models_and_migrations(engine: Any) -> None:
     """What `alembic check` does: autogenerate finds nothing to change."""
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
 

@@ -1,0 +1,168 @@
+"""Glue between stored listings and the pure evaluator: identify, score for every watch, events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from jobs.config import Config, Watch
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from models.listing import Listing
+    from models.records import ListingRecord, UpsertResult
+    from scraper.listing import RawListing
+
+
+@dataclass(frozen=True)
+class ListingEvent:
+    """Something an alert rule may care about: a new listing, a price drop, a return."""
+
+    listing_id: int
+    event: str  # new | price_drop | back_in_stock
+    old_price: int | None = None
+    new_price: int | None = None
+
+
+def identify_raw(raw: RawListing) -> Any:
+    from models.identify import identify
+
+    flair = None
+    if raw.status == "wanted":
+        flair = "BUYING"
+    return identify(raw.title, raw.description, condition=raw.condition, flair=flair)
+
+
+def to_record(raw: RawListing, identity: Any | None = None) -> ListingRecord:
+    """A parsed listing as a storage record: money in minor units, identity attached."""
+    from models.records import ListingRecord, to_minor
+
+    ident = identity if identity is not None else identify_raw(raw)
+    cur = raw.currency
+    return ListingRecord(
+        source=raw.source, external_id=raw.external_id[:64], url=raw.url[:1000],
+        title=raw.title[:500], description=raw.description,
+        price=to_minor(raw.price, cur), shipping=to_minor(raw.shipping, cur),
+        price_local=to_minor(raw.price_local, cur), price_max=to_minor(raw.price_max, cur),
+        currency=cur, location=(raw.location or None) and raw.location[:200],
+        seller=(raw.seller or None) and raw.seller[:200], seller_feedback=raw.seller_feedback,
+        seller_positive_pct=raw.seller_positive_pct,
+        condition=(raw.condition or None) and raw.condition[:100],
+        buying_format=raw.buying_format, bids=raw.bids, status=raw.status,
+        image_url=(raw.image_url or None) and raw.image_url[:1000], posted_at=raw.posted_at,
+        sold_at=raw.sold_at, model=ident.model, variant=ident.variant, kind=ident.kind,
+        quantity=ident.quantity,
+    )
+
+
+def score_watch(watch: Watch) -> Any:
+    from models.score import Watch as ScoreWatch
+
+    return ScoreWatch(name=watch.name, model=watch.model, variant=watch.variant,
+                      price_low=watch.price_low, price_high=watch.price_high,
+                      currency=watch.currency, prefer=watch.prefer)
+
+
+def facts_of(listing: Listing) -> Any:
+    from models.records import from_minor
+    from models.score import ListingFacts
+
+    cur = listing.currency
+    return ListingFacts(
+        title=listing.title, description=listing.description,
+        price=from_minor(listing.price, cur), shipping=from_minor(listing.shipping, cur),
+        price_local=from_minor(listing.price_local, cur), currency=cur, source=listing.source,
+        seller_feedback=listing.seller_feedback, seller_positive_pct=listing.seller_positive_pct,
+        condition=listing.condition, buying_format=listing.buying_format,
+        location=listing.location, posted_at=listing.posted_at,
+    )
+
+
+def identity_of(listing: Listing) -> Any:
+    from models.identify import Identity
+
+    return Identity(model=listing.model or "none", variant=listing.variant or "unknown",
+                    kind=listing.kind or "other", quantity=listing.quantity or 1, evidence=())
+
+
+class Evaluator:
+    """Scores listings for every configured watch, with each watch's market reference computed
+    once per evaluator from the listings stored in its window."""
+
+    def __init__(self, cfg: Config, session: Session, *, now: datetime) -> None:
+        self.cfg = cfg
+        self.session = session
+        self.now = now
+        self._refs: dict[str, Any] = {}
+
+    def reference(self, watch: Watch) -> Any:
+        if watch.name not in self._refs:
+            from models.prices import reference_for
+            from models.records import from_minor
+            from models.store import recent_prices
+
+            since = self.now - timedelta(days=watch.reference_window_days)
+            minors = recent_prices(self.session, model=watch.model, variant=watch.variant,
+                                   currency=watch.currency, since=since)
+            prices = [from_minor(m, watch.currency) or Decimal(0) for m in minors]
+            self._refs[watch.name] = reference_for(score_watch(watch), prices,
+                                                   min_count=watch.reference_min_count,
+                                                   window_days=watch.reference_window_days)
+        return self._refs[watch.name]
+
+    def score(self, listing: Listing, watch: Watch) -> Any:
+        from models.score import score_listing
+
+        return score_listing(facts_of(listing), identity_of(listing), score_watch(watch),
+                             now=self.now, reference=self.reference(watch),
+                             rates=dict(self.cfg.scoring.rates))
+
+    def score_ids(self, ids: Sequence[int]) -> int:
+        """Score (or rescore) the listings ``ids`` for every watch and store the scores."""
+        from models.store import listings_by_ids, save_scores
+
+        records = []
+        for listing in listings_by_ids(self.session, ids):
+            for watch in self.cfg.watches:
+                records.append(score_record(listing.id, watch.name, self.score(listing, watch),
+                                            self.now))
+        save_scores(self.session, records)
+        return len(records)
+
+    def score_and_collect(self, ids: Sequence[int], result: UpsertResult) -> list[ListingEvent]:
+        self.score_ids(ids)
+        events = [ListingEvent(i, "new") for i in result.new]
+        for ch in result.changed:
+            old = (ch.old_price or 0) + (ch.old_shipping or 0)
+            new = (ch.new_price or 0) + (ch.new_shipping or 0)
+            if ch.old_price is not None and ch.new_price is not None and new < old:
+                events.append(ListingEvent(ch.listing_id, "price_drop", old, new))
+        events.extend(ListingEvent(i, "back_in_stock") for i in result.back)
+        return events
+
+
+def score_record(listing_id: int, watch: str, score: Any, now: datetime) -> Any:
+    from models.records import ScoreRecord, to_minor
+
+    data = score.to_dict()
+    comps = {c["name"]: c for c in data.get("components", [])} if isinstance(
+        data.get("components"), list) else data.get("components", {})
+    return ScoreRecord(
+        listing_id=listing_id, watch=watch, version=score.version, total=score.total,
+        fits=score.fits, unfit_reason=score.unfit_reason,
+        unit_price=to_minor(score.unit_price, score.currency), currency=score.currency,
+        price_points=_points(comps.get("price")), condition_points=_points(comps.get("condition")),
+        risk_points=_points(comps.get("risk")), components=data.get("components"),
+        flags=list(data.get("flags", [])), reasons=list(data.get("reasons", [])),
+        reference=data.get("reference"), computed_at=now,
+    )
+
+
+def _points(component: Any) -> int:
+    if not component:
+        return 0
+    return int(component.get("points", 0))

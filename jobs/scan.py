@@ -1,0 +1,252 @@
+"""One scan: for each configured search fetch its pages, identify, store, score, then alert."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jobs.config import Config, SearchConfig
+
+if TYPE_CHECKING:
+    import httpx
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from scraper.listing import RawListing
+
+log = logging.getLogger("gpuscout.scan")
+
+#: outcomes after which a search's missing listings may count toward "gone"
+COMPLETE_OUTCOMES = ("ok", "empty")
+#: when pages of one search end differently, the worst decides the run's outcome
+_SEVERITY = {"ok": 0, "empty": 1, "drift": 2, "error": 3, "rate_limited": 4, "blocked": 5}
+
+
+@dataclass(frozen=True)
+class SearchSummary:
+    search: str
+    source: str
+    outcome: str
+    pages: int = 0
+    listings: int = 0
+    new: int = 0
+    changed: int = 0
+    gone: int = 0
+    error: str | None = None
+    saved_path: str | None = None
+    run_id: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome not in COMPLETE_OUTCOMES
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    searches: tuple[SearchSummary, ...]
+    alerts: Any = None
+    events: tuple[Any, ...] = field(default=(), repr=False)
+
+    @property
+    def all_failed(self) -> bool:
+        return bool(self.searches) and all(s.failed for s in self.searches)
+
+
+Progress = Callable[[str, str], None]
+
+
+def _fetch_settings(cfg: Config, source: str) -> Any:
+    from scraper.fetch import FetchSettings
+
+    src = cfg.sources[source]
+    return FetchSettings(
+        user_agent=src.user_agent or cfg.fetch.user_agent, min_interval=src.min_interval,
+        jitter=src.jitter, timeout=cfg.fetch.timeout, max_retries=cfg.fetch.max_retries,
+        max_bytes=cfg.fetch.max_bytes, obey_robots=src.obey_robots, proxy=src.proxy,
+        cookies_file=Path(src.cookies_file).expanduser() if src.cookies_file else None,
+    )
+
+
+def search_spec(cfg: Config, search: SearchConfig) -> Any:
+    from scraper.sources.base import SearchSpec
+
+    src = cfg.sources[search.source]
+    options = {**src.options, **search.options}
+    base = src.base_url
+    if "{site}" in base:
+        base = base.replace("{site}", options.get("site", "sfbay"))
+    return SearchSpec(query=search.query, base_url=base,
+                      max_pages=search.max_pages or src.max_pages, min_price=search.min_price,
+                      max_price=search.max_price, options=options,
+                      credentials=cfg.credentials(search.source))
+
+
+async def crawl_search(cfg: Config, search: SearchConfig, fetcher: Any, *, save_dir: Path,
+                       now: Callable[[], datetime]) -> tuple[list[RawListing], SearchSummary]:
+    """Fetch and parse every page of one search; the listings and how the crawl ended."""
+    from scraper.pages import crawl
+    from scraper.sources import get_source
+
+    source = get_source(search.source)
+    spec = search_spec(cfg, search)
+    listings: list[RawListing] = []
+    outcome, pages, error, saved = "ok", 0, None, None
+    outcomes: list[str] = []
+    async for page in crawl(fetcher, source, spec, save_dir=save_dir, now=now):
+        pages += 1
+        outcomes.append(page.outcome)
+        if page.result is not None:
+            listings.extend(page.result.listings)
+        if page.outcome not in COMPLETE_OUTCOMES:
+            error = page.error
+            saved = str(page.saved_path) if page.saved_path else None
+    if outcomes:
+        # NOTE: "empty" only when nothing at all came back; a later empty page after results is ok
+        outcome = max(outcomes, key=lambda o: _SEVERITY.get(o, 3))
+        if outcome == "empty" and listings:
+            outcome = "ok"
+    else:
+        outcome, error = "error", "no page was fetched"
+    return listings, SearchSummary(search=search.name, source=search.source, outcome=outcome,
+                                   pages=pages, listings=len(listings), error=error,
+                                   saved_path=saved)
+
+
+def _clock(now: datetime | None) -> Callable[[], datetime]:
+    return (lambda: now) if now is not None else (lambda: datetime.now(UTC))
+
+
+async def _crawl_all(cfg: Config, searches: Sequence[SearchConfig], *, save_dir: Path,
+                     transport: httpx.AsyncBaseTransport | None, now: Callable[[], datetime],
+                     fetcher_factory: Callable[[Any], Any] | None, progress: Progress | None,
+                     ) -> list[tuple[SearchConfig, list[RawListing], SearchSummary]]:
+    from scraper.fetch import Fetcher
+
+    fetchers: dict[str, Any] = {}
+
+    def fetcher_for(source: str) -> Any:
+        if source not in fetchers:
+            settings = _fetch_settings(cfg, source)
+            fetchers[source] = (fetcher_factory(settings) if fetcher_factory
+                                else Fetcher(settings, transport=transport))
+        return fetchers[source]
+
+    async def one(search: SearchConfig) -> tuple[SearchConfig, list[RawListing], SearchSummary]:
+        if progress:
+            progress(search.name, "fetching")
+        try:
+            listings, summary = await crawl_search(cfg, search, fetcher_for(search.source),
+                                                   save_dir=save_dir, now=now)
+        except Exception as exc:  # a failing source is recorded and the next one runs
+            log.exception("search %s failed", search.name)
+            listings, summary = [], SearchSummary(search.name, search.source, "error",
+                                                  error=f"{type(exc).__name__}: {exc}")
+        if progress:
+            progress(search.name, f"{summary.outcome}: {summary.listings} listings")
+        return search, listings, summary
+
+    try:
+        # NOTE: searches run concurrently; each source's Fetcher serialises requests per host
+        return list(await asyncio.gather(*(one(s) for s in searches)))
+    finally:
+        for f in fetchers.values():
+            await f.aclose()
+
+
+def run_scan(cfg: Config, engine: Engine, *, only: str | None = None,
+             transport: httpx.AsyncBaseTransport | None = None, now: datetime | None = None,
+             fetcher_factory: Callable[[Any], Any] | None = None,
+             progress: Progress | None = None, send_alerts: bool = True) -> ScanSummary:
+    """Scan every configured search (or ``only``) once under the scan lock."""
+    from models.db import session_factory
+    from models.lock import scan_lock
+
+    searches = [cfg.search(only)] if only else list(cfg.searches)
+    clock = _clock(now)
+    started = clock()
+    save_dir = Path(cfg.scan.data_dir).expanduser()
+    sessions = session_factory(engine)
+    with scan_lock(engine, now=started):
+        run_ids = _open_runs(sessions, searches, started)
+        crawled = asyncio.run(_crawl_all(cfg, searches, save_dir=save_dir, transport=transport,
+                                         now=clock, fetcher_factory=fetcher_factory,
+                                         progress=progress))
+        summaries = []
+        events: list[Any] = []
+        for search, listings, summary in crawled:
+            summary = replace(summary, run_id=run_ids[search.name])
+            summary, evs = _store_search(cfg, sessions, search, listings, summary, clock())
+            summaries.append(summary)
+            events.extend(evs)
+        alerts = None
+        if send_alerts and cfg.alerts and cfg.email is not None:
+            from jobs.alerts import process_events
+
+            alerts = process_events(cfg, sessions, events, now=clock())
+    return ScanSummary(searches=tuple(summaries), alerts=alerts, events=tuple(events))
+
+
+def _open_runs(sessions: sessionmaker[Session], searches: Sequence[SearchConfig],
+               started: datetime) -> dict[str, int]:
+    from models.db import transaction
+    from models.run import ScrapeRun
+
+    ids = {}
+    with transaction(sessions) as session:
+        for s in searches:
+            run = ScrapeRun(search=s.name, source=s.source, started_at=started, outcome="running")
+            session.add(run)
+            session.flush()
+            ids[s.name] = run.id
+    return ids
+
+
+def _store_search(cfg: Config, sessions: sessionmaker[Session], search: SearchConfig,
+                  listings: list[RawListing], summary: SearchSummary,
+                  now: datetime) -> tuple[SearchSummary, list[Any]]:
+    """Store, score and close the run in one transaction: all of it lands or none of it."""
+    from jobs.evaluation import Evaluator, to_record
+    from models.db import transaction
+    from models.run import ScrapeRun
+    from models.store import mark_missing, upsert_listings
+
+    events: list[Any] = []
+    try:
+        with transaction(sessions) as session:
+            records = [to_record(raw) for raw in listings]
+            result = upsert_listings(session, records, now=now, search=search.name)
+            gone: list[int] = []
+            if summary.outcome in COMPLETE_OUTCOMES:
+                gone = mark_missing(session, search.name, now=now, gone_after=cfg.scan.gone_after)
+            evaluator = Evaluator(cfg, session, now=now)
+            touched = list(result.ids.values())
+            events = evaluator.score_and_collect(touched, result)
+            summary = replace(summary, new=len(result.new), changed=len(result.changed),
+                              gone=len(gone))
+            _close_run(session.get(ScrapeRun, summary.run_id), summary, now)
+    except Exception as exc:
+        log.exception("storing search %s failed", search.name)
+        summary = replace(summary, outcome="error", error=f"storing failed: {exc}")
+        with transaction(sessions) as session:
+            _close_run(session.get(ScrapeRun, summary.run_id), summary, now)
+        events = []
+    return summary, events
+
+
+def _close_run(run: Any, summary: SearchSummary, now: datetime) -> None:
+    if run is None:
+        return
+    run.finished_at = now
+    run.outcome = summary.outcome
+    run.pages = summary.pages
+    run.listings = summary.listings
+    run.new = summary.new
+    run.changed = summary.changed
+    run.gone = summary.gone
+    run.error = (summary.error or None) and summary.error[:2000]
+    run.saved_path = summary.saved_path
