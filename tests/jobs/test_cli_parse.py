@@ -1,0 +1,60 @@
+"""`gpuscout parse`: saved pages offline, source detection, clear refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def test_parse_reddit_capture_as_json(run_cli: Any, fixtures_dir: Path) -> None:
+    result = run_cli("parse", str(fixtures_dir / "reddit/hardwareswap-new-2023-02.json"))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert len(rows) == 25
+    fe = next(r for r in rows if r["external_id"] == "11a7rf2")
+    assert fe["source"] == "reddit"
+    assert fe["title"] == ("[USA-NY][H] Rtx 3090 Founders Edition and Meta Quest 2 256gb "
+                           "[W] Paypal or Local Cash")
+    assert fe["price"] == "730.00" and fe["shipping"] == "0.00" and fe["currency"] == "USD"
+    assert fe["buying_format"] == "best_offer" and fe["status"] == "active"
+    assert fe["posted_at"].endswith("Z")
+    assert set(fe) == {"source", "external_id", "url", "title", "price", "shipping", "currency",
+                       "location", "posted_at", "seller", "seller_feedback", "condition",
+                       "buying_format", "status", "description", "image_url"}
+
+
+def test_parse_detects_craigslist_and_prints_a_table(run_cli: Any, fixtures_dir: Path) -> None:
+    result = run_cli("parse", "--format", "table",
+                     str(fixtures_dir / "craigslist/search-static-2026-05.html"))
+    assert result.exit_code == 0
+    assert "37 listings from craigslist" in result.output
+
+
+def test_parse_login_wall_exits_non_zero_and_says_so(run_cli: Any, fixtures_dir: Path) -> None:
+    result = run_cli("parse", str(fixtures_dir / "facebook/item-login-wall-2025-04.html"))
+    assert result.exit_code == 1
+    assert "blocked page (login)" in result.output
+
+
+def test_parse_unsupported_marketplace_is_named(run_cli: Any, fixtures_dir: Path) -> None:
+    for rel, name in (("kijiji/search-next-data-2026-08.json", "Kijiji"),
+                      ("kleinanzeigen/search-2026-04.html", "Kleinanzeigen")):
+        result = run_cli("parse", str(fixtures_dir / rel))
+        assert result.exit_code == 1
+        assert f"looks like a {name} page" in result.output
+
+
+def test_parse_unrecognised_page(run_cli: Any, tmp_path: Path) -> None:
+    page = tmp_path / "x.html"
+    page.write_text("<html><body><p>hello</p></body></html>")
+    result = run_cli("parse", str(page))
+    assert result.exit_code == 1
+    assert "unrecognised page" in result.output
+
+
+def test_parse_with_wrong_source_is_a_clear_error(run_cli: Any, fixtures_dir: Path) -> None:
+    result = run_cli("parse", "--source", "craigslist",
+                     str(fixtures_dir / "reddit/hardwareswap-new-2023-02.json"))
+    assert result.exit_code == 1
+    assert "Error:" in result.output
