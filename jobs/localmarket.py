@@ -1,0 +1,205 @@
+"""A local marketplace: an HTTP server on 127.0.0.1 that serves recorded or generated pages at the
+paths the real sites use, and misbehaves on purpose when told to (for the demo, tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+#: what a route can do besides answering normally
+FAULTS = ("reset", "hang", "truncate", "bad_gzip", "huge")
+
+
+@dataclass
+class Route:
+    """One answer. ``query`` lists parameters that must match for this route to be chosen (the
+    route with most matching parameters wins). ``fault`` makes the server misbehave instead."""
+
+    path: str
+    body: bytes = b""
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    fault: str | None = None
+    #: for "huge": how many bytes to stream
+    size: int = 0
+    #: answer only this many times, then fall through to the next matching route
+    times: int | None = None
+    hits: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+class LocalMarket:
+    """``with LocalMarket() as market: market.add("/sch/i.html", body); market.url``"""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+        self.requests: list[Request] = []
+        self._release = threading.Event()
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- routes ---------------------------------------------------------------------------
+
+    def add(self, path: str, body: bytes | str = b"", *, status: int = 200,
+            content_type: str | None = None, headers: Mapping[str, str] | None = None,
+            query: Mapping[str, str] | None = None, fault: str | None = None, size: int = 0,
+            times: int | None = None) -> Route:
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
+        data = body.encode() if isinstance(body, str) else body
+        hdrs = dict(headers or {})
+        if content_type:
+            hdrs.setdefault("Content-Type", content_type)
+        route = Route(path=path, body=data, status=status, headers=hdrs, query=dict(query or {}),
+                      fault=fault, size=size, times=times)
+        with self._lock:
+            # newest first, so a later add() overrides an earlier one for the same request
+            self.routes.insert(0, route)
+        return route
+
+    def clear(self) -> None:
+        with self._lock:
+            self.routes.clear()
+            self.requests.clear()
+
+    def match(self, path: str, query: Mapping[str, str]) -> Route | None:
+        best: Route | None = None
+        with self._lock:
+            for route in self.routes:
+                if route.path != path or (route.times is not None and route.hits >= route.times):
+                    continue
+                if any(query.get(k) != v for k, v in route.query.items()):
+                    continue
+                if best is None or len(route.query) > len(best.query):
+                    best = route
+            if best is not None:
+                best.hits += 1
+        return best
+
+    # -- server ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the local marketplace is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> LocalMarket:
+        handler = _make_handler(self)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+                                        name="localmarket")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()  # let hanging handlers finish
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> LocalMarket:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def _huge_chunks(size: int) -> Iterator[bytes]:
+    chunk = b"<!-- padding -->" * 4096
+    sent = 0
+    while sent < size:
+        part = chunk[: size - sent]
+        sent += len(part)
+        yield part
+
+
+def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            return  # quiet
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            self._answer()
+
+        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            self._answer()
+
+        def _answer(self) -> None:
+            parts = urlsplit(self.path)
+            query = dict(parse_qsl(parts.query, keep_blank_values=True))
+            market.requests.append(Request(self.command, parts.path, query,
+                                           {k.lower(): v for k, v in self.headers.items()}))
+            route = market.match(parts.path, query)
+            if route is None:
+                route = Route(path=parts.path, status=404, body=b"not found",
+                              headers={"Content-Type": "text/plain"})
+            self.close_connection = True
+            fault = route.fault
+            if fault == "reset":
+                # NOTE: SO_LINGER 0 makes close() send a RST instead of a FIN
+                import socket
+                import struct
+
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                return
+            if fault == "hang":
+                market._release.wait(30)
+                return
+            body = route.body
+            headers = dict(route.headers)
+            if fault == "bad_gzip":
+                body = b"\x1f\x8b\x08\x00" + b"this is not deflate data" * 10
+                headers["Content-Encoding"] = "gzip"
+            elif route.headers.get("Content-Encoding") == "gzip" and body[:2] != b"\x1f\x8b":
+                body = gzip.compress(body)
+            self.send_response(route.status)
+            headers.setdefault("Content-Type", "text/html; charset=utf-8")
+            for k, v in headers.items():
+                self.send_header(k, v)
+            if fault == "huge":
+                self.send_header("Content-Length", str(route.size))
+                self.end_headers()
+                try:
+                    for chunk in _huge_chunks(route.size):
+                        self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                return
+            if fault == "truncate":
+                self.send_header("Content-Length", str(len(body) * 2 + 100))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                return
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    return Handler
