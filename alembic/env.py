@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import Connection, engine_from_config, pool
 
 import models.alert
 import models.listing
 import models.run  # noqa: F401  (register tables)
+from alembic import context
 from models.base import Base
 from models.migrate import include_name
 
@@ -21,7 +21,6 @@ def _url() -> str:
         return url
     # `alembic` run by hand from the repo root: use gpuscout's configured database
     from jobs.config import load_config
-
     from models.db import normalize_url
 
     return normalize_url(load_config().database_url)

@@ -68,8 +68,9 @@ def score_watch(watch: Watch) -> Any:
 
 
 def facts_of(listing: Listing) -> Any:
-    from models.records import from_minor
     from models.score import ListingFacts
+
+    from models.records import from_minor
 
     cur = listing.currency
     return ListingFacts(
@@ -102,6 +103,7 @@ class Evaluator:
     def reference(self, watch: Watch) -> Any:
         if watch.name not in self._refs:
             from models.prices import reference_for
+
             from models.records import from_minor
             from models.store import recent_prices
 

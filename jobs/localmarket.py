@@ -4,6 +4,7 @@ paths the real sites use, and misbehaves on purpose when told to (for the demo, 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -136,13 +137,13 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        def log_message(self, format: str, *args: Any) -> None:
             return  # quiet
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        def do_GET(self) -> None:
             self._answer()
 
-        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
@@ -197,9 +198,7 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
                 return
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
     return Handler

@@ -6,8 +6,8 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import click

@@ -60,8 +60,9 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` using ``engine``'s connection."""
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     assert isinstance(cfg, Config)

@@ -368,10 +368,7 @@ def mentions_gpu(text: str, models: tuple[str, ...] = ()) -> bool:
     for match in _AMD_XT.finditer(text):
         if not _CPU_BEFORE.search(text[max(0, match.start() - 12):match.start()]):
             return True
-    for match in _NV_BARE.finditer(text):
-        if match.group(0) in models or _CARD_CUE.search(text):
-            return True
-    return False
+    return any(match.group(0) in models or _CARD_CUE.search(text) for match in _NV_BARE.finditer(text))
 
 
 def is_system(text: str) -> bool:
