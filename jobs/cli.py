@@ -70,9 +70,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from jobs import cli_admin, cli_alerts, cli_eval, cli_query, cli_scan
+    from jobs import cli_admin, cli_alerts, cli_demo, cli_eval, cli_query, cli_scan
 
-    for module in (cli_admin, cli_query, cli_scan, cli_eval, cli_alerts):
+    for module in (cli_admin, cli_query, cli_scan, cli_eval, cli_alerts, cli_demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -104,7 +104,7 @@ def listing_dict(listing: Any) -> dict[str, Any]:
 
     cur = listing.currency
     out: dict[str, Any] = {}
-    for col in listing.__table__.columns:
+    for col in [c.key for c in listing.__table__.columns]:
         value = getattr(listing, col)
         if col in ("price", "shipping", "price_local", "price_max"):
             value = from_minor(value, cur)

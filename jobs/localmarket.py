@@ -180,6 +180,8 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
                 body = gzip.compress(body)
             self.send_response(route.status)
             headers.setdefault("Content-Type", "text/html; charset=utf-8")
+            # NOTE: one request per connection; saying so keeps clients from reusing a closed one
+            headers["Connection"] = "close"
             for k, v in headers.items():
                 self.send_header(k, v)
             if fault == "huge":

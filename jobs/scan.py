@@ -77,10 +77,8 @@ def search_spec(cfg: Config, search: SearchConfig) -> Any:
 
     src = cfg.sources[search.source]
     options = {**src.options, **search.options}
-    base = src.base_url
-    if "{site}" in base:
-        base = base.replace("{site}", options.get("site", "sfbay"))
-    return SearchSpec(query=search.query, base_url=base,
+    # NOTE: a "{site}" placeholder in the base URL is the source's to fill (craigslist regions)
+    return SearchSpec(query=search.query, base_url=src.base_url,
                       max_pages=search.max_pages or src.max_pages, min_price=search.min_price,
                       max_price=search.max_price, options=options,
                       credentials=cfg.credentials(search.source))

@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from models.errors import ScanLocked
 from models.run import ScanLock
 
-#: arbitrary but fixed key for pg_try_advisory_lock ("gpuscout" in ASCII, truncated to int64)
-PG_LOCK_KEY = 0x6770_7573_636F_7574 & 0x7FFF_FFFF_FFFF_FFFF
+#: advisory lock class ("gs" in ASCII); the object key hashes the schema and lock name, so
+#: installations in different schemas of one database don't exclude each other
+PG_LOCK_CLASS = 0x6773
+_PG_KEY = "hashtext(current_schema() || ':' || :name)"
 LEASE = timedelta(hours=2)
 
 
@@ -29,14 +31,16 @@ def scan_lock(engine: Engine, *, now: datetime, name: str = "scan") -> Iterator[
     """Hold the scan lock for the duration of the block, or raise ScanLocked at once."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}).scalar()
+            got = conn.execute(text(f"SELECT pg_try_advisory_lock(:c, {_PG_KEY})"),
+                               {"c": PG_LOCK_CLASS, "name": name}).scalar()
             conn.commit()
             if not got:
                 raise ScanLocked("another scan is running (PostgreSQL advisory lock held)")
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+                conn.execute(text(f"SELECT pg_advisory_unlock(:c, {_PG_KEY})"),
+                             {"c": PG_LOCK_CLASS, "name": name})
                 conn.commit()
         return
     me = holder_id()
