@@ -7,11 +7,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Currency, MinorUnits, Str32, Str64, UTCTime
 
-DELIVERY_STATES = ("queued", "sending", "sent", "failed")
+#: queued → sending → sent, or failed; "skipped" is a digest candidate left out of the digest
+DELIVERY_STATES = ("queued", "sending", "sent", "failed", "skipped")
 
 
 class AlertDelivery(Base):
-    """An alert: queued when decided, marked sending just before SMTP, sent after it accepted."""
+    """An alert: queued when decided, marked sending just before SMTP, sent after it accepted.
+
+    ``due_at`` is when a queued row may be sent (after quiet hours, at the digest time); while a
+    row is "sending" it holds the claim's lease, after which another run may send it again.
+    A digest is a row too (``event`` "digest", no listing); its items carry its ``message_id``
+    from the moment they are given to it.
+    """
 
     __tablename__ = "alert_deliveries"
     __table_args__ = (
