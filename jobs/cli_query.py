@@ -150,12 +150,19 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
     for sc in data["scores"]:
         click.echo(f"score for watch {sc['watch']}: {sc['total']}/100 (rules v{sc['version']})"
                    + ("" if sc["fits"] else f" — does not fit: {sc['unfit_reason']}"))
-        for comp in sc["components"] or []:
-            click.echo(f"  {comp.get('name')}: {comp.get('points')} / {comp.get('max')}")
+        for name, comp in _components(sc["components"]):
+            click.echo(f"  {name}: {comp.get('points')} / {comp.get('max')}")
             for reason in comp.get("reasons", []):
                 click.echo(f"    - {reason}")
         for flag in sc["flags"] or []:
             click.echo(f"  ! {flag}")
+
+
+def _components(components: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Stored components as (name, {points, max, reasons}) pairs."""
+    if isinstance(components, dict):
+        return [(str(k), v) for k, v in components.items()]
+    return [(str(c.get("name")), c) for c in components or []]
 
 
 def score_dict(score: Any) -> dict[str, Any]:

@@ -168,3 +168,39 @@ def _points(component: Any) -> int:
     if not component:
         return 0
     return int(component.get("points", 0))
+
+
+def identify_raw_fields(title: str, description: str | None, condition: str | None,
+                        status: str) -> Any:
+    from models.identify import identify
+
+    return identify(title, description, condition=condition,
+                    flair="BUYING" if status == "wanted" else None)
+
+
+def rescore_all(cfg: Config, sessions: Any, *, now: datetime, batch: int = 2000,
+                progress: Any = None) -> int:
+    """Re-identify and re-score every listing, one committed batch at a time."""
+    from sqlalchemy import select
+
+    from models.db import transaction
+    from models.listing import Listing
+
+    last, done = 0, 0
+    while True:
+        with transaction(sessions) as session:
+            rows = list(session.scalars(select(Listing).where(Listing.id > last)
+                                        .order_by(Listing.id).limit(batch)))
+            if not rows:
+                return done
+            for listing in rows:
+                ident = identify_raw_fields(listing.title, listing.description, listing.condition,
+                                            listing.status)
+                listing.model, listing.variant = ident.model, ident.variant
+                listing.kind, listing.quantity = ident.kind, ident.quantity
+            session.flush()
+            Evaluator(cfg, session, now=now).score_ids([r.id for r in rows])
+            last = rows[-1].id
+            done += len(rows)
+        if progress:
+            progress(done)

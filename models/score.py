@@ -284,6 +284,9 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
             flags.append("stale")
             reasons.append(f"posted {age} days ago")
     unfit = fit(identity, watch)
+    if unfit is None and up.amount is None:
+        # NOTE: a deal needs a comparable price; other currencies are never silently mixed in
+        unfit = f"no comparable price ({up.unscored})"
     if unfit:
         flags.append("unfit")
         reasons.append(f"does not fit the watch: {unfit}")

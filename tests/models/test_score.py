@@ -145,6 +145,9 @@ def test_bundle_scored_per_card_and_currency() -> None:
     assert unscored.component("price").points == 0
     assert "price_unscored" in unscored.flags
     assert "price not scored: EUR price and no EUR->USD rate configured" in unscored.reasons
+    # never ranked as a deal: the price cannot be compared with the band
+    assert unscored.fits is False
+    assert unscored.unfit_reason == "no comparable price (EUR price and no EUR->USD rate configured)"
 
 
 def test_stale_and_version_and_dict() -> None:
