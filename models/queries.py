@@ -24,19 +24,34 @@ class DealRow:
 def deals(session: Session, *, watch: str, max_price: int | None = None,
           min_score: int | None = None, source: str | None = None, since: datetime | None = None,
           limit: int = 20) -> list[DealRow]:
-    """Active listings that fit ``watch``, best score first, then cheapest."""
-    conds = [Score.watch == watch, Score.fits.is_(True), Listing.status == "active"]
+    """Active listings that fit ``watch``, best score first, then cheapest.
+
+    NOTE: two steps: the ids of the top ``limit``, walking the scores index in the order asked
+    for (``Score.listing_id`` stands in for the equal ``Listing.id`` so the index can give the
+    whole order and the walk stops after ``limit`` matches), then only those rows in full.
+    """
+    conds: list[Any] = [Score.watch == watch, Score.fits.is_(True)]
     if max_price is not None:
         conds.append(Score.unit_price <= max_price)
     if min_score is not None:
         conds.append(Score.total >= min_score)
+    wanted = [Listing.status == "active"]
     if source is not None:
-        conds.append(Listing.source == source)
+        wanted.append(Listing.source == source)
     if since is not None:
-        conds.append(Listing.first_seen >= since)
-    stmt = (select(Listing, Score).join(Score, Score.listing_id == Listing.id).where(and_(*conds))
-            .order_by(Score.total.desc(), Score.unit_price.asc(), Listing.id.asc()).limit(limit))
-    return [DealRow(listing=row[0], score=row[1]) for row in session.execute(stmt)]
+        wanted.append(Listing.first_seen >= since)
+    top = (select(Score.listing_id).join(Listing, Listing.id == Score.listing_id)
+           .where(*conds, *wanted)
+           .order_by(Score.total.desc(), Score.unit_price.asc(), Score.listing_id.asc())
+           .limit(limit))
+    ids = list(session.scalars(top))
+    if not ids:
+        return []
+    rows = session.execute(select(Listing, Score).join(Score, Score.listing_id == Listing.id)
+                           .where(Score.watch == watch, Listing.id.in_(ids))).all()
+    rank = {listing_id: i for i, listing_id in enumerate(ids)}
+    found = sorted(rows, key=lambda row: rank[row[0].id])
+    return [DealRow(listing=row[0], score=row[1]) for row in found]
 
 
 def count_listings(session: Session) -> int:
@@ -119,7 +134,8 @@ def stats(session: Session, *, since: datetime, model: str | None = None,
     ).all()
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     for m, v, cur, status, price, ship, qty, seen in rows:
-        g = groups.setdefault((m, v or "unknown", cur or "?"), {"active": 0, "sold": 0, "asks": []})
+        g = groups.setdefault((m or "none", v or "unknown", cur or "?"),
+                              {"active": 0, "sold": 0, "asks": []})
         if status == "active":
             g["active"] += 1
         if status == "sold":

@@ -1,20 +1,30 @@
-"""Writes: batched listing upserts, price observations, search sightings, gone marking, scores."""
+"""Writes: batched listing upserts, price observations, search sightings, gone marking, scores.
+
+NOTE: the hot paths (``upsert_listings``, ``save_scores``) bypass SQLAlchemy's per-row parameter
+processing, which cost more than the database work: each statement runs once per batch through
+the driver (``executemany``, set-based ``INSERT ... SELECT``/``UPDATE``, PostgreSQL ``COPY``) on
+the session's own connection and transaction. Values are converted here as the column types
+would: datetimes to naive UTC text on SQLite (see ``models.base.UTCDateTime``), JSON to text.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, fields
-from datetime import datetime
+from dataclasses import fields
+from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from models.listing import Listing, PriceObservation, Score, SearchHit
+from models.listing import Listing, SearchHit
 from models.records import ListingRecord, PriceChange, ScoreRecord, UpsertResult
 
 CHUNK = 500
+#: ids or keys per ``IN (...)`` on SQLite: below its historical limit of 999 parameters
+_IN_CHUNK = 900
 #: fields a re-sighting refreshes (price fields are handled separately, to record observations)
 _MUTABLE = (
     "url", "title", "description", "location", "seller", "seller_feedback", "seller_positive_pct",
@@ -23,7 +33,17 @@ _MUTABLE = (
 )
 _PRICE = ("price", "shipping", "currency")
 _RECORD_FIELDS = tuple(f.name for f in fields(ListingRecord))
-_T = Listing.__table__
+#: insert column order: the datetimes last, so a row is (*plain values, *converted datetimes)
+_PLAIN_FIELDS = tuple(f for f in _RECORD_FIELDS if f not in ("posted_at", "sold_at"))
+_INSERT_COLUMNS = (*_PLAIN_FIELDS, "posted_at", "sold_at", "first_seen", "last_seen")
+#: what is compared between a record and its stored row: price fields, then the mutable ones
+_COMPARED = (*_PRICE, *_MUTABLE)
+_SOLD_AT = _COMPARED.index("sold_at")
+_get_compared = attrgetter(*_COMPARED)
+_get_plain = attrgetter(*_PLAIN_FIELDS)
+_SCORE_FIELDS = tuple(f.name for f in fields(ScoreRecord))
+_SCORE_JSON = frozenset({"components", "flags", "reasons", "reference"})
+_OBSERVATION_COLUMNS = "listing_id, observed_at, price, shipping, currency"
 
 
 def _chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -31,115 +51,229 @@ def _chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield seq[i:i + size]
 
 
-def _dialect_insert(session: Session) -> Any:
-    name = session.get_bind().dialect.name
-    return postgresql.insert if name == "postgresql" else sqlite.insert
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; gpuscout stores UTC-aware datetimes only")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """How ``UTCDateTime`` stores a datetime on SQLite: naive UTC text with microseconds."""
+    if value is None:
+        return None
+    # NOTE: "YYYY-MM-DD HH:MM:SS.ffffff+00:00" cut before the offset is exactly the stored text
+    return _aware(value).isoformat(" ", "microseconds")[:26]
+
+
+def _pg_time(value: datetime | None) -> datetime | None:
+    return None if value is None else _aware(value)
+
+
+class _Raw:
+    """The session's own DBAPI connection, with the dialect's placeholder and value conversion.
+
+    NOTE: on SQLite a list of ids or keys goes in chunks of ``IN (?, ...)``; on PostgreSQL as one
+    array parameter joined through ``unnest``, one statement whatever the size, so that even a
+    plan made before the table has statistics is linear (``= ANY`` per chunk scanned it each time).
+    """
+
+    def __init__(self, session: Session) -> None:
+        session.flush()  # NOTE: pending ORM changes must land before statements that bypass it
+        conn = session.connection()
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.mark = "?" if self.sqlite else "%s"
+        self.time = _sqlite_time if self.sqlite else _pg_time
+        self.cursor: Any = conn.connection.cursor()
+
+    def marks(self, n: int) -> str:
+        return ", ".join([self.mark] * n)
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        self.cursor.execute(sql, params)
+        return list(self.cursor.fetchall()) if self.cursor.description is not None else []
+
+    def update_ids(self, table: str, sets: str, set_params: Sequence[Any], where: str,
+                   where_params: Sequence[Any], column: str, ids: Sequence[int]) -> None:
+        """``UPDATE table SET sets WHERE where AND column IN ids``."""
+        if not ids:
+            return
+        if not self.sqlite:
+            self.cursor.execute(
+                f"UPDATE {table} AS t SET {sets} FROM unnest(%s::bigint[]) AS k(v) "
+                f"WHERE {where} t.{column} = k.v", [*set_params, list(ids), *where_params])
+            return
+        for part in _chunks(ids, _IN_CHUNK):
+            self.cursor.execute(
+                f"UPDATE {table} SET {sets} WHERE {where} {column} IN ({self.marks(len(part))})",
+                [*set_params, *where_params, *part])
 
 
 def upsert_listings(session: Session, records: Sequence[ListingRecord], *, now: datetime,
                     search: str | None = None) -> UpsertResult:
-    """Insert new listings, refresh known ones, record price changes; one round trip per chunk.
+    """Insert new listings, refresh known ones, record price changes; a few statements per batch.
 
     A listing seen again after being marked gone becomes active again (``back``); a listing the
     marketplace reports as sold becomes sold. Duplicate keys within ``records`` keep the last.
     """
-    unique: dict[tuple[str, str], ListingRecord] = {}
-    for rec in records:
-        unique[(rec.source, rec.external_id)] = rec
-    by_source: dict[str, list[str]] = {}
-    for source, ext in unique:
-        by_source.setdefault(source, []).append(ext)
-
-    cols = [_T.c.id, _T.c.source, _T.c.external_id, _T.c.status,
-            *(_T.c[c] for c in _PRICE), *(_T.c[c] for c in _MUTABLE)]
-    existing: dict[tuple[str, str], Any] = {}
-    for source, exts in by_source.items():
-        for part in _chunks(exts):
-            rows = session.execute(
-                select(*cols).where(_T.c.source == source, _T.c.external_id.in_(part))
-            ).all()
-            for row in rows:
-                existing[(row.source, row.external_id)] = row
+    raw = _Raw(session)
+    stamp = raw.time(now)
+    unique = {(rec.source, rec.external_id): rec for rec in records}
+    existing = _existing(raw, unique, search)
 
     ids: dict[tuple[str, str], int] = {}
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    inserts: list[tuple[tuple[str, str], ListingRecord]] = []
+    updates: dict[tuple[str, ...], list[list[Any]]] = {}
     touch: list[int] = []
     changed: list[PriceChange] = []
     back: list[int] = []
     sold: list[int] = []
-    observations: list[dict[str, Any]] = []
+    observations: list[tuple[Any, ...]] = []
+    hits_known: list[int] = []
+    hits_fresh: list[int] = []
     for key, rec in unique.items():
         row = existing.get(key)
         if row is None:
-            values = {f: getattr(rec, f) for f in _RECORD_FIELDS}
-            values["first_seen"] = values["last_seen"] = now
-            inserts.append(values)
+            inserts.append((key, rec))
             continue
-        ids[key] = row.id
-        new_status = _next_status(row.status, rec.status)
-        diff: dict[str, Any] = {c: getattr(rec, c) for c in _MUTABLE if getattr(rec, c) != getattr(row, c)}
+        row_id, status, hit, stored = row[1], row[2], row[3], row[4:]
+        ids[key] = row_id
+        (hits_known if hit else hits_fresh).append(row_id)
+        new_status = _next_status(status, rec.status)
+        seen = _get_compared(rec)
+        if raw.sqlite and seen[_SOLD_AT] is not None:
+            seen = (*seen[:_SOLD_AT], _sqlite_time(seen[_SOLD_AT]), *seen[_SOLD_AT + 1:])
+        if seen == stored and new_status == status:
+            touch.append(row_id)
+            continue
         # NOTE: a page that omits the price (None) keeps the stored one instead of erasing it
-        price_diff = {c: getattr(rec, c) for c in _PRICE
-                      if getattr(rec, c) is not None and getattr(rec, c) != getattr(row, c)}
-        if new_status != row.status:
+        diff = {c: v for c, v, old in zip(_COMPARED, seen, stored, strict=True)
+                if v != old and (v is not None or c not in _PRICE)}
+        if new_status != status:
             diff["status"] = new_status
-            if row.status == "gone" and new_status == "active":
-                back.append(row.id)
+            if status == "gone" and new_status == "active":
+                back.append(row_id)
             if new_status == "sold":
-                sold.append(row.id)
-        if price_diff:
-            diff.update(price_diff)
-            changed.append(PriceChange(row.id, row.price, price_diff.get("price", row.price),
-                                       row.shipping, price_diff.get("shipping", row.shipping)))
-            observations.append({
-                "listing_id": row.id, "observed_at": now,
-                "price": price_diff.get("price", row.price),
-                "shipping": price_diff.get("shipping", row.shipping),
-                "currency": price_diff.get("currency", row.currency),
-            })
+                sold.append(row_id)
+        old_price, old_shipping, old_currency = stored[0], stored[1], stored[2]
+        if "price" in diff or "shipping" in diff or "currency" in diff:
+            price = diff.get("price", old_price)
+            shipping = diff.get("shipping", old_shipping)
+            changed.append(PriceChange(row_id, old_price, price, old_shipping, shipping))
+            observations.append((row_id, stamp, price, shipping,
+                                 diff.get("currency", old_currency)))
         if diff:
-            diff.update(_id=row.id, last_seen=now)
-            updates.append(diff)
+            updates.setdefault(tuple(diff), []).append([*diff.values(), stamp, row_id])
         else:
-            touch.append(row.id)
+            touch.append(row_id)
 
-    new_ids: list[int] = []
-    if inserts:
-        # NOTE: a plain executemany, then one indexed lookup for the ids, is far faster than
-        # INSERT ... RETURNING with ordered parameters (row-at-a-time on SQLite).
-        session.execute(insert(_T), inserts)
-        for source in {v["source"] for v in inserts}:
-            exts = [v["external_id"] for v in inserts if v["source"] == source]
-            for part in _chunks(exts):
-                for row in session.execute(
-                    select(_T.c.id, _T.c.external_id)
-                    .where(_T.c.source == source, _T.c.external_id.in_(part))
-                ):
-                    ids[(source, row.external_id)] = row.id
-                    new_ids.append(row.id)
-        for values in inserts:
-            if values["price"] is not None or values["shipping"] is not None:
-                observations.append({
-                    "listing_id": ids[(values["source"], values["external_id"])],
-                    "observed_at": now, "price": values["price"],
-                    "shipping": values["shipping"], "currency": values["currency"],
-                })
-    # NOTE: rows differ in which columns changed; group by column set so each executemany is uniform
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for u in updates:
-        groups.setdefault(tuple(sorted(u)), []).append(u)
-    for keys, rows in groups.items():
-        del keys
-        session.execute(update(_T).where(_T.c.id == bindparam("_id")), rows)
-    for part in _chunks(touch):
-        session.execute(update(_T).where(_T.c.id.in_(part)).values(last_seen=now))
-    if observations:
-        session.execute(insert(PriceObservation.__table__), observations)
-    if search is not None and ids:
-        _record_hits(session, search, list(ids.values()), now)
+    m = raw.mark
+    for cols, rows in updates.items():
+        sets = ", ".join(f"{c} = {m}" for c in (*cols, "last_seen"))
+        raw.many(f"UPDATE listings SET {sets} WHERE id = {m}", rows)
+    raw.update_ids("listings", f"last_seen = {m}", [stamp], "", [], "id", touch)
+    raw.many(f"INSERT INTO price_observations ({_OBSERVATION_COLUMNS}) VALUES ({raw.marks(5)})",
+             observations)
+    if search is not None:
+        raw.update_ids("search_hits", f"last_seen = {m}, missed = 0", [stamp],
+                       f"search = {m} AND", [search], "listing_id", hits_known)
+        raw.many(f"INSERT INTO search_hits (search, listing_id, last_seen, missed) "
+                 f"VALUES ({m}, {m}, {m}, 0)", [(search, i, stamp) for i in hits_fresh])
+    new_ids = _insert(raw, inserts, stamp, ids, search)
+    raw.cursor.close()
     return UpsertResult(ids=ids, new=tuple(new_ids), changed=tuple(changed), back=tuple(back),
                         sold=tuple(sold))
+
+
+def _existing(raw: _Raw, keys: Iterable[tuple[str, str]], search: str | None = None
+              ) -> dict[tuple[str, str], Any]:
+    """Rows (external_id, id, status, whether ``search`` has seen it, *compared values) of the
+    stored listings among ``keys``."""
+    by_source: dict[str, list[str]] = {}
+    for source, ext in keys:
+        by_source.setdefault(source, []).append(ext)
+    m = raw.mark
+    hit, join, head = "0", "", []
+    if search is not None:
+        hit, head = "h.id IS NOT NULL", [search]
+        join = f"LEFT JOIN search_hits h ON h.listing_id = l.id AND h.search = {m}"
+    select_ = (f"SELECT l.external_id, l.id, l.status, {hit}, "
+               f"{', '.join(f'l.{c}' for c in _COMPARED)}")
+    found: dict[tuple[str, str], Any] = {}
+    for source, exts in by_source.items():
+        if raw.sqlite:
+            parts = [(f"{select_} FROM listings l {join} WHERE l.source = ? AND l.external_id "
+                      f"IN ({raw.marks(len(part))})", [*head, source, *part])
+                     for part in _chunks(exts, _IN_CHUNK)]
+        else:
+            parts = [(f"{select_} FROM unnest(%s::text[]) AS k(v) JOIN listings l "
+                      f"ON l.source = %s AND l.external_id = k.v {join}", [exts, source, *head])]
+        for sql, params in parts:
+            for row in raw.query(sql, params):
+                found[(source, row[0])] = row
+    return found
+
+
+def _insert(raw: _Raw, inserts: list[tuple[tuple[str, str], ListingRecord]], stamp: Any,
+            ids: dict[tuple[str, str], int], search: str | None) -> list[int]:
+    """Insert the new listings with their first price observation and sighting; their ids go
+    into ``ids``; returns them in insertion order."""
+    if not inserts:
+        return []
+    to_time = raw.time
+    rows = [(*_get_plain(rec), to_time(rec.posted_at), to_time(rec.sold_at), stamp, stamp)
+            for _key, rec in inserts]
+    columns = ", ".join(_INSERT_COLUMNS)
+    before = raw.query("SELECT max(id) FROM listings", [])[0][0] or 0
+    if raw.sqlite:
+        raw.many(f"INSERT INTO listings ({columns}) VALUES ({raw.marks(len(rows[0]))})", rows)
+    else:
+        with raw.cursor.copy(f"COPY listings ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    # NOTE: new rows get ids above the largest one before (SQLite rowids, PostgreSQL sequences):
+    # one range scan finds them instead of an index probe per key. Rows other writers may have
+    # added meanwhile are ignored; anything not found is looked up by key.
+    wanted = {key for key, _rec in inserts}
+    after = raw.query(f"SELECT id, source, external_id FROM listings WHERE id > {raw.mark}",
+                      [before])
+    for row_id, source, ext in after:
+        if (source, ext) in wanted:
+            ids[(source, ext)] = row_id
+    missing = [key for key in wanted if key not in ids]
+    for key, found in _existing(raw, missing).items():
+        ids[key] = found[1]
+    new_ids = [ids[key] for key, _rec in inserts]
+    priced = "(l.price IS NOT NULL OR l.shipping IS NOT NULL)"
+    if raw.sqlite and len(after) == len(inserts) and not missing:
+        # NOTE: SQLite holds the write lock, so the rows above ``before`` are exactly these:
+        # their first observation and sighting are copied set-based.
+        raw.query(f"INSERT INTO price_observations ({_OBSERVATION_COLUMNS}) SELECT l.id, ?, "
+                  f"l.price, l.shipping, l.currency FROM listings l WHERE l.id > ? AND {priced} "
+                  "ORDER BY l.id", [stamp, before])
+        if search is not None:
+            raw.query("INSERT INTO search_hits (search, listing_id, last_seen, missed) "
+                      "SELECT ?, id, ?, 0 FROM listings WHERE id > ? ORDER BY id",
+                      [search, stamp, before])
+    elif raw.sqlite:
+        raw.many(f"INSERT INTO price_observations ({_OBSERVATION_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                 [(ids[key], stamp, rec.price, rec.shipping, rec.currency)
+                  for key, rec in inserts if rec.price is not None or rec.shipping is not None])
+        if search is not None:
+            raw.many("INSERT INTO search_hits (search, listing_id, last_seen, missed) "
+                     "VALUES (?, ?, ?, 0)", [(search, i, stamp) for i in new_ids])
+    else:
+        new = "unnest(%s::bigint[]) WITH ORDINALITY AS k(v, n) JOIN listings l ON l.id = k.v"
+        raw.query(f"INSERT INTO price_observations ({_OBSERVATION_COLUMNS}) SELECT l.id, %s, "
+                  f"l.price, l.shipping, l.currency FROM {new} WHERE {priced} ORDER BY k.n",
+                  [stamp, new_ids])
+        if search is not None:
+            raw.query("INSERT INTO search_hits (search, listing_id, last_seen, missed) "
+                      f"SELECT %s, l.id, %s, 0 FROM {new} ORDER BY k.n", [search, stamp, new_ids])
+    return new_ids
 
 
 def _next_status(old: str, seen: str) -> str:
@@ -149,20 +283,6 @@ def _next_status(old: str, seen: str) -> str:
     if old == "sold":
         return "sold"  # NOTE: a sold post that is still listed stays sold
     return "active"
-
-
-def _record_hits(session: Session, search: str, listing_ids: list[int], now: datetime) -> None:
-    hits = SearchHit.__table__
-    known: set[int] = set()
-    for part in _chunks(listing_ids):
-        known.update(session.scalars(
-            select(hits.c.listing_id).where(hits.c.search == search, hits.c.listing_id.in_(part))))
-        session.execute(update(hits).where(hits.c.search == search, hits.c.listing_id.in_(part))
-                        .values(last_seen=now, missed=0))
-    fresh = [{"search": search, "listing_id": lid, "last_seen": now, "missed": 0}
-             for lid in listing_ids if lid not in known]
-    if fresh:
-        session.execute(insert(hits), fresh)
 
 
 def mark_missing(session: Session, search: str, *, now: datetime, gone_after: int) -> list[int]:
@@ -188,15 +308,26 @@ def save_scores(session: Session, scores: Sequence[ScoreRecord]) -> None:
     """Insert or replace each listing's score for a watch."""
     if not scores:
         return
-    ins = _dialect_insert(session)
-    rows = [asdict(s) for s in scores]
-    for part in _chunks(rows):
-        stmt = ins(Score).values(list(part))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["listing_id", "watch"],
-            set_={c: getattr(stmt.excluded, c) for c in rows[0] if c not in ("listing_id", "watch")},
-        )
-        session.execute(stmt)
+    raw = _Raw(session)
+    rows = []
+    for s in scores:
+        values: list[Any] = []
+        for name in _SCORE_FIELDS:
+            value = getattr(s, name)
+            if name in _SCORE_JSON:
+                value = json.dumps(value)
+            elif name == "computed_at":
+                value = raw.time(value)
+            elif name == "fits" and raw.sqlite:
+                value = int(bool(value))
+            values.append(value)
+        rows.append(values)
+    cols = ", ".join(_SCORE_FIELDS)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in _SCORE_FIELDS
+                     if c not in ("listing_id", "watch"))
+    raw.many(f"INSERT INTO scores ({cols}) VALUES ({raw.marks(len(_SCORE_FIELDS))}) "
+             f"ON CONFLICT (listing_id, watch) DO UPDATE SET {sets}", rows)
+    raw.cursor.close()
 
 
 def listings_by_ids(session: Session, ids: Iterable[int]) -> list[Listing]:
@@ -216,4 +347,4 @@ def recent_prices(session: Session, *, model: str, variant: str | None, currency
     if variant and variant != "any":
         conds.append(Listing.variant == variant)
     rows = session.execute(select(Listing.price, Listing.shipping).where(and_(*conds))).all()
-    return [p + (s or 0) for p, s in rows]
+    return [(p or 0) + (s or 0) for p, s in rows]  # NOTE: price IS NOT NULL above
