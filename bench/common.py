@@ -1,0 +1,69 @@
+"""Shared benchmark helpers: where the captures are, timers, percentiles, throw-away databases."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def fixtures_root() -> Path:
+    """The real marketplace captures: $GPUSCOUT_FIXTURES, else ../shared/fixtures beside the repo."""
+    env = os.environ.get("GPUSCOUT_FIXTURES")
+    return Path(env) if env else REPO_ROOT.parent / "shared" / "fixtures"
+
+
+def best_of(fn: Callable[[], Any], *, repeat: int, min_time: float = 0.0) -> float:
+    """The fastest of ``repeat`` calls (seconds); keeps going until ``min_time`` has passed."""
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < repeat or time.perf_counter() - started < min_time:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if len(times) >= repeat * 20:
+            break
+    return min(times)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0-1) of ``values``, interpolated."""
+    if len(values) == 1:
+        return values[0]
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[max(0, min(98, round(q * 100) - 1))]
+
+
+def pg_schema_url(base: str, schema: str) -> str:
+    from urllib.parse import quote
+
+    from models.db import normalize_url
+
+    sep = "&" if "?" in base else "?"
+    return f"{normalize_url(base)}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@contextmanager
+def pg_database(base: str) -> Iterator[str]:
+    """A throw-away schema on the PostgreSQL server at ``base``; yields its URL."""
+    from sqlalchemy import create_engine, text
+
+    from models.db import normalize_url
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalize_url(base))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield pg_schema_url(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

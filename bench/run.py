@@ -1,0 +1,229 @@
+"""gpuscout benchmarks: ``python bench/run.py [--quick] [--json PATH] [--pg URL]``.
+
+Parse, ingest, query, CLI start-up and end-to-end scan figures, each a ratio or measured beside
+its baseline in the same run; prints a table (figure, target, pass/fail) and writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+DEFAULT_JSON = REPO_ROOT / "bench" / "results" / "latest.json"
+PG_ENV = "GPUSCOUT_TEST_DATABASE_URL"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    parse_repeat: int
+    ingest: int
+    query_db: int
+    query_rounds: int
+    cli_db: int
+    cli_runs: int
+    e2e_pages: int
+
+
+FULL = Sizes(parse_repeat=20, ingest=100_000, query_db=1_000_000, query_rounds=20,
+             cli_db=100_000, cli_runs=7, e2e_pages=200)
+QUICK = Sizes(parse_repeat=5, ingest=20_000, query_db=100_000, query_rounds=5, cli_db=100_000,
+              cli_runs=3, e2e_pages=30)
+TINY = Sizes(parse_repeat=1, ingest=300, query_db=2_000, query_rounds=1, cli_db=2_000, cli_runs=1,
+             e2e_pages=3)
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    op: str  # ">=" or "<="
+    value: float
+    unit: str
+
+
+TARGETS = (
+    Target("parse.ratio_vs_bs4", "parse: speed vs BeautifulSoup+lxml (worst source)", ">=", 15, "x"),
+    Target("parse.ratio_vs_floor", "parse: time vs bare page parse (worst source)", "<=", 1.5, "x"),
+    Target("ingest.listings_per_s", "ingest: upsert_listings, slower of insert/re-ingest", ">=",
+           100_000, "/s"),
+    Target("ingest.fraction_of_floor", "ingest: share of the bare executemany upsert", ">=",
+           1 / 3, "x"),
+    Target("query.p95_ms", "query: deals top 20, p95", "<=", 5, "ms"),
+    Target("query.peak_rss_mb", "query: peak RSS of the querying process", "<=", 200, "MB"),
+    Target("cli.help_s", "cli: gpuscout --help (median)", "<=", 0.25, "s"),
+    Target("cli.deals_s", "cli: gpuscout deals (median)", "<=", 0.5, "s"),
+    Target("e2e.cpu_per_page_vs_parse", "e2e: scan CPU per page vs its parse time", "<=", 2, "x"),
+)
+
+
+def lookup(results: dict[str, Any], key: str) -> Any:
+    node: Any = results
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def verdict(target: Target, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    ok = value >= target.value if target.op == ">=" else value <= target.value
+    return "pass" if ok else "FAIL"
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return str(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    """The figures with their targets, one line each, then the details that explain them."""
+    lines = [f"{'figure':<55} {'value':>12}  {'target':>12}  result", "-" * 90]
+    for t in TARGETS:
+        value = lookup(results, t.key)
+        target = f"{t.op} {_fmt(float(t.value))}{t.unit}"
+        lines.append(f"{t.label:<55} {_fmt(value):>12}  {target:>12}  {verdict(t, value)}")
+    lines.append("")
+    for name in ("parse", "ingest", "query", "cli", "e2e"):
+        if "error" in (results.get(name) or {}):
+            lines.append(f"  {name} failed: {results[name]['error'].splitlines()[0]}")
+            results = {**results, name: {}}
+    parse = results.get("parse") or {}
+    for name, agg in (parse.get("sources") or {}).items():
+        bs4 = f", {agg['ratio_vs_bs4']:.1f}x BeautifulSoup" if "ratio_vs_bs4" in agg else ""
+        lines.append(f"  parse {name:<16} {agg['listings_per_s']:>9,.0f} listings/s, "
+                     f"{agg['ratio_vs_floor']:.2f}x its floor{bs4}")
+    ingest = results.get("ingest") or {}
+    if ingest:
+        lines.append(f"  ingest {ingest['n']:,}: insert {ingest['insert_per_s']:,.0f}/s, re-ingest "
+                     f"{ingest['reingest_per_s']:,.0f}/s; bare executemany upsert "
+                     f"{ingest['floor_insert_per_s']:,.0f}/s and "
+                     f"{ingest['floor_reingest_per_s']:,.0f}/s")
+        if "pg_insert_per_s" in ingest:
+            lines.append(f"  ingest PostgreSQL: insert {ingest['pg_insert_per_s']:,.0f}/s, "
+                         f"re-ingest {ingest['pg_reingest_per_s']:,.0f}/s")
+    query = results.get("query") or {}
+    if "p95_ms" in query:
+        lines.append(f"  query {query['listings']:,} listings: p50 {query['p50_ms']:.2f} ms, "
+                     f"p95 {query['p95_ms']:.2f} ms, max {query['max_ms']:.1f} ms "
+                     f"({query['slowest_filter']})")
+        lines.append(f"  query plan: {' / '.join(query['plan'])}")
+        if "p95_ms" in query.get("pg", {}):
+            pg = query["pg"]
+            lines.append(f"  query PostgreSQL: p50 {pg['p50_ms']:.2f} ms, p95 {pg['p95_ms']:.2f} ms")
+    cli = results.get("cli") or {}
+    if cli:
+        lines.append(f"  cli: python -c pass {cli['python']['median_s']:.3f} s; --help "
+                     f"{cli['help']['median_s']:.3f} s; deals {cli['deals']['median_s']:.3f} s "
+                     f"(best {cli['deals']['best_s']:.3f} s)")
+    e2e = results.get("e2e") or {}
+    if e2e:
+        lines.append(f"  e2e {e2e['pages']} pages, {e2e['listings']:,} listings: "
+                     f"{e2e['pages_per_s']:.1f} pages/s, {e2e['cpu_ms_per_page']:.1f} ms CPU/page "
+                     f"(parse {e2e['parse_ms_per_page']:.1f} ms), peak RSS "
+                     f"{e2e['peak_rss_mb']:.0f} MB")
+    return "\n".join(lines)
+
+
+def _timed(label: str, fn: Callable[[], Any]) -> Any:
+    """``fn()``, timed; a failure is recorded as {"error": ...} so the other figures still count."""
+    t0 = time.perf_counter()
+    print(f"{label} ...", file=sys.stderr, flush=True)
+    try:
+        out = fn()
+    except Exception as exc:
+        print(f"{label} FAILED: {exc}", file=sys.stderr, flush=True)
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    print(f"{label} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    return out
+
+
+def run(sizes: Sizes, *, pg_url: str | None, only: set[str] | None,
+        fixtures: Path | None = None) -> dict[str, Any]:
+    from bench import cli_bench, e2e_bench, ingest_bench, parse_bench, query_bench
+    from bench.synthetic import fill_database
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+                    "cpus": os.cpu_count(), "platform": platform.platform()},
+        "sizes": sizes.__dict__,
+    }
+    if wanted("parse"):
+        results["parse"] = _timed("parse", lambda: parse_bench.run(
+            repeat=sizes.parse_repeat, min_time=0.05 * sizes.parse_repeat, root=fixtures))
+    if wanted("ingest"):
+        results["ingest"] = _timed("ingest", lambda: ingest_bench.run(sizes.ingest, pg_url))
+    with tempfile.TemporaryDirectory(prefix="gpuscout-bench-") as tmp:
+        small = f"sqlite:///{Path(tmp) / 'small.db'}"
+        if wanted("query") or wanted("cli"):
+            _timed(f"build {sizes.cli_db:,}-listing database",
+                   lambda: fill_database(small, sizes.cli_db))
+        if wanted("query"):
+            big = small
+            if sizes.query_db != sizes.cli_db:
+                big = f"sqlite:///{Path(tmp) / 'big.db'}"
+                _timed(f"build {sizes.query_db:,}-listing database",
+                       lambda: fill_database(big, sizes.query_db))
+            query = _timed("query", lambda: query_bench.run(big, sizes.query_rounds))
+            if "error" not in query:
+                query["listings"] = sizes.query_db
+            if pg_url:
+                from bench.common import pg_database
+
+                with pg_database(pg_url) as url:
+                    _timed("build the PostgreSQL database",
+                           lambda: fill_database(url, sizes.query_db))
+                    query["pg"] = _timed("query PostgreSQL",
+                                         lambda: query_bench.run(url, sizes.query_rounds))
+            results["query"] = query
+        if wanted("cli"):
+            results["cli"] = _timed("cli", lambda: cli_bench.run(small, sizes.cli_runs))
+    if wanted("e2e"):
+        results["e2e"] = _timed("e2e", lambda: e2e_bench.run(sizes.e2e_pages, fixtures))
+    results["verdicts"] = {t.key: verdict(t, lookup(results, t.key)) for t in TARGETS}
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (under a minute)")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write results")
+    parser.add_argument("--pg", metavar="URL", default=os.environ.get(PG_ENV),
+                        help=f"also measure PostgreSQL (default ${PG_ENV})")
+    parser.add_argument("--only", metavar="NAMES",
+                        help="comma-separated subset: parse,ingest,query,cli,e2e")
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    sizes = TINY if args.tiny else QUICK if args.quick else FULL
+    only = set(args.only.split(",")) if args.only else None
+    results = run(sizes, pg_url=args.pg, only=only)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    print(table(results))
+    print(f"\nresults written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The benchmark command runs end to end at tiny sizes and writes every figure (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+KEYS = ("parse.ratio_vs_bs4", "parse.ratio_vs_floor", "ingest.listings_per_s",
+        "ingest.fraction_of_floor", "query.p95_ms", "cli.help_s", "cli.deals_s",
+        "e2e.cpu_per_page_vs_parse")
+
+
+def test_bench_tiny_run_writes_every_key(tmp_path: Path, fixtures_dir: Path,
+                                         monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("bs4")
+    from bench import run
+
+    monkeypatch.setenv("GPUSCOUT_FIXTURES", str(fixtures_dir))
+    monkeypatch.delenv(run.PG_ENV, raising=False)
+    out = tmp_path / "results.json"
+    assert run.main(["--tiny", "--json", str(out)]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    for key in KEYS:
+        value = run.lookup(results, key)
+        assert isinstance(value, (int, float)) and value > 0, key
+    assert results["verdicts"].keys() == {t.key for t in run.TARGETS}
+    # the baseline read the same listings as the parsers on every HTML capture
+    html = [c for c in results["parse"]["captures"] if "bs4_s" in c]
+    assert {c["source"] for c in html} == {"ebay", "craigslist"}
+    assert results["e2e"]["pages"] == 3 and results["e2e"]["listings"] == 180
+    table = capsys.readouterr().out
+    assert "parse: speed vs BeautifulSoup+lxml" in table and "e2e:" in table
+
+
+def test_page_maker_shifts_item_numbers_and_links_the_next_page(fixtures_dir: Path) -> None:
+    from bench.e2e_bench import make_pages
+    from scraper.sources import get_source
+
+    pages = make_pages(4, fixtures_dir)
+    assert [p for p, _body in pages][:2] == [{"_nkw": "rtx 3090 founders edition 1"},
+                                             {"_nkw": "rtx 3090 founders edition 1", "_pgn": "2"}]
+    source = get_source("ebay")
+    url = "http://127.0.0.1:1/sch/i.html?_nkw=x&_pgn=1"
+    first, fourth = source.parse(pages[0][1], url), source.parse(pages[3][1], url)
+    assert len(first.listings) == len(fourth.listings) == 60
+    assert not {x.external_id for x in first.listings} & {x.external_id for x in fourth.listings}
+    assert first.next_url is not None and first.next_url.endswith("_pgn=2")
+
+
+def test_synthetic_listings_are_unique_and_deterministic() -> None:
+    from bench.synthetic import listing_records
+
+    records = listing_records(2_000, seed=1)
+    assert len({(r.source, r.external_id) for r in records}) == 2_000
+    assert records == listing_records(2_000, seed=1)
+    assert {r.source for r in records} == {"ebay", "reddit", "craigslist", "facebook"}
