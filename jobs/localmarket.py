@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 #: what a route can do besides answering normally
-FAULTS = ("reset", "hang", "truncate", "bad_gzip", "huge")
+FAULTS = ("reset", "hang", "truncate", "bad_gzip", "huge", "huge_unsized")
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Route:
     headers: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
     fault: str | None = None
-    #: for "huge": how many bytes to stream
+    #: for "huge" (Content-Length announced) and "huge_unsized" (none): how many bytes to stream
     size: int = 0
     #: answer only this many times, then fall through to the next matching route
     times: int | None = None
@@ -99,19 +99,25 @@ class LocalMarket:
         if self._server is None:
             raise RuntimeError("the local marketplace is not running")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"
 
     def start(self) -> LocalMarket:
         handler = _make_handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="localmarket")
+        # NOTE: a short poll interval makes stop() quick (shutdown waits for the next poll)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name="localmarket")
         self._thread.start()
         return self
 
+    def release(self) -> None:
+        """Let every "hang" handler finish now (closing without an answer), and later ones at once."""
+        self._release.set()
+
     def stop(self) -> None:
-        self._release.set()  # let hanging handlers finish
+        self.release()  # let hanging handlers finish
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -167,6 +173,10 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
 
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                            struct.pack("ii", 1, 0))
+                # NOTE: close now: the server's own shutdown(SHUT_WR) would send a FIN first, and
+                # the client would see a clean end of stream instead of a reset
+                self.rfile.close()  # the socket closes only once its reader is closed too
+                self.connection.close()
                 return
             if fault == "hang":
                 market._release.wait(30)
@@ -184,8 +194,9 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
             headers["Connection"] = "close"
             for k, v in headers.items():
                 self.send_header(k, v)
-            if fault == "huge":
-                self.send_header("Content-Length", str(route.size))
+            if fault in ("huge", "huge_unsized"):
+                if fault == "huge":
+                    self.send_header("Content-Length", str(route.size))
                 self.end_headers()
                 try:
                     for chunk in _huge_chunks(route.size):

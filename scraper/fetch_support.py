@@ -127,6 +127,19 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def _detail(exc: BaseException) -> str:
+    """The first message down an exception's causes: httpx often wraps the OS error (a connection
+    reset) in exceptions whose own message is empty."""
+    current: BaseException | None = exc
+    for _depth in range(10):
+        if current is None:
+            break
+        if str(current):
+            return str(current)
+        current = current.__cause__ or current.__context__
+    return "no detail"
+
+
 def _headers(response: httpx.Response) -> dict[str, str]:
     return {name.lower(): value for name, value in response.headers.items()}
 
@@ -172,7 +185,7 @@ async def read_body(
     except httpx.UnsupportedProtocol as exc:
         raise FetchError(f"cannot fetch {url}: {exc}", url=str(url)) from exc
     except httpx.TransportError as exc:
-        detail = str(exc) or "no detail"
+        detail = _detail(exc)
         raise Transient(f"connection error ({type(exc).__name__}: {detail})", exc) from exc
     except httpx.RequestError as exc:
         raise FetchError(f"request to {url} failed ({type(exc).__name__}: {exc})",

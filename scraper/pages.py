@@ -7,7 +7,8 @@ Outcomes:
 * ``blocked``: 403, a login/captcha redirect, a parser's Blocked, or the generic bot-check sniff;
 * ``rate_limited``: 429 until retries ran out;
 * ``drift``: the markup changed: MarkupDrift, or over half of the cards lacked a required field;
-* ``error``: anything else (network, robots.txt, other statuses, an unsupported page).
+* ``error``: anything else (network, robots.txt, other statuses, a blank body, an unsupported
+  page).
 
 Blocked and drift bodies are saved under ``save_dir/<source>/`` for a look, and the path is logged.
 
@@ -164,6 +165,12 @@ async def fetch_page(
 
 def _parse(source: Source, page: FetchedPage, save: _Saver) -> PageOutcome:
     body, ctype, url, status = page.body, page.content_type, page.url, page.status
+    if not body.strip():
+        # NOTE: a blank 2xx body is a server or proxy glitch: not "no results" (that would let
+        # listings go gone) and not drift (there is no markup to save or look at), whatever the host
+        message = f"an empty HTTP {status} answer (no body to read)"
+        log.warning("%s: %s %s", source.name, url, message)
+        return PageOutcome(url, "error", error=message, status=status)
     marker = bot_check_marker(body, ctype)
     if marker is not None and len(body) <= SMALL_PAGE_BYTES:
         message = f"a bot-check page ({marker!r} in a {len(body)}-byte page)"
