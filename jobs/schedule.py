@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,10 +49,6 @@ def scheduled_digest(config_path: str | None, rule: str) -> int:
         app.close()
 
 
-def _crc(name: str) -> int:
-    return zlib.crc32(name.encode())
-
-
 def build_scheduler(cfg: Config, *, config_path: str | None, engine: Any = None,
                     executor: str = "threadpool", jobstore: str = "sqlalchemy",
                     start_paused: bool = False) -> Any:
@@ -75,10 +70,13 @@ def build_scheduler(cfg: Config, *, config_path: str | None, engine: Any = None,
     )
     sched.start(paused=True)
     for search in cfg.searches:
+        trigger = CronTrigger.from_crontab(search.schedule, timezone=UTC)
+        # NOTE: from_crontab takes no jitter, and add_job ignores trigger arguments when given a
+        # trigger instance: set it on the trigger itself
+        trigger.jitter = JITTER
         sched.add_job(
-            scheduled_search, CronTrigger.from_crontab(search.schedule, timezone=UTC),
-            args=[config_path, search.name], id=f"search:{search.name}", name=f"scan {search.name}",
-            replace_existing=True, jitter=JITTER,
+            scheduled_search, trigger, args=[config_path, search.name],
+            id=f"search:{search.name}", name=f"scan {search.name}", replace_existing=True,
         )
     if cfg.email is not None:
         for rule in cfg.alerts:
@@ -103,8 +101,9 @@ def build_scheduler(cfg: Config, *, config_path: str | None, engine: Any = None,
 
 
 def run_forever(cfg: Config, *, config_path: str | None, engine: Any,
-                stop: threading.Event | None = None) -> None:
-    """Run the scheduler until SIGINT/SIGTERM (or ``stop`` is set); the running job finishes."""
+                stop: threading.Event | None = None, ready: threading.Event | None = None) -> None:
+    """Run the scheduler until SIGINT/SIGTERM (or ``stop`` is set); the running job finishes.
+    ``ready`` is set once the signal handlers are installed and the jobs are scheduled."""
     stop = stop or threading.Event()
 
     def _handle(signum: int, _frame: Any) -> None:
@@ -116,6 +115,8 @@ def run_forever(cfg: Config, *, config_path: str | None, engine: Any,
     try:
         for job in sched.get_jobs():
             log.info("scheduled %s: next at %s", job.name, job.next_run_time)
+        if ready is not None:
+            ready.set()
         stop.wait()
     finally:
         sched.shutdown(wait=True)
