@@ -33,7 +33,6 @@ class Listing(Base):
         CheckConstraint(
             "status IN ('active', 'sold', 'gone', 'wanted')", name="status_valid"
         ),
-        Index("ix_listings_status_last_seen", "status", "last_seen"),
         Index("ix_listings_model_variant", "model", "variant"),
     )
 
@@ -111,8 +110,9 @@ class Score(Base):
     __tablename__ = "scores"
     __table_args__ = (
         UniqueConstraint("listing_id", "watch"),
-        # NOTE: serves `deals`: fitting listings of a watch, best first
-        Index("ix_scores_watch_fits_total", "watch", "fits", "total"),
+        # NOTE: serves `deals`: fitting listings of a watch walked from the best score down; the
+        # tie-breakers (cheapest, oldest id) ride along so ties sort without table reads
+        Index("ix_scores_watch_fits_total", "watch", "fits", "total", "unit_price", "listing_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

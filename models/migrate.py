@@ -37,15 +37,21 @@ def alembic_config(url: str) -> object:
 
 
 def head_revision() -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+    """The newest revision, read from the scripts' text so that every command does not pay for
+    importing alembic just to learn the database is current."""
+    import re
 
-    cfg = alembic_config("sqlite://")
-    assert isinstance(cfg, Config)
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    if head is None:
-        raise DatabaseError("no migration revision found")
-    return head
+    revs: dict[str, str | None] = {}
+    for path in (SCRIPT_LOCATION / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision(?:: str)? = ['\"]([^'\"]+)['\"]", text, re.M)
+        down = re.search(r"^down_revision(?:: [^=]+)? = (?:['\"]([^'\"]+)['\"]|None)", text, re.M)
+        if rev:
+            revs[rev.group(1)] = down.group(1) if down else None
+    heads = set(revs) - {d for d in revs.values() if d}
+    if len(heads) != 1:
+        raise DatabaseError(f"expected one migration head, found {sorted(heads) or 'none'}")
+    return heads.pop()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 17:42:45.369191
+Create Date: 2026-11-26
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
-from alembic import op
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -64,7 +65,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.create_index('ix_listings_model_variant', ['model', 'variant'], unique=False)
-        batch_op.create_index('ix_listings_status_last_seen', ['status', 'last_seen'], unique=False)
 
     op.create_table('scan_lock',
     sa.Column('name', sa.String(length=32), nullable=False),
@@ -153,7 +153,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('listing_id', 'watch', name=op.f('uq_scores_listing_id_watch'))
     )
     with op.batch_alter_table('scores', schema=None) as batch_op:
-        batch_op.create_index('ix_scores_watch_fits_total', ['watch', 'fits', 'total'], unique=False)
+        batch_op.create_index('ix_scores_watch_fits_total', ['watch', 'fits', 'total', 'unit_price', 'listing_id'], unique=False)
 
     op.create_table('search_hits',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -195,7 +195,6 @@ def downgrade() -> None:
     op.drop_table('scrape_runs')
     op.drop_table('scan_lock')
     with op.batch_alter_table('listings', schema=None) as batch_op:
-        batch_op.drop_index('ix_listings_status_last_seen')
         batch_op.drop_index('ix_listings_model_variant')
 
     op.drop_table('listings')

@@ -44,3 +44,14 @@ def test_sqlite_pragmas(tmp_path: Any) -> None:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
     eng.dispose()
+
+
+def test_head_revision_read_from_text_matches_alembic() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from models.migrate import alembic_config
+
+    cfg = alembic_config("sqlite://")
+    assert isinstance(cfg, Config)
+    assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
