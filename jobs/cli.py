@@ -6,7 +6,6 @@ Heavy modules (SQLAlchemy, httpx, selectolax, rich) are imported inside commands
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -85,4 +84,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -283,7 +283,7 @@ class _Reader:
         self.seen.add(name)
         return self.data.get(name, default)
 
-    def str(self, name: str, default: Any = ..., *, choices: tuple[str, ...] | None = None) -> Any:
+    def string(self, name: str, default: Any = ..., *, choices: tuple[str, ...] | None = None) -> Any:
         value = self._get(name, default)
         if value is ...:
             raise ConfigError(f"{self.key(name)} is missing: a string is required")
@@ -316,7 +316,7 @@ class _Reader:
         value = self.num(name, default, minimum=0)
         return None if value is None else Decimal(str(value))
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         value = self._get(name, default)
         if not isinstance(value, bool):
             raise ConfigError(f"{self.key(name)} = {value!r}: must be true or false")
@@ -366,17 +366,17 @@ def _list_of_tables(data: dict[str, Any], name: str) -> list[Any]:
 
 def _parse_watch(i: int, raw: Any) -> Watch:
     r = _Reader(raw, f"watch[{i}]")
-    currency = r.str("currency", "USD")
+    currency = r.string("currency", "USD")
     if not _ISO.match(currency):
         raise ConfigError(f"watch[{i}].currency = {currency!r}: must be an ISO 4217 code like USD")
     w = Watch(
-        name=r.str("name"),
-        model=r.str("model").strip().lower(),
-        variant=r.str("variant", "any", choices=VARIANTS),
+        name=r.string("name"),
+        model=r.string("model").strip().lower(),
+        variant=r.string("variant", "any", choices=VARIANTS),
         price_low=r.money("price_low") or Decimal(0),
         price_high=r.money("price_high") or Decimal(0),
         currency=currency,
-        prefer=r.str("prefer", "shipped", choices=PREFER),
+        prefer=r.string("prefer", "shipped", choices=PREFER),
         reference_min_count=r.num("reference_min_count", 10, minimum=1, integer=True),
         reference_window_days=r.num("reference_window_days", 30, minimum=1, integer=True),
     )
@@ -391,10 +391,10 @@ def _parse_watch(i: int, raw: Any) -> Watch:
 def _parse_search(i: int, raw: Any) -> SearchConfig:
     r = _Reader(raw, f"search[{i}]")
     s = SearchConfig(
-        name=r.str("name"),
-        source=r.str("source", choices=SOURCES),
-        query=r.str("query"),
-        schedule=r.str("schedule", DEFAULT_SCHEDULE),
+        name=r.string("name"),
+        source=r.string("source", choices=SOURCES),
+        query=r.string("query"),
+        schedule=r.string("schedule", DEFAULT_SCHEDULE),
         max_pages=r.num("max_pages", None, minimum=1, integer=True, maximum=50),
         min_price=r.num("min_price", None, minimum=0, integer=True),
         max_price=r.num("max_price", None, minimum=0, integer=True),
@@ -407,7 +407,7 @@ def _parse_search(i: int, raw: Any) -> SearchConfig:
 
 def _parse_source(name: str, raw: Any) -> SourceConfig:
     r = _Reader(raw, f"sources.{name}")
-    base_url = r.str("base_url", DEFAULT_BASE_URLS[name])
+    base_url = r.string("base_url", DEFAULT_BASE_URLS[name])
     if not re.match(r"^https?://", base_url):
         raise ConfigError(f"sources.{name}.base_url = {base_url!r}: must start with http:// or https://")
     s = SourceConfig(
@@ -415,10 +415,10 @@ def _parse_source(name: str, raw: Any) -> SourceConfig:
         min_interval=float(r.num("min_interval", 5.0, minimum=0)),
         jitter=float(r.num("jitter", 0.3, minimum=0, maximum=1)),
         max_pages=r.num("max_pages", 3, minimum=1, integer=True, maximum=50),
-        obey_robots=r.bool("obey_robots", True),
-        user_agent=r.str("user_agent", None),
-        proxy=r.str("proxy", None),
-        cookies_file=r.str("cookies_file", None),
+        obey_robots=r.flag("obey_robots", True),
+        user_agent=r.string("user_agent", None),
+        proxy=r.string("proxy", None),
+        cookies_file=r.string("cookies_file", None),
         options=r.str_table("options"),
     )
     r.done()
@@ -437,14 +437,14 @@ def _parse_email(raw: Any) -> EmailConfig:
     if "password" in r.data:
         raise ConfigError(f"email.password: not allowed in the file; set {SMTP_PASSWORD_ENV} instead")
     e = EmailConfig(
-        smtp_host=r.str("smtp_host", "localhost"),
+        smtp_host=r.string("smtp_host", "localhost"),
         smtp_port=r.num("smtp_port", 25, minimum=1, maximum=65535, integer=True),
-        security=r.str("security", "none", choices=SECURITY),
-        sender=r.str("sender", "gpuscout@localhost"),
+        security=r.string("security", "none", choices=SECURITY),
+        sender=r.string("sender", "gpuscout@localhost"),
         recipients=tuple(recipients),
-        username=r.str("username", None),
+        username=r.string("username", None),
         timeout=float(r.num("timeout", 30.0, minimum=1)),
-        timezone=r.str("timezone", "UTC"),
+        timezone=r.string("timezone", "UTC"),
     )
     r.done()
     try:
@@ -459,27 +459,27 @@ def _parse_email(raw: Any) -> EmailConfig:
 
 def _parse_alert(i: int, raw: Any, watches: set[str]) -> AlertRule:
     r = _Reader(raw, f"alert[{i}]")
-    watch = r.str("watch")
+    watch = r.string("watch")
     if watch not in watches:
         raise ConfigError(f"alert[{i}].watch = {watch!r}: must name a watch ({', '.join(sorted(watches))})")
     events = r._get("events", ["new", "price_drop"])
     if not isinstance(events, list) or not events or any(e not in EVENTS for e in events):
         raise ConfigError(f"alert[{i}].events = {events!r}: must be a list of {', '.join(EVENTS)}")
-    quiet = r.str("quiet_hours", None)
+    quiet = r.string("quiet_hours", None)
     if quiet is not None:
         start, _, end = quiet.partition("-")
         if not (_HHMM.match(start) and _HHMM.match(end)):
             raise ConfigError(f"alert[{i}].quiet_hours = {quiet!r}: must look like '23:00-07:00'")
-    digest_time = r.str("digest_time", "08:00")
+    digest_time = r.string("digest_time", "08:00")
     if not _HHMM.match(digest_time):
         raise ConfigError(f"alert[{i}].digest_time = {digest_time!r}: must be HH:MM (24-hour)")
     a = AlertRule(
-        name=r.str("name", f"{watch}-{i}"),
+        name=r.string("name", f"{watch}-{i}"),
         watch=watch,
         min_score=r.num("min_score", 70, minimum=0, maximum=100, integer=True),
         max_price=r.money("max_price", None),
         events=tuple(events),
-        mode=r.str("mode", "instant", choices=MODES),
+        mode=r.string("mode", "instant", choices=MODES),
         drop_percent=r.money("drop_percent", 5) or Decimal(0),
         drop_amount=r.money("drop_amount", None),
         digest_time=digest_time,
@@ -495,7 +495,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     builtin = _builtin()
     top = _Reader(data, "")
     db = _Reader(data.get("database", builtin["database"]), "database")
-    url = db.str("url", "sqlite:///gpuscout.db")
+    url = db.string("url", "sqlite:///gpuscout.db")
     db.done()
     if not re.match(r"^(sqlite|postgres(ql)?)(\+\w+)?://", url):
         raise ConfigError(f"database.url = {url!r}: must be a sqlite:/// or postgresql:// URL")
@@ -520,7 +520,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
 
     f = _Reader(data.get("fetch", {}), "fetch")
     fetch = FetchConfig(
-        user_agent=f.str("user_agent", FetchConfig.user_agent),
+        user_agent=f.string("user_agent", FetchConfig.user_agent),
         timeout=float(f.num("timeout", 20.0, minimum=0.1)),
         max_retries=f.num("max_retries", 3, minimum=0, maximum=10, integer=True),
         max_bytes=f.num("max_bytes", 10 * 1024 * 1024, minimum=1024, integer=True),
@@ -528,7 +528,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     f.done()
     sc = _Reader(data.get("scan", {}), "scan")
     scan = ScanConfig(gone_after=sc.num("gone_after", 3, minimum=1, integer=True),
-                      data_dir=sc.str("data_dir", "data"))
+                      data_dir=sc.string("data_dir", "data"))
     sc.done()
     sg = _Reader(data.get("scoring", builtin["scoring"]), "scoring")
     rates_raw = sg._get("rates", {})

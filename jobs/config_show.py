@@ -35,7 +35,8 @@ def effective(cfg: Config) -> dict[str, Any]:
         data["email"] = asdict(cfg.email)
     if cfg.alerts:
         data["alert"] = [asdict(a) for a in cfg.alerts]
-    return _plain(data)
+    plain: dict[str, Any] = _plain(data)
+    return plain
 
 
 def _plain(value: Any) -> Any:

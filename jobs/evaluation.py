@@ -68,9 +68,8 @@ def score_watch(watch: Watch) -> Any:
 
 
 def facts_of(listing: Listing) -> Any:
-    from models.score import ListingFacts
-
     from models.records import from_minor
+    from models.score import ListingFacts
 
     cur = listing.currency
     return ListingFacts(
@@ -103,7 +102,6 @@ class Evaluator:
     def reference(self, watch: Watch) -> Any:
         if watch.name not in self._refs:
             from models.prices import reference_for
-
             from models.records import from_minor
             from models.store import recent_prices
 

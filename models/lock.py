@@ -8,8 +8,9 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy import Engine, Table, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from models.errors import ScanLocked
@@ -44,7 +45,7 @@ def scan_lock(engine: Engine, *, now: datetime, name: str = "scan") -> Iterator[
                 conn.commit()
         return
     me = holder_id()
-    table = ScanLock.__table__
+    table = cast(Table, ScanLock.__table__)
     with engine.begin() as conn:
         row = conn.execute(select(table).where(table.c.name == name)).first()
         if row is not None and row.expires_at > now and row.holder != me:

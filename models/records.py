@@ -23,7 +23,8 @@ def from_minor(value: int | None, currency: str | None) -> Decimal | None:
     if value is None:
         return None
     exp = 0 if (currency or "") in ZERO_DECIMAL else 2
-    return (Decimal(value) / (10**exp)).quantize(Decimal(1) if exp == 0 else Decimal("0.01"))
+    amount: Decimal = Decimal(value) / Decimal(10**exp)
+    return amount.quantize(Decimal(1) if exp == 0 else Decimal("0.01"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from tests_support import REDDIT, market_config, serve_captures, write_toml  # type: ignore[import-not-found]
 
 from jobs.localmarket import LocalMarket
 from jobs.scan import run_scan
@@ -18,7 +19,6 @@ from models.db import make_engine, session_factory
 from models.listing import Listing, PriceObservation, Score
 from models.migrate import upgrade
 from models.run import ScrapeRun
-from tests_support import REDDIT, market_config, serve_captures, write_toml  # type: ignore[import-not-found]
 
 EXPECTED = {"ebay": 120, "reddit": 25, "craigslist": 37}
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
