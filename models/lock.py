@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -24,7 +25,8 @@ LEASE = timedelta(hours=2)
 
 
 def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Unique per acquisition: two scans in one process exclude each other too."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @contextmanager
@@ -48,7 +50,7 @@ def scan_lock(engine: Engine, *, now: datetime, name: str = "scan") -> Iterator[
     table = cast(Table, ScanLock.__table__)
     with engine.begin() as conn:
         row = conn.execute(select(table).where(table.c.name == name)).first()
-        if row is not None and row.expires_at > now and row.holder != me:
+        if row is not None and row.expires_at > now:
             raise ScanLocked(f"another scan is running ({row.holder}, since "
                              f"{row.acquired_at:%Y-%m-%d %H:%M} UTC)")
         if row is None:
