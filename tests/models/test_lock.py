@@ -14,7 +14,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def test_second_scan_is_refused_while_the_first_holds_the_lock(engine: Any) -> None:
-    with scan_lock(engine, now=NOW):
+    with scan_lock(engine, now=NOW):  # noqa: SIM117 - the outer lock is the point
         with pytest.raises(ScanLocked, match="another scan is running"), scan_lock(engine, now=NOW):
             pass
     with scan_lock(engine, now=NOW):  # released: free again
