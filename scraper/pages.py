@@ -194,7 +194,9 @@ def _parse(source: Source, page: FetchedPage, save: _Saver) -> PageOutcome:
                            saved_path=save("drift", body, ctype, str(exc)))
     except ScrapeError as exc:
         log.warning("%s: reading %s failed: %s", source.name, url, exc)
-        return PageOutcome(url, "error", error=str(exc), status=status)
+        # NOTE: a site's own "too many requests" page (Reddit's, in a 200) is still a rate limit
+        return outcome_for_error(url, exc) if isinstance(exc, RateLimited) else PageOutcome(
+            url, "error", error=str(exc), status=status)
     except Exception as exc:  # a parser bug: keep the scan going, keep the body to reproduce it
         message = f"the {source.name} parser crashed: {type(exc).__name__}: {exc}"
         log.error("%s", message, exc_info=exc)

@@ -321,6 +321,14 @@ async def test_unsupported_page_is_an_error(tmp_path: Path) -> None:
     assert (outcome.outcome, outcome.error) == ("error", "a Kijiji page")
 
 
+async def test_a_sites_own_rate_limit_page_is_rate_limited(tmp_path: Path) -> None:
+    from scraper.errors import RateLimited
+
+    outcome = await one(FakeSource(raising(RateLimited("Too Many Requests page", status=None))),
+                        html(RESULTS_PAGE), tmp_path)
+    assert (outcome.outcome, outcome.error) == ("rate_limited", "Too Many Requests page")
+
+
 async def test_parser_crash_is_an_error_with_the_body_saved(tmp_path: Path) -> None:
     outcome = await one(FakeSource(raising(KeyError("price"))), html(RESULTS_PAGE), tmp_path)
     assert outcome.outcome == "error"
