@@ -171,8 +171,9 @@ def _parse(source: Source, page: FetchedPage, save: _Saver) -> PageOutcome:
         message = f"an empty HTTP {status} answer (no body to read)"
         log.warning("%s: %s %s", source.name, url, message)
         return PageOutcome(url, "error", error=message, status=status)
-    marker = bot_check_marker(body, ctype)
-    if marker is not None and len(body) <= SMALL_PAGE_BYTES:
+    # NOTE: a large page is only searched for bot-check words when nothing in it parsed
+    marker = bot_check_marker(body, ctype) if len(body) <= SMALL_PAGE_BYTES else None
+    if marker is not None:
         message = f"a bot-check page ({marker!r} in a {len(body)}-byte page)"
         return PageOutcome(url, "blocked", error=message, status=status, reason="bot-check",
                            saved_path=save("blocked", body, ctype, message))
@@ -183,6 +184,8 @@ def _parse(source: Source, page: FetchedPage, save: _Saver) -> PageOutcome:
                            reason=exc.reason or "blocked",
                            saved_path=save("blocked", body, ctype, str(exc)))
     except (MarkupDrift, UnsupportedPage) as exc:
+        if marker is None and len(body) > SMALL_PAGE_BYTES:
+            marker = bot_check_marker(body, ctype)
         if marker is not None:
             message = f"a bot-check page ({marker!r} and no results markup: {exc})"
             return PageOutcome(url, "blocked", error=message, status=status, reason="bot-check",
