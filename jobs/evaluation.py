@@ -29,12 +29,7 @@ class ListingEvent:
 
 
 def identify_raw(raw: RawListing) -> Any:
-    from models.identify import identify
-
-    flair = None
-    if raw.status == "wanted":
-        flair = "BUYING"
-    return identify(raw.title, raw.description, condition=raw.condition, flair=flair)
+    return identify_raw_fields(raw.title, raw.description, raw.condition, raw.status)
 
 
 def to_record(raw: RawListing, identity: Any | None = None) -> ListingRecord:
@@ -170,6 +165,7 @@ def _points(component: Any) -> int:
 
 def identify_raw_fields(title: str, description: str | None, condition: str | None,
                         status: str) -> Any:
+    """Identify from stored or parsed fields; a wanted post reads as Reddit's BUYING flair."""
     from models.identify import identify
 
     return identify(title, description, condition=condition,

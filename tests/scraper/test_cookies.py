@@ -136,7 +136,3 @@ async def test_client_sends_file_cookies_by_domain_path_and_scheme(tmp_path: Pat
         "reddit_session=abc")
     assert await _echo_cookie_header(settings, "https://old.reddit.com/user/x") == ""
 
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fake_time import FakeTime  # type: ignore[import-not-found]
 
 from scraper.errors import (
     Blocked,
@@ -43,25 +44,7 @@ Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
 NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
-
-class FakeTime:
-    """A monotonic clock that only moves when the Fetcher sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 class Site:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fake_time import FakeTime  # type: ignore[import-not-found]
 
 from scraper.errors import Blocked, FetchError, MarkupDrift, UnsupportedPage
 from scraper.fetch import Fetcher, FetchSettings
@@ -27,23 +27,7 @@ BASE = "https://fake.example"
 STAMP = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def listing(n: int) -> RawListing:
