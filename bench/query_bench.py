@@ -40,10 +40,8 @@ def _kwargs(f: dict[str, Any]) -> dict[str, Any]:
 
 def measure(url: str, rounds: int) -> dict[str, Any]:
     """Time ``deals`` over ``rounds`` passes of every filter mix (after one warm-up pass)."""
-    from sqlalchemy import select
-
     from models.db import make_engine, session_factory
-    from models.listing import Listing, Score
+    from models.deals import DealFilter
     from models.queries import deals
 
     engine = make_engine(url)
@@ -62,28 +60,31 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
                 times.append(elapsed)
                 per_filter.setdefault(json.dumps(f, default=str), []).append(elapsed)
                 assert len(rows) <= 20
-        stmt = (select(Listing, Score).join(Score, Score.listing_id == Listing.id)
-                .where(Score.watch == WATCH, Score.fits.is_(True), Listing.status == "active")
-                .order_by(Score.total.desc(), Score.unit_price.asc(), Listing.id.asc()).limit(20))
-        plan = _plan(session, stmt, engine.dialect.name)
+        plans = {json.dumps(f, default=str): _plan(session, DealFilter(WATCH, **_kwargs(f)),
+                                                   engine.dialect.name) for f in FILTERS}
     engine.dispose()
     return {
         "calls": len(times),
         "p50_ms": percentile(times, 0.50) * 1000, "p95_ms": percentile(times, 0.95) * 1000,
         "max_ms": max(times) * 1000,
         "slowest_filter": max(per_filter, key=lambda k: max(per_filter[k])),
-        "plan": plan,
+        "plan": plans[json.dumps({})],
+        "plans": plans,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def _plan(session: Any, stmt: Any, dialect: str) -> list[str]:
-    from sqlalchemy import text
+def _plan(session: Any, f: Any, dialect: str) -> list[str]:
+    """The plan of ``deals``' first step for the filter ``f`` (as ``deals`` would choose it)."""
+    from models import deals
 
-    bind = session.get_bind()
-    compiled = stmt.compile(bind, compile_kwargs={"literal_binds": True})
-    prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
-    return [str(r[-1]) for r in session.execute(text(prefix + str(compiled)))]
+    sqlite = dialect == "sqlite"
+    cur = session.connection().connection.cursor()
+    narrow = sqlite and f.since is not None and deals._few_since(
+        cur, deals._Dialect(sqlite), f.watch, f.since)
+    sql, params = deals.top_ids_sql(f, sqlite=sqlite, narrow_since=narrow)
+    cur.execute(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + sql, params)
+    return [str(r[-1]) for r in cur.fetchall()]
 
 
 def run(url: str, rounds: int) -> dict[str, Any]:

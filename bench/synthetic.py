@@ -107,7 +107,7 @@ def reprice(records: Sequence[ListingRecord], every: int = 10) -> list[ListingRe
 LISTING_COLUMNS = (*(f.name for f in fields(ListingRecord)), "first_seen", "last_seen")
 SCORE_COLUMNS = ("listing_id", "watch", "version", "total", "fits", "unfit_reason", "unit_price",
                  "currency", "price_points", "condition_points", "risk_points", "components",
-                 "flags", "reasons", "reference", "computed_at")
+                 "flags", "reasons", "reference", "computed_at", "status", "source", "first_seen")
 _REASONS = ("asks $680 shipped: inside the $650-$800 band", "repasted, new thermal pads",
             "seller has 1,203 ratings (99.8 % positive)", "PayPal G&S offered")
 
@@ -131,8 +131,10 @@ def _stored_rows(n: int, seed: int, sqlite: bool) -> Iterator[tuple[Any, ...]]:
             yield tuple(values)
 
 
-def score_row(listing_id: int, rng: random.Random, sqlite: bool) -> tuple[Any, ...]:
-    """A score as the evaluator stores it: one in three listings fits the watch."""
+def score_row(listing: Sequence[Any], rng: random.Random, sqlite: bool) -> tuple[Any, ...]:
+    """A score as the evaluator stores it for ``listing`` (its id, status, source and first
+    sighting, which the score copies): one in three listings fits the watch."""
+    listing_id, *copied = listing
     fits = rng.random() < 0.35
     total = rng.randrange(20, 100) if fits else rng.randrange(0, 40)
     comps = {"price": {"name": "price", "points": total // 2, "max": 50, "reasons": [_REASONS[0]]},
@@ -141,7 +143,10 @@ def score_row(listing_id: int, rng: random.Random, sqlite: bool) -> tuple[Any, .
     computed = sqlite_time(NOW) if sqlite else NOW
     return (listing_id, WATCH, 1, total, fits, None if fits else "a partner card, not FE",
             rng.randrange(55_000, 95_000), "USD", total // 2, 20, 15, json.dumps(comps),
-            json.dumps([]), json.dumps(list(_REASONS[:3])), json.dumps(None), computed)
+            json.dumps([]), json.dumps(list(_REASONS[:3])), json.dumps(None), computed, *copied)
+
+
+_LISTED = "SELECT id, status, source, first_seen FROM listings ORDER BY id"
 
 
 def fill_database(url: str, n: int, *, seed: int = 0) -> None:
@@ -160,21 +165,21 @@ def fill_database(url: str, n: int, *, seed: int = 0) -> None:
             marks = ", ".join("?" * len(LISTING_COLUMNS))
             cur.executemany(f"INSERT INTO listings ({cols}) VALUES ({marks})",
                             _stored_rows(n, seed, True))
-            cur.execute("SELECT id FROM listings ORDER BY id")
-            ids = [r[0] for r in cur.fetchall()]
+            cur.execute(_LISTED)
+            listed = cur.fetchall()
             marks = ", ".join("?" * len(SCORE_COLUMNS))
             cur.executemany(f"INSERT INTO scores ({', '.join(SCORE_COLUMNS)}) VALUES ({marks})",
-                            (score_row(i, rng, True) for i in ids))
+                            (score_row(row, rng, True) for row in listed))
             # NOTE: no ANALYZE: a user's database has no planner statistics either
         else:
             with cur.copy(f"COPY listings ({cols}) FROM STDIN") as copy:
                 for row in _stored_rows(n, seed, False):
                     copy.write_row(row)
-            cur.execute("SELECT id FROM listings ORDER BY id")
-            ids = [r[0] for r in cur.fetchall()]
+            cur.execute(_LISTED)
+            listed = cur.fetchall()
             with cur.copy(f"COPY scores ({', '.join(SCORE_COLUMNS)}) FROM STDIN") as copy:
-                for i in ids:
-                    copy.write_row(score_row(i, rng, False))
+                for row in listed:
+                    copy.write_row(score_row(row, rng, False))
             cur.execute("ANALYZE listings")
             cur.execute("ANALYZE scores")
         cur.close()

@@ -43,17 +43,17 @@ def age(then: datetime | None, now: datetime) -> str:
     return f"{seconds}s"
 
 
-def deal_row(listing: Any, score: Any, now: datetime) -> dict[str, Any]:
+def deal_row(deal: Any, now: datetime) -> dict[str, Any]:
+    """A ``models.deals.Deal`` as a table or JSON row (money as a decimal in its currency)."""
     from models.records import from_minor
 
-    reasons = [r for r in (score.reasons or [])][:3]
     return {
-        "id": listing.id, "score": score.total,
-        "unit_price": from_minor(score.unit_price, score.currency),
-        "currency": score.currency, "title": listing.title, "source": listing.source,
-        "age": age(listing.posted_at or listing.first_seen, now),
-        "location": listing.location, "reasons": reasons, "url": listing.url,
-        "model": listing.model, "variant": listing.variant, "external_id": listing.external_id,
+        "id": deal.listing_id, "score": deal.total,
+        "unit_price": from_minor(deal.unit_price, deal.currency),
+        "currency": deal.currency, "title": deal.title, "source": deal.source,
+        "age": age(deal.posted_at or deal.first_seen, now),
+        "location": deal.location, "reasons": list(deal.reasons[:3]), "url": deal.url,
+        "model": deal.model, "variant": deal.variant, "external_id": deal.external_id,
     }
 
 
@@ -73,29 +73,51 @@ def deals_cmd(app: App, watch_name: str | None, max_price: float | None, min_sco
     reasons behind each score."""
     from decimal import Decimal
 
-    from models.queries import count_listings, deals
+    from models.deals import DealFilter
     from models.records import to_minor
 
     window = parse_since(since)
     watch = app.config.watch(watch_name)
     now = datetime.now(UTC)
-    with app.sessions()() as session:
-        rows = deals(
-            session, watch=watch.name,
-            max_price=to_minor(Decimal(str(max_price)), watch.currency) if max_price is not None else None,
-            min_score=min_score, source=source, since=(now - window) if window else None, limit=limit,
-        )
-        if not rows and fmt == "table":
-            if count_listings(session) == 0:
-                click.echo(FIRST_SCAN_HINT)
-            else:
-                click.echo(f"No active listing fits watch {watch.name!r} with these filters yet. "
-                           "`gpuscout stats` shows what is stored.")
-            return
-        out = [deal_row(r.listing, r.score, now) for r in rows]
+    wanted = DealFilter(
+        watch.name,
+        max_price=to_minor(Decimal(str(max_price)), watch.currency) if max_price is not None else None,
+        min_score=min_score, source=source, since=(now - window) if window else None, limit=limit)
+    rows, stored = _read_deals(app, wanted, count=fmt == "table")
+    if not rows and fmt == "table":
+        if stored == 0:
+            click.echo(FIRST_SCAN_HINT)
+        else:
+            click.echo(f"No active listing fits watch {watch.name!r} with these filters yet. "
+                       "`gpuscout stats` shows what is stored.")
+        return
+    out = [deal_row(r, now) for r in rows]
     emit(out, fmt, DEAL_COLUMNS, title=f"Best deals for {watch.name} "
          f"({watch.model} {watch.variant}, {watch.price_low}-{watch.price_high} {watch.currency})",
          table_columns=("id", "score", "unit_price", "title", "source", "age", "location", "reasons"))
+
+
+def _read_deals(app: App, wanted: Any, *, count: bool) -> tuple[list[Any], int | None]:
+    """The deals, and (when there are none and ``count``) how many listings are stored at all.
+
+    NOTE: a current SQLite file is read with the standard library alone, which spares a command
+    that should answer at once the import of SQLAlchemy; anything else (PostgreSQL, a database
+    to upgrade) goes through the application's engine.
+    """
+    from contextlib import closing
+
+    from models.deals import count_listings, open_sqlite_reader, top_deals
+
+    reader = open_sqlite_reader(app.config.database_url)
+    if reader is not None:
+        with closing(reader):
+            rows = top_deals(reader, wanted, sqlite=True)
+            return rows, count_listings(reader) if count and not rows else None
+    from models import queries
+
+    with app.sessions()() as session:
+        rows = queries.read_deals(session, wanted)
+        return rows, queries.count_listings(session) if count and not rows else None
 
 
 def listing_dict(listing: Any) -> dict[str, Any]:

@@ -242,8 +242,8 @@ def _read_back(cfg: Config, session: Session, now: datetime) -> tuple[
         select(Listing.source, func.count()).group_by(Listing.source).order_by(Listing.source))}
     rows = deals(session, watch=watch.name, limit=20)
     sender = preview_email(cfg).sender
-    keys = [message_id_for(dedupe_key(r.listing.id, demo_rule(watch).name, "new",
-                                      r.score.unit_price), sender) for r in rows]
+    keys = [message_id_for(dedupe_key(r.listing_id, demo_rule(watch).name, "new", r.unit_price),
+                           sender) for r in rows]
     unfit = session.execute(
         select(Listing, Score).join(Score, Score.listing_id == Listing.id)
         .where(Score.watch == watch.name,
@@ -251,8 +251,8 @@ def _read_back(cfg: Config, session: Session, now: datetime) -> tuple[
         .order_by(Listing.source, Listing.id)).all()
     not_deals = tuple({"id": listing.id, "source": listing.source, "title": listing.title,
                        "why": _why_not(listing, score)} for listing, score in unfit)
-    deal_rows = tuple({**deal_row(r.listing, r.score, now), "notes": component_notes(
-        r.score.components, ("condition", "risk"))} for r in rows)
+    deal_rows = tuple({**deal_row(r, now), "notes": component_notes(
+        r.components, ("condition", "risk"))} for r in rows)
     return counts, deal_rows, not_deals, keys
 
 
@@ -281,18 +281,24 @@ def _in_deal_order(messages: list[EmailMessage], keys: list[str]) -> tuple[Email
 
 def _render_top(cfg: Config, session: Session, rule: AlertRule, now: datetime) -> EmailMessage:
     """The top deal's alert, rendered as the alerts would, for when no deal reached the rule."""
+    from sqlalchemy import select
+
     from jobs.alert_rules import dedupe_key, message_id_for
     from jobs.mail import alert_context, alert_subject, render_message
+    from models.listing import Listing, Score
     from models.outbox import price_history
     from models.queries import deals
 
-    top = deals(session, watch=rule.watch, limit=1)[0]
+    best = deals(session, watch=rule.watch, limit=1)[0]
+    listing, score = session.execute(
+        select(Listing, Score).join(Score, Score.listing_id == Listing.id)
+        .where(Listing.id == best.listing_id, Score.watch == rule.watch)).one()
     email = preview_email(cfg)
-    key = dedupe_key(top.listing.id, rule.name, "new", top.score.unit_price)
-    context = alert_context(top.listing, top.score, price_history(session, top.listing.id),
+    key = dedupe_key(listing.id, rule.name, "new", score.unit_price)
+    context = alert_context(listing, score, price_history(session, listing.id),
                             event="new", rule=rule.name, watch=rule.watch)
     return render_message(email, template="alert",
-                          subject=alert_subject(top.listing, top.score, "new", old_price=None),
+                          subject=alert_subject(listing, score, "new", old_price=None),
                           context=context, message_id=message_id_for(key, email.sender), now=now)
 
 

@@ -110,9 +110,16 @@ class Score(Base):
     __tablename__ = "scores"
     __table_args__ = (
         UniqueConstraint("listing_id", "watch"),
-        # NOTE: serves `deals`: fitting listings of a watch walked from the best score down; the
-        # tie-breakers (cheapest, oldest id) ride along so ties sort without table reads
-        Index("ix_scores_watch_fits_total", "watch", "fits", "total", "unit_price", "listing_id"),
+        # NOTE: these serve `deals` (models.queries). Active fitting listings of a watch are walked
+        # from the best score down (ties sorted per score on the index columns), so the walk stops
+        # at the limit; the filters are answered from the index without reading a row. A chosen
+        # source and a short "first seen since" window, which match few entries, get their own.
+        Index("ix_scores_deals", "watch", "fits", "status", "total", "unit_price", "listing_id",
+              "first_seen", "source"),
+        Index("ix_scores_deals_source", "watch", "fits", "status", "source", "total", "unit_price",
+              "listing_id", "first_seen"),
+        Index("ix_scores_deals_recent", "watch", "fits", "status", "first_seen", "total", "unit_price",
+              "listing_id", "source"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -132,6 +139,11 @@ class Score(Base):
     reasons: Mapped[Any] = mapped_column(JSON)
     reference: Mapped[Any] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # NOTE: copies of the listing's own columns, kept in step by models.store, so that the deals
+    # indexes above can filter without a lookup into listings per candidate
+    status: Mapped[Str32]
+    source: Mapped[Str32]
+    first_seen: Mapped[UTCTime]
 
     listing: Mapped[Listing] = relationship(back_populates="scores")
 

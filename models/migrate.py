@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from sqlalchemy import Engine, inspect
+from typing import TYPE_CHECKING
 
 from models.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 #: tables in the database that gpuscout's models do not own (the scheduler's job store)
 FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
@@ -55,6 +57,8 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from sqlalchemy import inspect
+
     if not inspect(engine).has_table("alembic_version"):
         return None
     with engine.connect() as conn:

@@ -11,47 +11,23 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from models.deals import Deal, DealFilter, top_deals
 from models.listing import Listing, PriceObservation, Score
 from models.run import ScrapeRun
 
 
-@dataclass(frozen=True, slots=True)
-class DealRow:
-    listing: Listing
-    score: Score
-
-
 def deals(session: Session, *, watch: str, max_price: int | None = None,
           min_score: int | None = None, source: str | None = None, since: datetime | None = None,
-          limit: int = 20) -> list[DealRow]:
-    """Active listings that fit ``watch``, best score first, then cheapest.
+          limit: int = 20) -> list[Deal]:
+    """Active listings that fit ``watch``, best score first, then cheapest, then oldest (see
+    ``models.deals``)."""
+    return read_deals(session, DealFilter(watch, max_price, min_score, source, since, limit))
 
-    NOTE: two steps: the ids of the top ``limit``, walking the scores index in the order asked
-    for (``Score.listing_id`` stands in for the equal ``Listing.id`` so the index can give the
-    whole order and the walk stops after ``limit`` matches), then only those rows in full.
-    """
-    conds: list[Any] = [Score.watch == watch, Score.fits.is_(True)]
-    if max_price is not None:
-        conds.append(Score.unit_price <= max_price)
-    if min_score is not None:
-        conds.append(Score.total >= min_score)
-    wanted = [Listing.status == "active"]
-    if source is not None:
-        wanted.append(Listing.source == source)
-    if since is not None:
-        wanted.append(Listing.first_seen >= since)
-    top = (select(Score.listing_id).join(Listing, Listing.id == Score.listing_id)
-           .where(*conds, *wanted)
-           .order_by(Score.total.desc(), Score.unit_price.asc(), Score.listing_id.asc())
-           .limit(limit))
-    ids = list(session.scalars(top))
-    if not ids:
-        return []
-    rows = session.execute(select(Listing, Score).join(Score, Score.listing_id == Listing.id)
-                           .where(Score.watch == watch, Listing.id.in_(ids))).all()
-    rank = {listing_id: i for i, listing_id in enumerate(ids)}
-    found = sorted(rows, key=lambda row: rank[row[0].id])
-    return [DealRow(listing=row[0], score=row[1]) for row in found]
+
+def read_deals(session: Session, wanted: DealFilter) -> list[Deal]:
+    """``models.deals.top_deals`` on the session's own connection and transaction."""
+    return top_deals(session.connection().connection, wanted,
+                     sqlite=session.get_bind().dialect.name == "sqlite")
 
 
 def count_listings(session: Session) -> int:

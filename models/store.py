@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from models.listing import Listing, SearchHit
+from models.listing import Listing, Score, SearchHit
 from models.records import ListingRecord, PriceChange, ScoreRecord, UpsertResult
 
 CHUNK = 500
@@ -42,6 +42,8 @@ _SOLD_AT = _COMPARED.index("sold_at")
 _get_compared = attrgetter(*_COMPARED)
 _get_plain = attrgetter(*_PLAIN_FIELDS)
 _SCORE_FIELDS = tuple(f.name for f in fields(ScoreRecord))
+#: copied from the listing into its scores (see ``models.listing.Score``)
+_SCORE_COPIED = ("status", "source", "first_seen")
 _SCORE_JSON = frozenset({"components", "flags", "reasons", "reference"})
 _OBSERVATION_COLUMNS = "listing_id, observed_at, price, shipping, currency"
 
@@ -171,9 +173,14 @@ def upsert_listings(session: Session, records: Sequence[ListingRecord], *, now: 
             touch.append(row_id)
 
     m = raw.mark
+    statuses: list[tuple[str, int]] = []
     for cols, rows in updates.items():
         sets = ", ".join(f"{c} = {m}" for c in (*cols, "last_seen"))
         raw.many(f"UPDATE listings SET {sets} WHERE id = {m}", rows)
+        if "status" in cols:
+            at = cols.index("status")
+            statuses += [(row[at], row[-1]) for row in rows]
+    raw.many(f"UPDATE scores SET status = {m} WHERE listing_id = {m}", statuses)
     raw.update_ids("listings", f"last_seen = {m}", [stamp], "", [], "id", touch)
     raw.many(f"INSERT INTO price_observations ({_OBSERVATION_COLUMNS}) VALUES ({raw.marks(5)})",
              observations)
@@ -301,11 +308,13 @@ def mark_missing(session: Session, search: str, *, now: datetime, gone_after: in
     ))
     for part in _chunks(gone):
         session.execute(update(Listing).where(Listing.id.in_(part)).values(status="gone"))
+        session.execute(update(Score).where(Score.listing_id.in_(part)).values(status="gone"))
     return gone
 
 
 def save_scores(session: Session, scores: Sequence[ScoreRecord]) -> None:
-    """Insert or replace each listing's score for a watch."""
+    """Insert or replace each listing's score for a watch, with the listing's status, source and
+    first sighting copied beside it (see ``Score``); a score of an unknown listing is skipped."""
     if not scores:
         return
     raw = _Raw(session)
@@ -321,11 +330,15 @@ def save_scores(session: Session, scores: Sequence[ScoreRecord]) -> None:
             elif name == "fits" and raw.sqlite:
                 value = int(bool(value))
             values.append(value)
+        values.append(s.listing_id)
         rows.append(values)
-    cols = ", ".join(_SCORE_FIELDS)
-    sets = ", ".join(f"{c} = excluded.{c}" for c in _SCORE_FIELDS
+    cols = ", ".join((*_SCORE_FIELDS, *_SCORE_COPIED))
+    sets = ", ".join(f"{c} = excluded.{c}" for c in (*_SCORE_FIELDS, *_SCORE_COPIED)
                      if c not in ("listing_id", "watch"))
-    raw.many(f"INSERT INTO scores ({cols}) VALUES ({raw.marks(len(_SCORE_FIELDS))}) "
+    copied = ", ".join(f"l.{c}" for c in _SCORE_COPIED)
+    # NOTE: SQLite needs the WHERE to read ON CONFLICT as the upsert clause, not a join constraint
+    raw.many(f"INSERT INTO scores ({cols}) SELECT {raw.marks(len(_SCORE_FIELDS))}, {copied} "
+             f"FROM listings l WHERE l.id = {raw.mark} "
              f"ON CONFLICT (listing_id, watch) DO UPDATE SET {sets}", rows)
     raw.cursor.close()
 

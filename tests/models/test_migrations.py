@@ -55,3 +55,32 @@ def test_head_revision_read_from_text_matches_alembic() -> None:
     cfg = alembic_config("sqlite://")
     assert isinstance(cfg, Config)
     assert head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_0002_copies_listing_columns_into_existing_scores(db_url: str) -> None:
+    """A database scored before the copies existed gets them filled from its listings."""
+    from sqlalchemy import text
+
+    from models.db import make_engine
+    from models.migrate import upgrade
+
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0001")
+        with eng.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO listings (id, source, external_id, url, title, buying_format, status, "
+                "first_seen, last_seen, quantity) VALUES (7, 'reddit', 'abc', 'u', 't', 'fixed', "
+                "'gone', '2025-01-02 03:04:05', '2025-01-03 00:00:00', 1)"))
+            conn.execute(text(
+                "INSERT INTO scores (listing_id, watch, version, total, fits, price_points, "
+                "condition_points, risk_points, components, flags, reasons, reference, computed_at) "
+                "VALUES (7, 'w', 1, 80, true, 40, 20, 20, '{}', '[]', '[]', 'null', "
+                "'2025-01-03 00:00:00')"))
+        upgrade(eng)
+        with eng.connect() as conn:
+            row = conn.execute(text("SELECT status, source, first_seen FROM scores")).one()
+        assert (row[0], row[1]) == ("gone", "reddit")
+        assert str(row[2]).startswith("2025-01-02 03:04:05")
+    finally:
+        eng.dispose()
