@@ -119,3 +119,18 @@ def test_deals_on_empty_database_says_how_to_start(run_cli: Any, tmp_path: Path)
     # the default database was created and migrated by itself
     assert (tmp_path / "gpuscout.db").exists()
     assert run_cli("deals", "--format", "json").output == ""
+
+
+def test_deals_upgrades_an_outdated_database_first(run_cli: Any, db_url: str) -> None:
+    """A database a release behind is upgraded by `deals` (not read as is by the fast path)."""
+    from models.db import make_engine
+    from models.migrate import current_revision, head_revision, upgrade
+
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0001")
+        result = run_cli("deals", "--format", "json", db_url=db_url)
+        assert result.exit_code == 0, result.output
+        assert current_revision(eng) == head_revision()
+    finally:
+        eng.dispose()
