@@ -22,7 +22,13 @@ _SYMBOLS: tuple[tuple[str, str], ...] = (
     ("DKK", "DKK"), ("JPY", "JPY"), ("¥", "JPY"), ("INR", "INR"), ("₹", "INR"),
     ("MXN", "MXN"), ("$", "USD"),
 )
+# NOTE: only tokens without cased letters can occur in a text that lower-casing leaves unchanged
+# ("$1,325"), so such a text is checked against these few, in the same order.
+_UNCASED_SYMBOLS = tuple((token, code) for token, code in _SYMBOLS if token == token.lower())
 _NUMBER = re.compile(r"\d[\d.,' \u00a0\u202f]*")
+_GROUPING = str.maketrans("", "", "' \u00a0\u202f")
+_CENT = Decimal("0.01")
+_MAX_AMOUNT = Decimal("100000000")
 _RANGE = re.compile(r"\s+(?:to|bis|à|a|-|–)\s+", re.IGNORECASE)
 _MAX_LEN = 200
 
@@ -37,9 +43,8 @@ class Money:
 
 def detect_currency(text: str) -> str | None:
     """The ISO code a price text names by symbol or code, or None."""
-    stripped = text.strip()
-    for token, code in _SYMBOLS:
-        if token in stripped:
+    for token, code in _SYMBOLS if text != text.lower() else _UNCASED_SYMBOLS:
+        if token in text:
             return code
     return None
 
@@ -49,7 +54,7 @@ def parse_amount(text: str) -> Decimal:
     match = _NUMBER.search(text)
     if not match:
         raise PriceError(f"no number in price text {text[:60]!r}")
-    raw = re.sub(r"[' \u00a0\u202f]", "", match.group(0)).rstrip(".,")
+    raw = match.group(0).translate(_GROUPING).rstrip(".,")
     if "," in raw and "." in raw:
         # the later separator is the decimal one
         if raw.rfind(",") > raw.rfind("."):
@@ -67,9 +72,9 @@ def parse_amount(text: str) -> Decimal:
         value = Decimal(raw)
     except InvalidOperation as exc:
         raise PriceError(f"unreadable amount {text[:60]!r}") from exc
-    if not value.is_finite() or value < 0 or value > Decimal("100000000"):
+    if not value.is_finite() or value < 0 or value > _MAX_AMOUNT:
         raise PriceError(f"amount out of range in {text[:60]!r}")
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(_CENT)
 
 
 def parse_price(text: str, default_currency: str | None = None) -> Money:

@@ -39,6 +39,11 @@ _TAG_IMAGES, _TAG_SLUG, _TAG_PRICE, _TAG_TOKEN = 4, 6, 10, 13
 # sub-arrays and the one plain-string title follow, in no fixed order.
 _FIRST_FREE = 6
 _MAX_ID = 10**13
+_CENT = Decimal("0.01")
+_SLUG = re.compile(r"[\w-]+")
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_HOST = re.compile(r"[a-z0-9]+")
+_PATH_PART = re.compile(r"[a-z]+")
 
 
 def sapi_search_url(spec: SearchSpec, site: str, category: str) -> str:
@@ -66,11 +71,15 @@ def sapi_search_url(spec: SearchSpec, site: str, category: str) -> str:
 def site_money(text: str, site_currency: str) -> tuple[Decimal, str]:
     """Amount and currency of a Craigslist price text: a bare "$" means the site's own currency."""
     amount = parse_amount(text)
+    return amount, _named_currency(text, site_currency)
+
+
+def _named_currency(text: str, site_currency: str) -> str:
     named = detect_currency(text)
     # NOTE: Canadian areas print "$" too; only an explicit code or other symbol overrides the site.
     if named is None or (named == "USD" and "US" not in text.upper()):
-        return amount, site_currency
-    return amount, named
+        return site_currency
+    return named
 
 
 def is_sapi(doc: object) -> bool:
@@ -171,16 +180,17 @@ class _Context:
             # NOTE: the slot right after the geo string is an image-layout code, not the title
             if isinstance(part, str) and index >= _FIRST_FREE:
                 strings.append(part)
-            elif isinstance(part, list) and part and _int(part[0]) is not None:
-                tag, rest = part[0], part[1:]
+            elif isinstance(part, list) and part and isinstance(tag := part[0], int) \
+                    and not isinstance(tag, bool):
                 if tag == _TAG_IMAGES:
-                    images.extend(_image_url(ref) for ref in rest if isinstance(ref, str))
-                elif tag == _TAG_SLUG and rest and isinstance(rest[0], str):
-                    slug = rest[0]
-                elif tag == _TAG_PRICE and rest and isinstance(rest[0], str):
-                    price_text = rest[0]
-                elif tag == _TAG_TOKEN and rest and isinstance(rest[0], str):
-                    token = rest[0]
+                    images += [_image_url(ref) for ref in part[1:] if isinstance(ref, str)]
+                elif len(part) > 1 and isinstance(value := part[1], str):
+                    if tag == _TAG_SLUG:
+                        slug = value
+                    elif tag == _TAG_PRICE:
+                        price_text = value
+                    elif tag == _TAG_TOKEN:
+                        token = value
         title = strings[-1].strip() if strings else ""
         if not title:
             return None
@@ -222,21 +232,21 @@ class _Context:
 
     def _url(self, post_id: int, slug: str | None, token: str | None, host: str | None,
              subarea: str | None) -> str:
-        safe_slug = slug if slug and re.fullmatch(r"[\w-]+", slug) else "d"
+        safe_slug = slug if slug and _SLUG.fullmatch(slug) else "d"
         # NOTE: Craigslist now links postings as www.craigslist.org/view/d/<slug>/<token>, the token
         # being tag 13; without one, the regional legacy form needs the category abbreviation.
-        if token and re.fullmatch(r"[A-Za-z0-9]+", token):
+        if token and _TOKEN.fullmatch(token):
             return f"{WWW_HOST}/view/d/{safe_slug}/{token}"
-        if host and re.fullmatch(r"[a-z0-9]+", host):
+        if host and _HOST.fullmatch(host):
             path = "".join(f"{p}/" for p in (subarea, self.category)
-                           if p and re.fullmatch(r"[a-z]+", p))
+                           if p and _PATH_PART.fullmatch(p))
             return f"https://{host}.craigslist.org/{path}d/{safe_slug}/{post_id}.html"
         return f"{WWW_HOST}/d/{safe_slug}/{post_id}.html"
 
 
 def _image_url(ref: str) -> str:
     """ "3:00c0c_4jKfGDZEMvE_0fY0bU" -> the 600x450 rendition on the image host."""
-    return f"{IMAGE_HOST}/{ref.split(':', 1)[-1]}_600x450.jpg"
+    return f"{IMAGE_HOST}/{ref[ref.find(':') + 1:]}_600x450.jpg"
 
 
 def _price(raw: int | None, text: str | None, currency: str) -> tuple[Decimal, str] | None:
@@ -244,6 +254,10 @@ def _price(raw: int | None, text: str | None, currency: str) -> tuple[Decimal, s
     if raw is None or raw < 0 or raw > 100_000_000:
         return None
     if text:
-        with contextlib.suppress(PriceError):
-            currency = site_money(text, currency)[1]
-    return Decimal(raw).quantize(Decimal("0.01")), currency
+        named = _named_currency(text, currency)
+        # NOTE: as site_money(text, currency)[1]: a named currency counts only in a readable price
+        if named != currency:
+            with contextlib.suppress(PriceError):
+                parse_amount(text)
+                currency = named
+    return Decimal(raw).quantize(_CENT), currency

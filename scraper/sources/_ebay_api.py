@@ -32,6 +32,7 @@ TOKEN_SCOPE = "https://api.ebay.com/oauth/api_scope"
 #: Browse API's largest page
 PAGE_LIMIT = 200
 _MAX_AMOUNT = Decimal("100000000")
+_CENT = Decimal("0.01")
 # NOTE: errorIds eBay documents for a missing, expired or under-scoped token
 _AUTH_ERRORS = frozenset({1001, 1002, 1003, 1004, 1100})
 
@@ -185,7 +186,7 @@ def item_listing(item: Mapping[str, Any], *, detail: bool) -> RawListing | None:
         else f"https://www.ebay.com/itm/{external_id}"
     seller = _dict(item.get("seller"))
     image = _image(item.get("image"))
-    images = _dedupe([image, *(_image(extra) for extra in _list(item.get("additionalImages")))])
+    images = _dedupe([image, *[_image(extra) for extra in _list(item.get("additionalImages"))]])
     bids = item.get("bidCount")
     return RawListing(
         source=SOURCE, external_id=external_id, url=url, title=squash(title),
@@ -226,7 +227,7 @@ def _money(value: object) -> tuple[Decimal, str | None] | None:
 
 
 def _decimal(value: object) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return None
     try:
         amount = Decimal(str(value))
@@ -234,7 +235,7 @@ def _decimal(value: object) -> Decimal | None:
         return None
     if not amount.is_finite() or amount < 0 or amount > _MAX_AMOUNT:
         return None
-    return amount.quantize(Decimal("0.01"))
+    return amount.quantize(_CENT)
 
 
 def _shipping(options: object) -> Decimal | None:
@@ -296,7 +297,7 @@ def _image(value: object) -> str | None:
 
 
 def _dedupe(urls: Sequence[str | None]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(url for url in urls if url))
+    return tuple(dict.fromkeys([url for url in urls if url]))
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -316,7 +317,7 @@ def _int(value: object) -> int | None:
 
 
 def _float(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return None
     try:
         number = float(value)

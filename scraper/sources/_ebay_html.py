@@ -22,8 +22,9 @@ _NOISE_CLASSES = frozenset(
     {"clipped", "LIGHT_HIGHLIGHT", "s-card__new-listing", "s-item__new-listing"})
 _ITM_PATH = re.compile(r"/itm/(?:[^/?#]+/)?(\d{6,19})(?:[/?#]|$)")
 _ABSOLUTE_ITM = re.compile(r"^(https?://[^/?#]+)/itm/(?:[^/?#]+/)?(\d{6,19})(?:[/#]|\?([^#]*)|$)")
-_VARIATION = re.compile(r"(?:^|&)var=(\d+)(?:&|$)")
-_SPACES = re.compile(r"\s+")
+# NOTE: "var=" at the start of the query or after "&", written literal-first (the "&" checked
+# behind it) so the search skips through kilobyte queries in C.
+_VARIATION = re.compile(r"var=(?<![^&]var=)(\d+)(?:&|$)")
 _PLACEHOLDER_TITLES = frozenset({"shop on ebay"})
 
 _BIDS = re.compile(r"^(\d[\d.,]*)\s+(?:bids?|Gebote?|enchères?|offerte?|pujas?)\b", re.I)
@@ -54,7 +55,7 @@ _PLACEHOLDER_IMAGE = "ir.ebaystatic.com"
 
 def squash(text: str) -> str:
     """Collapse runs of whitespace (incl. NBSP) to single spaces and strip."""
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def clean_text(node: LexborNode) -> str:
@@ -205,7 +206,7 @@ class _Fields:
             self.shipping = Decimal(0)
         elif match := _LOCATION.match(text):
             self.location = match.group(1).strip()
-        elif _BEST_OFFER.search(text):
+        elif _offers(text):
             self.best_offer = True
         elif _AUCTION.match(text):
             self.auction = True
@@ -214,6 +215,13 @@ class _Fields:
         if self.bids is not None or self.auction:
             return "auction"
         return "best_offer" if self.best_offer else "fixed"
+
+
+def _offers(text: str) -> bool:
+    """True when a row names a best-offer option. NOTE: each phrase holds "of" or "vor" in some
+    case, a test far cheaper than the case-blind search it spares most rows."""
+    lower = text.lower()
+    return ("of" in lower or "vor" in lower) and _BEST_OFFER.search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,27 +333,44 @@ def _placeholder_title(title: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Results:
-    """What a results page held, before the outcome (empty / drift) is decided."""
+    """What a results page held, before the outcome (empty / drift) is decided.
+
+    NOTE: whether the page says it is empty is looked up only when asked: the lookup walks the
+    whole document, and a page of listings never needs it.
+    """
 
     listings: tuple[RawListing, ...]
     cards: int
     skipped: int
     incomplete: int
-    says_empty: bool
     looks_like_results: bool
     next_url: str | None
+    tree: LexborHTMLParser
+
+    def says_empty(self) -> bool:
+        count_text = _count_text(self.tree)
+        return (self.tree.css_first(".srp-save-null-search") is not None
+                or count_text.startswith("0 ") or "No exact matches found" in count_text)
 
 
 _RESULT_LISTS = "ul.srp-results, ul.srp-grid"
 
 
+def _count_text(tree: LexborHTMLParser) -> str:
+    heading = tree.css_first(".srp-controls__count-heading")
+    return squash(heading.text()) if heading is not None else ""
+
+
 def parse_results(tree: LexborHTMLParser, page_url: str, currency: str) -> Results:
     """Every organic card of a search page; placeholders, advert carousels and repeats skipped."""
-    all_cards = len(tree.css("li.s-card, li.s-item"))
+    # NOTE: one walk finds the cards and their lists: every node it returns is an li or a ul,
+    # repeated once per selector it matches, as each of the two queries alone returns it.
+    found = tree.css(f"li.s-card, li.s-item, {_RESULT_LISTS}")
+    all_cards = sum(1 for node in found if node.tag == "li")
     listings: list[RawListing] = []
     seen: set[str] = set()
     direct = skipped = incomplete = 0
-    for ul in tree.css(_RESULT_LISTS):
+    for ul in (node for node in found if node.tag == "ul"):
         # NOTE: organic results are the direct children of ul.srp-results; cards nested inside
         # li.srp-river-answer are advert carousels ("Refurbished", "Sponsored items").
         for li in ul.iter():
@@ -370,16 +395,12 @@ def parse_results(tree: LexborHTMLParser, page_url: str, currency: str) -> Resul
             else:
                 seen.add(listing.external_id)
                 listings.append(listing)
-    heading = tree.css_first(".srp-controls__count-heading")
-    count_text = squash(heading.text()) if heading is not None else ""
-    says_empty = (tree.css_first(".srp-save-null-search") is not None
-                  or count_text.startswith("0 ") or "No exact matches found" in count_text)
-    looks = bool(all_cards or heading is not None
+    looks = bool(all_cards or tree.css_first(".srp-controls__count-heading") is not None
                  or tree.css_first(f"{_RESULT_LISTS}, .srp-river-results, #srp-river-results"))
     return Results(
         listings=tuple(listings), cards=direct, skipped=skipped + all_cards - direct,
-        incomplete=incomplete, says_empty=says_empty, looks_like_results=looks,
-        next_url=_next_url(tree, page_url),
+        incomplete=incomplete, looks_like_results=looks, next_url=_next_url(tree, page_url),
+        tree=tree,
     )
 
 

@@ -15,8 +15,11 @@ _SYM = r"US\s?\$|USD|C\s?\$|CA\$|CAD|AU\s?\$|A\$|AUD|NZ\$|EUR|GBP|\$|£|€"
 # NOTE: four ways posts state an amount: "$700" (symbol first, optional "$50-75" range),
 # "700$" / "700 €" (symbol after, never when a "$<digit>" follows: "07605 $575" is a zip code
 # and a price), "asking 650" (bare number after a price word) and "650 shipped" (bare number
-# before a shipping/local/offer word).
+# before a shipping/local/offer word). Each starts after a non-alphanumeric character with a
+# digit, a currency symbol or code, or a cue word: the leading test of just that spares trying
+# the four alternatives at most positions of a line.
 _MENTION = re.compile(
+    rf"(?<![A-Za-z0-9])(?=[\dUCANEGPLSO$£€])(?:"
     rf"(?<![A-Za-z0-9])(?P<sym1>{_SYM})\s?(?P<num1>{_NUM})"
     rf"(?:\s?[-–]\s?\$?(?P<hi1>\d+(?:\.\d{{1,2}})?)(?![\w.,]))?"
     rf"|(?<![\w.,/#@-])(?P<num2>{_NUM})\s?(?P<sym2>(?:\$|£|€)(?!\s?\d)|(?:USD|CAD|AUD|EUR|GBP"
@@ -25,8 +28,9 @@ _MENTION = re.compile(
     rf"|looking\s+for|(?:sell|selling|let\s+(?:it|them)\s+go|go)\s+(?:it\s+|them\s+)?for"
     rf"|shipped\s*:|local\s*:|obo\s*:)\s*)(?P<num3>\d{{2,5}}(?:\.\d{{1,2}})?)(?![\w.,%])"
     rf"|(?<![\w.,/#@$£€-])(?P<num4>\d{{2,5}}(?:\.\d{{1,2}})?)(?=\s*(?:shipped|shipping|local"
-    rf"|obo|o\.b\.o|firm|each\b|ea\b|\+\s*ship|plus\s+ship|or\s+best|picked\s+up|pick\s*-?up))",
+    rf"|obo|o\.b\.o|firm|each\b|ea\b|\+\s*ship|plus\s+ship|or\s+best|picked\s+up|pick\s*-?up)))",
     re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 # NOTE: "$2k", "9700k", "$100's" are not asking prices; neither are amounts that quote a
 # retail price, what the seller paid, or a buyer's budget.
 _NOT_PRICE_AFTER = re.compile(r"\s?[kK]\b|[’']?s\b|\s*(?:new\b|msrp|retail|off\b|value)",
@@ -45,12 +49,18 @@ _SHIPPED = re.compile(
     r"|\bfree\s+shipping\b|\bships?\s+free\b|\bdelivered\b", re.IGNORECASE)
 _LOCAL = re.compile(r"\blocal(?:ly)?\b|\bpick\s*-?\s*up\b|\bpicked\s+up\b|\bin\s+person\b|\bcash\b",
                     re.IGNORECASE)
-_OBO = re.compile(r"\bobo\b|\bo\.b\.o\b|\bor\s+best\s+offer|\bopen\s+to\s+(?:\w+\s+)?offers\b",
-                  re.IGNORECASE)
+# NOTE: "\bo…" (case-blind) written first-letter-first: the "o" taken first, the word boundary
+# checked behind it, the rest case-blind. A pattern that starts with a plain (case-sensitive)
+# character class lets the regex engine skip ahead to the next candidate in C, where "\b" or a
+# case-blind letter first has it try the whole pattern at every position. ("o", like the other
+# letters written this way, has no case variant but "O".)
+_OBO = re.compile(r"[oO](?<!\w[oO])(?i:bo\b|\.b\.o\b|r\s+best\s+offer|pen\s+to\s+(?:\w+\s+)?offers\b)")
 _SHIP_AMOUNT_GAP = re.compile(r"^\s*(?:\+|plus)\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_TAIL = re.compile(r"^\s*(?:for\s+)?(?:shipping|ship|s/h|s&h)\b", re.IGNORECASE)
 # NOTE: sellers mark sold lines "SOLD", "(sold)", "- sold" or strike them through (~~…~~).
 _SOLD_LINE = re.compile(r"\bSOLD\b|[(\[]\s*(?i:sold)\s*[)\]]|[-–]\s*(?i:sold)\b")
+_HAVE_TAG = re.compile(r"\[\s*h\s*\]", re.IGNORECASE)
+_WANT_TAG = re.compile(r"\[\s*w\s*\]", re.IGNORECASE)
 _WINDOW = 40
 _MAX_BODY = 60_000
 
@@ -100,19 +110,20 @@ def read_body_price(title: str, body: str, *, currency: str | None = None,
     best_offer = bool(_OBO.search(text[:_MAX_BODY]))
     if wanted:
         return BodyPrice(best_offer=best_offer)
-    models = gpu_models(title)
-    title_gpu = is_gpu_text(have_part(title), ())
-    groups = _groups(body[:_MAX_BODY], currency)
+    have = have_part(title)
+    groups = _groups(body[:_MAX_BODY], currency) or _groups(have, currency)
     if not groups:
-        groups = _groups(have_part(title), currency)
+        return BodyPrice(best_offer=best_offer)
+    models = _models(have)
     chosen: _Group | None = None
     for_gpu = False
     for group in groups:
         if is_gpu_text(group.context, models):
             chosen, for_gpu = group, True
             break
-    if chosen is None and groups:
+    if chosen is None:
         first = groups[0]
+        title_gpu = is_gpu_text(have, ())
         if len(groups) == 1:
             chosen, for_gpu = first, title_gpu
         elif title_gpu and not is_strong(first.own_text):
@@ -153,7 +164,8 @@ def _groups(body: str, currency: str | None) -> list[_Group]:
             continue
         index += 1
         mentions = _mentions(line, currency)
-        if mentions and _SOLD_LINE.search(line):
+        # NOTE: every form of the mark spells "sold" in some case; casefold() finds it in C
+        if mentions and "sold" in line.casefold() and _SOLD_LINE.search(line):
             unpriced.clear()
             last_priced_index = -10
             continue
@@ -194,6 +206,8 @@ def _split_line(line: str, mentions: list[_Mention]) -> list[_Group]:
 
 def _mentions(line: str, currency: str | None) -> list[_Mention]:
     """Every asking amount on one line, with what the words around it say about shipping."""
+    if not _DIGIT.search(line):
+        return []
     found: list[_Mention] = []
     previous_end = 0
     for match in _MENTION.finditer(line):
@@ -275,16 +289,37 @@ def _tail(after: str) -> str:
 
 # --- reading the post text ---------------------------------------------------------------
 
+
+def _words(initials: str, words: str) -> re.Pattern[str]:
+    r"""Case-blind ``\b(?:words)\b`` for words that all start with one of ``initials``.
+
+    NOTE: led by the test that such a word starts here, which spares trying every word at
+    every position.
+    """
+    return re.compile(rf"(?<!\w)(?=[{initials}])\b(?:{words})\b", re.IGNORECASE)
+
+
+# NOTE: case-blind "\b(?:rtx|gtx|gt)\s?-?\s?a?\d{3,4}(?!\d)|\brx\s?-?\s?\d{3,4}(?!\d)
+# |\b(?:radeon|geforce|quadro|titan\s+(?:x|xp|v|rtx))\b|\barc\s?-?\s?[ab]\d{3}\b|\bfounders?\b
+# |\b(?:graphics|video)\s+cards?\b|\bvega\s?(?:56|64)\b", written first-letter-first as _OBO is:
+# the word's first letter, the boundary before it, then the rest of each word that letter starts.
 _GPU = re.compile(
-    r"\b(?:rtx|gtx|gt)\s?-?\s?a?\d{3,4}(?!\d)|\brx\s?-?\s?\d{3,4}(?!\d)"
-    r"|\b(?:radeon|geforce|quadro|titan\s+(?:x|xp|v|rtx))\b|\barc\s?-?\s?[ab]\d{3}\b"
-    r"|\bfounders?\b|\b(?:graphics|video)\s+cards?\b|\bvega\s?(?:56|64)\b", re.IGNORECASE)
+    r"[rgqtafvRGQTAFV](?<!\w.)(?:"
+    r"(?<=[rR])(?i:tx\s?-?\s?a?\d{3,4}(?!\d)|x\s?-?\s?\d{3,4}(?!\d)|adeon\b)"
+    r"|(?<=[gG])(?i:tx\s?-?\s?a?\d{3,4}(?!\d)|t\s?-?\s?a?\d{3,4}(?!\d)|eforce\b|raphics\s+cards?\b)"
+    r"|(?<=[qQ])(?i:uadro\b)|(?<=[tT])(?i:itan\s+(?:x|xp|v|rtx)\b)|(?<=[aA])(?i:rc\s?-?\s?[ab]\d{3}\b)"
+    r"|(?<=[fF])(?i:ounders?\b)|(?<=[vV])(?i:ideo\s+cards?\b|ega\s?(?:56|64)\b))")
+_MODEL_DIGITS = re.compile(r"\d{3,4}")
 _NV_NUMBER = r"(?:9[5-8]0|10[5-8]0|16[56]0|20[6-8]0|30[5-9]0|40[6-9]0|50[6-9]0)"
 # NOTE: a bare "3060ti" or "6900 XT" names a card on its own; a bare "3090" only beside a
 # card word or board maker ("EVGA 3080 FTW3", "3090 FE"), or when the title names that model.
 _NV_SUFFIXED = re.compile(rf"(?<![\w.-]){_NV_NUMBER}\s?(?:ti|super)\b", re.IGNORECASE)
-_AMD_XT = re.compile(r"(?<![\w.-])(?:5[5-7]00|6[4-9][05]0|7[6-9]00|90[67]0)\s?xtx?\b",
-                     re.IGNORECASE)
+_AMD_NUMBER = r"(?:5[5-7]00|6[4-9][05]0|7[6-9]00|90[67]0)"
+_AMD_XT = re.compile(rf"(?<![\w.-]){_AMD_NUMBER}\s?xtx?\b", re.IGNORECASE)
+# NOTE: the bare numbers, which the regex engine finds by skipping ahead in C: no model number
+# in a text, no match of the patterns built on it.
+_NV_HINT = re.compile(_NV_NUMBER)
+_AMD_HINT = re.compile(_AMD_NUMBER)
 _CPU_BEFORE = re.compile(r"(?:ryzen\s*\d?|\br\d)\s*$", re.IGNORECASE)
 _NV_BARE = re.compile(rf"(?<![\w.-]){_NV_NUMBER}(?!\d)")
 _CARD_CUE = re.compile(
@@ -295,15 +330,14 @@ _CARD_CUE = re.compile(
     re.IGNORECASE)
 # NOTE: laptops and whole systems name their GPU too ("GPU: 3060 CPU: R7-6500H RAM: …");
 # those lines price the system, not a card.
-_SYSTEM = re.compile(
-    r"\b(?:laptops?|notebooks?|macbook|prebuilt|pre-built|(?:full|whole|complete)\s+"
-    r"(?:build|system|pc|rig))\b", re.IGNORECASE)
+_SYSTEM = _words("LNMPFWC", r"laptops?|notebooks?|macbook|prebuilt|pre-built"
+                            r"|(?:full|whole|complete)\s+(?:build|system|pc|rig)")
 _SPECS = (
-    re.compile(r"\b(?:cpu|processor|ryzen|xeon|i[3579]-?\d{4,5}\w*)\b", re.IGNORECASE),
-    re.compile(r"\b(?:ram|ddr[345])\b", re.IGNORECASE),
-    re.compile(r"\b(?:ssd|nvme|hdd|storage)\b", re.IGNORECASE),
-    re.compile(r"\b(?:motherboard|mobo)\b", re.IGNORECASE),
-    re.compile(r"\b(?:windows|os)\b", re.IGNORECASE),
+    _words("CPRXI", r"cpu|processor|ryzen|xeon|i[3579]-?\d{4,5}\w*"),
+    _words("RD", r"ram|ddr[345]"),
+    _words("SNH", r"ssd|nvme|hdd|storage"),
+    _words("M", r"motherboard|mobo"),
+    _words("WO", r"windows|os"),
 )
 _WORD = re.compile(r"[a-z][a-z0-9&']*")
 _FILLER_WORDS = """
@@ -316,7 +350,8 @@ fee fees zip area near both please pm dm comment new if then
 """
 _FILLER = frozenset(_FILLER_WORDS.split())
 _LINK = re.compile(r"\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*\)")
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# NOTE: case-blind "(?:https?://|www\.)\S+", first-letter-first as _OBO is
+_URL = re.compile(r"[hHwW](?:(?<=[hH])(?i:ttps?://)|(?<=[wW])(?i:ww\.))\S+")
 _STRUCK = re.compile(r"~~.*?~~")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$|~>])")
 _LINE_MARK = re.compile(r"^\s*(?:#+|>+|[-*+•]|\d{1,2}[.)])\s+")
@@ -326,15 +361,24 @@ _TABLE_RULE = re.compile(r"^[\s|:\-]*-[\s|:\-]*$")
 def plain_lines(body: str) -> list[str]:
     """The post's Markdown as plain lines: links to their text, URLs and emphasis dropped,
     a table row as its cells joined by " | ", a table's rule row as a blank line."""
-    text = _LINK.sub(r"\1", body.replace("\u200b", "").replace("&#x200B;", ""))
-    text = _URL.sub(" ", _STRUCK.sub(" ", text))
-    text = _ESCAPE.sub(r"\1", text.replace("**", "").replace("__", "").replace("\xa0", " "))
+    # NOTE: each substitution runs only when the text holds what its pattern must match
+    text = body.replace("\u200b", "").replace("&#x200B;", "")
+    if "](" in text:
+        text = _LINK.sub(r"\1", text)
+    if "~~" in text:
+        text = _STRUCK.sub(" ", text)
+    if "://" in text or "www." in text.lower():
+        text = _URL.sub(" ", text)
+    text = text.replace("**", "").replace("__", "").replace("\xa0", " ")
+    if "\\" in text:
+        text = _ESCAPE.sub(r"\1", text)
     lines: list[str] = []
     for raw in text.splitlines():
         if _TABLE_RULE.match(raw):
             lines.append("")
             continue
-        line = _LINE_MARK.sub("", raw).strip()
+        mark = _LINE_MARK.match(raw)
+        line = (raw[mark.end():] if mark else raw).strip()
         if "|" in line:
             line = " | ".join(cell.strip() for cell in line.strip("|").split("|"))
         lines.append(line)
@@ -343,19 +387,28 @@ def plain_lines(body: str) -> list[str]:
 
 def is_strong(text: str) -> bool:
     """True when ``text`` names something (an item) beyond price, shipping and payment words."""
-    return any(len(word) > 1 and word not in _FILLER for word in _WORD.findall(text.lower()))
+    for match in _WORD.finditer(text.lower()):
+        word = match.group()
+        if len(word) > 1 and word not in _FILLER:
+            return True
+    return False
 
 
 def have_part(title: str) -> str:
     """The "[H] …" part of a "[loc] [H] … [W] …" title (the whole title when untagged)."""
-    head = re.split(r"\[\s*w\s*\]", title, maxsplit=1, flags=re.IGNORECASE)[0]
-    return re.split(r"\[\s*h\s*\]", head, maxsplit=1, flags=re.IGNORECASE)[-1]
+    if "[" not in title:
+        return title
+    head = _WANT_TAG.split(title, maxsplit=1)[0]
+    return _HAVE_TAG.split(head, maxsplit=1)[-1]
 
 
 def gpu_models(title: str) -> tuple[str, ...]:
     """The NVIDIA/AMD model numbers a title offers ("Rtx 3090 Founders Edition" -> "3090")."""
-    have = have_part(title)
-    found = {m.group(0)[-4:] for m in re.finditer(r"\d{3,4}", " ".join(
+    return _models(have_part(title))
+
+
+def _models(have: str) -> tuple[str, ...]:
+    found = {m.group(0)[-4:] for m in _MODEL_DIGITS.finditer(" ".join(
         g.group(0) for g in (*_GPU.finditer(have), *_NV_SUFFIXED.finditer(have),
                              *_AMD_XT.finditer(have))))}
     return tuple(sorted(f for f in found if len(f) == 4))
@@ -363,17 +416,34 @@ def gpu_models(title: str) -> tuple[str, ...]:
 
 def mentions_gpu(text: str, models: tuple[str, ...] = ()) -> bool:
     """True when ``text`` names a graphics card (by general model/brand knowledge)."""
-    if _GPU.search(text) or _NV_SUFFIXED.search(text):
+    if _GPU.search(text):
         return True
-    for match in _AMD_XT.finditer(text):
-        if not _CPU_BEFORE.search(text[max(0, match.start() - 12):match.start()]):
-            return True
-    return any(match.group(0) in models or _CARD_CUE.search(text) for match in _NV_BARE.finditer(text))
+    # NOTE: the model-number patterns run only where a model number stands at all
+    nvidia = _NV_HINT.search(text) is not None
+    if nvidia and _NV_SUFFIXED.search(text):
+        return True
+    if _AMD_HINT.search(text):
+        for match in _AMD_XT.finditer(text):
+            if not _CPU_BEFORE.search(text[max(0, match.start() - 12):match.start()]):
+                return True
+    if not nvidia:
+        return False
+    bare = [match.group(0) for match in _NV_BARE.finditer(text)]
+    return bool(bare) and (any(number in models for number in bare)
+                           or _CARD_CUE.search(text) is not None)
 
 
 def is_system(text: str) -> bool:
     """True for a laptop or whole-PC description rather than a single card."""
-    return bool(_SYSTEM.search(text)) or sum(bool(p.search(text)) for p in _SPECS) >= 2
+    if _SYSTEM.search(text):
+        return True
+    specs = 0
+    for pattern in _SPECS:
+        if pattern.search(text):
+            specs += 1
+            if specs == 2:
+                return True
+    return False
 
 
 def is_gpu_text(text: str, models: tuple[str, ...]) -> bool:

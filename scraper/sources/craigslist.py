@@ -14,6 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from scraper.errors import Blocked, MarkupDrift, PriceError, UnsupportedPage
 from scraper.listing import RawListing
 from scraper.sources._craigslist_sapi import is_sapi, parse_sapi, sapi_search_url, site_money
+from scraper.sources._fast import Joiner, first_nodes
 from scraper.sources.base import ParseResult, SearchSpec, Source
 from scraper.sources.unsupported import identify_unsupported
 
@@ -23,7 +24,9 @@ from scraper.sources.unsupported import identify_unsupported
 _LEGACY_ID = re.compile(r"/(\d{6,20})\.html?(?:[?#].*)?\Z", re.ASCII)
 _VIEW_ID = re.compile(r"/view/d/[^/?#]+/([A-Za-z0-9]{1,40})(?:\.html?)?/?(?:[?#].*)?\Z")
 _POST_ID = re.compile(r"post id:\s*(\d{1,20})", re.IGNORECASE | re.ASCII)
-_IMG_LIST = re.compile(r"var\s+imgList\s*=\s*(\[.*?\]);", re.DOTALL)
+# NOTE: "(\[.*?\]);" (DOTALL) with the lazy scan taken a "]" at a time: the same match, found
+# by skipping through each run of non-"]" characters in one step.
+_IMG_LIST = re.compile(r"var\s+imgList\s*=\s*(\[(?:[^\]]*\])+?);")
 _CL_HOST = re.compile(r"(?:^|\.)craigslist\.(?:org|ca)$")
 _IP_BLOCK = re.compile(r"automatically blocked|blocks-\w+@craigslist\.org|request has been blocked",
                        re.IGNORECASE)
@@ -81,7 +84,8 @@ class CraigslistSource(Source):
         text = body.decode("utf-8", errors="replace")
         own = any(marker in body for marker in _MARKERS)
         # NOTE: the block page is a few lines of plain text; real pages never carry their content
-        if (_IP_BLOCK.search(text[:20000]) and not any(m in body for m in _CONTENT)
+        # (looked for first: a byte search is far cheaper than the case-blind regex)
+        if (not any(m in body for m in _CONTENT) and _IP_BLOCK.search(text[:20000])
                 and (own or _is_cl_url(url) or "craigslist" in text)):
             raise Blocked("Craigslist has blocked this IP address", reason="ip-blocked")
         if not own:
@@ -220,12 +224,14 @@ def _ld_price(item: dict[str, Any]) -> str | None:
 def _parse_search(tree: LexborHTMLParser, cards: list[LexborNode], url: str,
                   currency: str) -> ParseResult:
     entries = _ld_entries(tree) or []
+    joiner = Joiner(url)
     listings: list[RawListing] = []
     incomplete = 0
     for index, card in enumerate(cards):
-        link = card.css_first("a[href]")
+        nodes = _card_nodes(card)
+        link = nodes.get("a[href]")
         href = (link.attributes.get("href") or "") if link is not None else ""
-        title_node = card.css_first(".title")
+        title_node = nodes.get("title")
         title = _clean(title_node.text() if title_node is not None
                        else card.attributes.get("title"))
         external_id = _external_id(href)
@@ -236,14 +242,14 @@ def _parse_search(tree: LexborHTMLParser, cards: list[LexborNode], url: str,
         ld = entries[index] if index < len(entries) else {}
         if _clean(ld.get("name") if isinstance(ld.get("name"), str) else None) != title:
             ld = {}
-        price_node = card.css_first(".price")
+        price_node = nodes.get("price")
         price_text = price_node.text() if price_node is not None else _ld_price(ld)
         price, cur = _money(price_text, currency)
-        location_node = card.css_first(".location")
+        location_node = nodes.get("location")
         location = _clean(location_node.text()) if location_node is not None else None
         images = _ld_images(ld)
         listings.append(RawListing(
-            source=CraigslistSource.name, external_id=external_id, url=urljoin(url, href),
+            source=CraigslistSource.name, external_id=external_id, url=joiner.join(href),
             title=title, price=price, currency=cur, location=location or _ld_place(ld),
             image_url=images[0] if images else None, images=images,
         ))
@@ -254,8 +260,27 @@ def _parse_search(tree: LexborHTMLParser, cards: list[LexborNode], url: str,
                        incomplete=incomplete)
 
 
+_CARD_CLASSES = ("title", "price", "location")
+
+
+def _card_nodes(card: LexborNode) -> dict[str, LexborNode]:
+    """The card's first ``a[href]``, ``.title``, ``.price`` and ``.location`` (those present,
+    keyed "a[href]", "title", "price", "location")."""
+    found = first_nodes(card, _CARD_CLASSES)
+    if found is None:
+        found = {key: node for key in ("a[href]", *_CARD_CLASSES)
+                 if (node := card.css_first(key if key == "a[href]" else "." + key)) is not None}
+    return found
+
+
+_NEXT_LINKS = ('link[rel="next"]', "a.next[href]", "a.button.next[href]", 'a[rel="next"]')
+
+
 def _next_url(tree: LexborHTMLParser, url: str) -> str | None:
-    for selector in ('link[rel="next"]', "a.next[href]", "a.button.next[href]", 'a[rel="next"]'):
+    # NOTE: one walk of the page settles the common case, a page without any such link
+    if tree.css_first(", ".join(_NEXT_LINKS)) is None:
+        return None
+    for selector in _NEXT_LINKS:
         node = tree.css_first(selector)
         href = node.attributes.get("href") if node is not None else None
         if href and not href.startswith(("#", "javascript:")):

@@ -146,7 +146,7 @@ class EbaySource(Source):
             if results.listings and results.incomplete <= len(results.listings):
                 return ParseResult(listings=results.listings, next_url=results.next_url,
                                    skipped=results.skipped, incomplete=results.incomplete)
-            if results.says_empty and not results.incomplete:
+            if not results.incomplete and results.says_empty():
                 return ParseResult(listings=(), empty=True, skipped=results.skipped)
             raise MarkupDrift(
                 f"eBay results page: {results.cards} cards, {len(results.listings)} readable, "

@@ -37,11 +37,15 @@ _ACTIVE = frozenset({"selling", "trading", "selling/trading", "for sale", "wts"}
 _SOLD = frozenset({"sold", "closed", "completed", "complete", "traded", "purchased", "bought",
                    "expired"})
 _WANTED = frozenset({"buying", "wtb", "want to buy", "looking"})
-# NOTE: what a buyer offers in "[H] PayPal, local cash [W] …" — such a post is a want ad.
+# NOTE: what a buyer offers in "[H] PayPal, local cash [W] …" — such a post is a want ad. The
+# lookahead names every word's first character (digits for amounts): a cheap test that spares
+# trying each alternative at every position.
 _MONEY_WORDS = re.compile(
+    r"(?=[PGFLCVZMUEABO$£€\d])(?:"
     r"pay\s*pal|paypal|g\s*&\s*s|goods\s+(?:and|&)\s+services|f\s*&\s*f|friends\s+(?:and|&)\s+"
     r"family|local|cash|venmo|zelle|cash\s*app|money|usd|cad|gbp|eur|aud|crypto|bitcoin|btc"
-    r"|\$|£|€|\d+|\bor\b|\band\b|\bonly\b|\bpp\b|\bpaid\b", re.IGNORECASE)
+    r"|\$|£|€|\d+|\bor\b|\band\b|\bonly\b|\bpp\b|\bpaid\b)", re.IGNORECASE)
+_LETTERS = re.compile(r"[A-Za-z]{2,}")
 _HAVE_TAG = re.compile(r"\[\s*h\s*\]", re.IGNORECASE)
 _LOCATION = re.compile(r"^\s*\[([^\]\[]{1,40})\]")
 _TRADES = re.compile(r"trades?\s*:?\s*(\d{1,6})", re.IGNORECASE)
@@ -199,9 +203,12 @@ class RedditSource(Source):
         body = decode(_text(post.get("selftext")))
         subreddit = _text(post.get("subreddit")) or _url_subreddit(url)
         currency = self.currencies.get(subreddit.lower(), self.default_currency)
-        status = _status(_text(post.get("link_flair_text")), title)
-        price = read_body_price(title, body, currency=currency,
-                                wanted=status == "wanted" or offers_money(title))
+        # NOTE: offers_money(title) is read at most once: a "wanted" flair settles both.
+        status = _flair_status(_text(post.get("link_flair_text")))
+        money = status != "wanted" and offers_money(title)
+        if status is None:
+            status = "wanted" if money else "active"
+        price = read_body_price(title, body, currency=currency, wanted=status == "wanted" or money)
         permalink = _text(post.get("permalink"))
         images = _images(post, body)
         author = _text(post.get("author"))
@@ -222,6 +229,8 @@ class RedditSource(Source):
 def decode(text: str) -> str:
     """HTML entities decoded until none are left: Reddit escapes titles and bodies ("&amp;")
     unless ``raw_json=1`` was asked, and bodies carry Markdown entities ("&#x200B;") too."""
+    if "&" not in text:
+        return text
     for _ in range(3):
         decoded = html.unescape(text)
         if decoded == text:
@@ -325,7 +334,8 @@ def _is_skipped(post: dict[str, Any]) -> bool:
                 or post.get("removed_by_category"))
 
 
-def _status(flair: str, title: str) -> Status:
+def _flair_status(flair: str) -> Status | None:
+    """The status a post's flair states, None for no or an unknown flair."""
     key = decode(flair).strip().lower()
     if key in _SOLD:
         return "sold"
@@ -333,7 +343,7 @@ def _status(flair: str, title: str) -> Status:
         return "wanted"
     if key in _ACTIVE:
         return "active"
-    return "wanted" if offers_money(title) else "active"
+    return None
 
 
 def offers_money(title: str) -> bool:
@@ -341,7 +351,7 @@ def offers_money(title: str) -> bool:
     if not _HAVE_TAG.search(title):
         return False
     have = have_part(title)
-    return bool(have.strip()) and not re.search(r"[A-Za-z]{2,}", _MONEY_WORDS.sub(" ", have))
+    return bool(have.strip()) and not _LETTERS.search(_MONEY_WORDS.sub(" ", have))
 
 
 def _location(title: str) -> str | None:
