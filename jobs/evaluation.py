@@ -32,6 +32,21 @@ def identify_raw(raw: RawListing) -> Any:
     return identify_raw_fields(raw.title, raw.description, raw.condition, raw.status)
 
 
+class IdentityCache:
+    """Identities of one scan's listings by the fields identification reads: the same listing in
+    several searches, or one seller's identical listings, are identified once."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str | None, str | None, bool], Any] = {}
+
+    def __call__(self, raw: RawListing) -> Any:
+        key = (raw.title, raw.description, raw.condition, raw.status == "wanted")
+        ident = self._known.get(key)
+        if ident is None:
+            ident = self._known[key] = identify_raw(raw)
+        return ident
+
+
 def to_record(raw: RawListing, identity: Any | None = None) -> ListingRecord:
     """A parsed listing as a storage record: money in minor units, identity attached."""
     from models.records import ListingRecord, to_minor
@@ -84,6 +99,14 @@ def identity_of(listing: Listing) -> Any:
                     kind=listing.kind or "other", quantity=listing.quantity or 1, evidence=())
 
 
+#: the listing columns scoring reads (see ``facts_of`` and ``identity_of``)
+_SCORED_COLUMNS = ("id", "title", "description", "price", "shipping", "price_local", "currency",
+                   "source", "seller_feedback", "seller_positive_pct", "condition", "buying_format",
+                   "location", "posted_at", "model", "variant", "kind", "quantity")
+#: ids per ``IN (...)`` when reading listings back to score them
+_ID_CHUNK = 500
+
+
 class Evaluator:
     """Scores listings for every configured watch, with each watch's market reference computed
     once per evaluator from the listings stored in its window."""
@@ -93,6 +116,8 @@ class Evaluator:
         self.session = session
         self.now = now
         self._refs: dict[str, Any] = {}
+        self._watches: dict[str, Any] = {}
+        self._rates = dict(self.cfg.scoring.rates)
 
     def reference(self, watch: Watch) -> Any:
         if watch.name not in self._refs:
@@ -110,23 +135,45 @@ class Evaluator:
         return self._refs[watch.name]
 
     def score(self, listing: Listing, watch: Watch) -> Any:
+        return self._score(facts_of(listing), identity_of(listing), watch)
+
+    def _score(self, facts: Any, identity: Any, watch: Watch) -> Any:
         from models.score import score_listing
 
-        return score_listing(facts_of(listing), identity_of(listing), score_watch(watch),
-                             now=self.now, reference=self.reference(watch),
-                             rates=dict(self.cfg.scoring.rates))
+        if watch.name not in self._watches:
+            self._watches[watch.name] = score_watch(watch)
+        return score_listing(facts, identity, self._watches[watch.name], now=self.now,
+                             reference=self.reference(watch), rates=self._rates)
 
     def score_ids(self, ids: Sequence[int]) -> int:
         """Score (or rescore) the listings ``ids`` for every watch and store the scores."""
-        from models.store import listings_by_ids, save_scores
+        from models.store import save_scores
 
+        watches = list(self.cfg.watches)
+        rows = self._rows(ids)
+        references = {w.name: self.reference(w).to_dict() for w in watches} if rows else {}
         records = []
-        for listing in listings_by_ids(self.session, ids):
-            for watch in self.cfg.watches:
-                records.append(score_record(listing.id, watch.name, self.score(listing, watch),
-                                            self.now))
+        for row in rows:
+            facts, identity = facts_of(row), identity_of(row)
+            for watch in watches:
+                records.append(score_record(row.id, watch.name, self._score(facts, identity, watch),
+                                            self.now, reference=references[watch.name]))
         save_scores(self.session, records)
         return len(records)
+
+    def _rows(self, ids: Sequence[int]) -> list[Any]:
+        """The scored columns of the listings ``ids`` (plain rows: no ORM objects to build)."""
+        from sqlalchemy import select
+
+        from models.listing import Listing
+
+        columns = [getattr(Listing, c) for c in _SCORED_COLUMNS]
+        wanted = list(ids)
+        rows: list[Any] = []
+        for i in range(0, len(wanted), _ID_CHUNK):
+            part = wanted[i:i + _ID_CHUNK]
+            rows.extend(self.session.execute(select(*columns).where(Listing.id.in_(part))))
+        return rows
 
     def score_and_collect(self, ids: Sequence[int], result: UpsertResult) -> list[ListingEvent]:
         self.score_ids(ids)
@@ -140,20 +187,24 @@ class Evaluator:
         return events
 
 
-def score_record(listing_id: int, watch: str, score: Any, now: datetime) -> Any:
+def score_record(listing_id: int, watch: str, score: Any, now: datetime, *,
+                 reference: dict[str, Any] | None = None) -> Any:
+    """The stored form of ``score``; ``reference`` is ``score.reference.to_dict()`` when the
+    caller already has it (one per watch, not one per listing)."""
     from models.records import ScoreRecord, to_minor
 
-    data = score.to_dict()
-    comps = {c["name"]: c for c in data.get("components", [])} if isinstance(
-        data.get("components"), list) else data.get("components", {})
+    components = {c.name: c.to_dict() for c in score.components}
+    if reference is None and score.reference is not None:
+        reference = score.reference.to_dict()
     return ScoreRecord(
         listing_id=listing_id, watch=watch, version=score.version, total=score.total,
         fits=score.fits, unfit_reason=score.unfit_reason,
         unit_price=to_minor(score.unit_price, score.currency), currency=score.currency,
-        price_points=_points(comps.get("price")), condition_points=_points(comps.get("condition")),
-        risk_points=_points(comps.get("risk")), components=data.get("components"),
-        flags=list(data.get("flags", [])), reasons=list(data.get("reasons", [])),
-        reference=data.get("reference"), computed_at=now,
+        price_points=_points(components.get("price")),
+        condition_points=_points(components.get("condition")),
+        risk_points=_points(components.get("risk")), components=components,
+        flags=list(score.flags), reasons=list(score.reasons), reference=reference,
+        computed_at=now,
     )
 
 

@@ -174,11 +174,15 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | None = None,
         crawled = asyncio.run(_crawl_all(cfg, searches, save_dir=save_dir, transport=transport,
                                          now=clock, fetcher_factory=fetcher_factory,
                                          progress=progress))
+        from jobs.evaluation import IdentityCache
+
+        identities = IdentityCache()
         summaries = []
         events: list[Any] = []
         for search, listings, summary in crawled:
             summary = replace(summary, run_id=run_ids[search.name])
-            summary, evs = _store_search(cfg, sessions, search, listings, summary, clock())
+            summary, evs = _store_search(cfg, sessions, search, listings, summary, clock(),
+                                         identities)
             summaries.append(summary)
             events.extend(evs)
         alerts = None
@@ -205,10 +209,12 @@ def _open_runs(sessions: sessionmaker[Session], searches: Sequence[SearchConfig]
 
 
 def _store_search(cfg: Config, sessions: sessionmaker[Session], search: SearchConfig,
-                  listings: list[RawListing], summary: SearchSummary,
-                  now: datetime) -> tuple[SearchSummary, list[Any]]:
-    """Store, score and close the run in one transaction: all of it lands or none of it."""
-    from jobs.evaluation import Evaluator, to_record
+                  listings: list[RawListing], summary: SearchSummary, now: datetime,
+                  identify: Callable[[RawListing], Any] | None = None,
+                  ) -> tuple[SearchSummary, list[Any]]:
+    """Store, score and close the run in one transaction: all of it lands or none of it.
+    ``identify`` (default: ``identify_raw``) gives each parsed listing its identity."""
+    from jobs.evaluation import Evaluator, identify_raw, to_record
     from models.db import transaction
     from models.run import ScrapeRun
     from models.store import mark_missing, upsert_listings
@@ -216,7 +222,8 @@ def _store_search(cfg: Config, sessions: sessionmaker[Session], search: SearchCo
     events: list[Any] = []
     try:
         with transaction(sessions) as session:
-            records = [to_record(raw) for raw in listings]
+            ident = identify or identify_raw
+            records = [to_record(raw, ident(raw)) for raw in listings]
             result = upsert_listings(session, records, now=now, search=search.name)
             gone: list[int] = []
             if summary.outcome in COMPLETE_OUTCOMES:

@@ -7,11 +7,15 @@ import html
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from models.patterns import GateIndex, Phrases, literal_gate
+
+T = TypeVar("T")
 
 _EDGE_L = r"(?<![a-z0-9])"
 _EDGE_R = r"(?![a-z0-9])"
@@ -29,6 +33,7 @@ _SUFFIXES: dict[str, str] = {
 }
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
 _DROP = dict.fromkeys(map(ord, "\u2122\u00ae\u00a9\ufffd\u200b\u200c\u200d\ufe0f"), " ")
+_SPACES = re.compile(r"\s+")
 
 
 class CatalogError(ValueError):
@@ -39,9 +44,12 @@ def normalize(text: str | None) -> str:
     """Lowercase text with entities decoded, trademark signs dropped and dashes unified."""
     if not text:
         return ""
+    if text.isascii() and "&" not in text:
+        # NOTE: no entity to decode and nothing the translations or NFKC would change
+        return _SPACES.sub(" ", text.lower()).strip()
     t = html.unescape(html.unescape(text)).translate(_DROP).translate(_DASHES)
     t = unicodedata.normalize("NFKC", t).replace("\u2019", "'").replace("\u201d", '"')
-    return re.sub(r"\s+", " ", t.lower()).strip()
+    return _SPACES.sub(" ", t.lower()).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,18 +87,61 @@ class Catalog:
     flairs: Mapping[str, tuple[str, ...]]
     market: Mapping[str, MarketBand]
     raw: Mapping[str, Any] = field(repr=False)
+    #: what is derived from the fields once and kept (see ``memo``)
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: str, build: Callable[[Catalog], T]) -> T:
+        """``build(self)``, computed on the first call for ``key`` and kept with the catalogue."""
+        if key not in self._memo:
+            self._memo[key] = build(self)
+        value: T = self._memo[key]
+        return value
 
     def model(self, name: str) -> ModelSpec | None:
-        for spec in self.models:
-            if spec.name == name:
-                return spec
-        return None
+        return self.memo("by_name", _by_name).get(name)
 
     def refinements(self, name: str) -> tuple[ModelSpec, ...]:
-        return tuple(s for s in self.models if s.refines == name)
+        return self.memo("refinements", _refinements).get(name, ())
+
+    def mention_patterns(self, text: str) -> list[MentionPattern]:
+        """The model patterns and part numbers that may match ``text``, in catalogue order."""
+        entries, index = self.memo("mention_patterns", _mention_patterns)
+        return [entries[i] for i in index.hits(text)]
 
     def band(self, model: str) -> MarketBand | None:
         return self.market.get(model)
+
+
+@dataclass(frozen=True, slots=True)
+class MentionPattern:
+    """One pattern that mentions ``spec``: a name pattern, or a part number implying ``memory``."""
+
+    spec: ModelSpec
+    pattern: re.Pattern[str]
+    memory: int | None = None
+
+
+def _by_name(catalog: Catalog) -> dict[str, ModelSpec]:
+    found: dict[str, ModelSpec] = {}
+    for spec in catalog.models:
+        found.setdefault(spec.name, spec)
+    return found
+
+
+def _refinements(catalog: Catalog) -> dict[str, tuple[ModelSpec, ...]]:
+    found: dict[str, tuple[ModelSpec, ...]] = {}
+    for spec in catalog.models:
+        if spec.refines is not None:
+            found[spec.refines] = (*found.get(spec.refines, ()), spec)
+    return found
+
+
+def _mention_patterns(catalog: Catalog) -> tuple[tuple[MentionPattern, ...], GateIndex]:
+    out: list[MentionPattern] = []
+    for spec in catalog.models:
+        out.extend(MentionPattern(spec, p) for p in spec.patterns)
+        out.extend(MentionPattern(spec, p, memory) for memory, p in spec.part_numbers)
+    return tuple(out), GateIndex([literal_gate(e.pattern) for e in out])
 
 
 def _compile(pattern: str, *, edges: bool = True) -> re.Pattern[str]:
@@ -165,7 +216,7 @@ _RAW_LISTS = frozenset({"bait", "inclusion", "quantity"})
 
 def build_catalog(raw: Mapping[str, Any]) -> Catalog:
     """Compile catalogue data (the TOML structure) into a Catalog."""
-    variant = {k: tuple(_compile(p) for p in _str_list(v, f"variant.{k}"))
+    variant = {k: Phrases(_compile(p) for p in _str_list(v, f"variant.{k}"))
                for k, v in dict(raw.get("variant", {})).items()}
     kind: dict[str, tuple[re.Pattern[str], ...]] = {}
     flairs: dict[str, tuple[str, ...]] = {}
@@ -173,7 +224,7 @@ def build_catalog(raw: Mapping[str, Any]) -> Catalog:
         if k.endswith("_flairs"):
             flairs[k.removesuffix("_flairs")] = tuple(s.lower() for s in _str_list(v, k))
         else:
-            kind[k] = tuple(_compile(p, edges=k not in _RAW_LISTS) for p in _str_list(v, k))
+            kind[k] = Phrases(_compile(p, edges=k not in _RAW_LISTS) for p in _str_list(v, k))
     market = {}
     for model, band in dict(raw.get("market", {})).items():
         try:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from models.catalog import normalize
+from models.patterns import GateIndex, literal_gate
 
 _CLAUSE_END = re.compile(r"[.;!?,:\n()\[\]|]|\bbut\b|\bhowever\b|\bexcept\b")
 _NEGATORS = re.compile(
@@ -141,6 +142,7 @@ _TEMP = re.compile(
     r"(?<![a-z0-9])(?:mem(?:ory)?\s*(?:junction|jct|temps?|temperature)|vram|junction|"
     r"hot\s*spot\s*memory|gddr6x)\D{0,30}?(\d{2,3})\s*(?:°|º|deg(?:rees)?\.?)?\s*c(?![a-z0-9])")
 _TEMP_GOOD, _TEMP_BAD = 90, 100
+_RULE_INDEX = GateIndex([literal_gate(rule.pattern) for rule in RULES])
 
 
 def assess_condition(text: str | None) -> ConditionResult:
@@ -151,7 +153,8 @@ def assess_condition(text: str | None) -> ConditionResult:
     taken: list[tuple[int, int]] = []
     signals: list[ConditionSignal] = []
     seen: set[str] = set()
-    for rule in RULES:
+    for i in _RULE_INDEX.hits(t):
+        rule = RULES[i]
         for m in rule.pattern.finditer(t):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from models.catalog import DEFAULT, Catalog, ModelSpec, normalize
 from models.condition import is_negated
+from models.patterns import Phrases, candidates, sub_each
 
 Variant = Literal["fe", "partner", "oem", "unknown"]
 Kind = Literal["card", "bundle", "system", "parts", "box_only", "accessory", "wanted", "other"]
@@ -61,11 +62,15 @@ _WITHOUT = re.compile(r"(?:^|[^a-z0-9])(?:no|without|w/o|ohne|sans|sin|senza)\s*
 # "Hybrid cooler", "AIO cooler": the card's own cooling, not a cooler sold alone.
 _COOLER_KIND = re.compile(r"(?:hybrid|aio|liquid|air|stock|original|blower|fans?)\s*$")
 _LETTERS = re.compile(r"[a-z]{2,}")
+_PAIR_OF = re.compile(r"(?<![a-z0-9])pair\s*of(?![a-z0-9])")
+_INCLUDED_AFTER = re.compile(r"\s*(?:included|incl)")
+_PARTS_CONDITION = re.compile(r"for\s*parts|not\s*working")
+_STRONG_FE = re.compile(r"(?<![a-z0-9])founders?\s*edition(?![a-z0-9])")
 
 
 def _any(patterns: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
     best: re.Match[str] | None = None
-    for p in patterns:
+    for p in candidates(patterns, text):
         m = p.search(text)
         if m and (best is None or m.start() < best.start()):
             best = m
@@ -73,29 +78,38 @@ def _any(patterns: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None
 
 
 def _all(patterns: Iterable[re.Pattern[str]], text: str) -> list[re.Match[str]]:
-    return [m for p in patterns for m in p.finditer(text)]
+    return [m for p in candidates(patterns, text) for m in p.finditer(text)]
+
+
+def _bait_tails(catalog: Catalog) -> Phrases:
+    """A bait phrase right before a mention ("for", "like", "compatible with")."""
+    return Phrases(re.compile(rf"(?:^|[^a-z0-9])(?:{b.pattern})\s*$")
+                   for b in catalog.kind.get("bait", ()))
+
+
+def _inclusion_heads(catalog: Catalog) -> Phrases:
+    """An inclusion phrase before an accessory ("with", "comes with")."""
+    return Phrases(re.compile(rf"(?:^|[^a-z0-9])(?:{p.pattern})(?:\s|[a-z0-9])")
+                   for p in catalog.kind.get("inclusion", ()))
 
 
 def find_mentions(text: str, catalog: Catalog = DEFAULT) -> list[Mention]:
     """Model mentions in normalised ``text``, longest first when they overlap, bait dropped."""
     found: list[tuple[int, int, Mention]] = []
-    for spec in catalog.models:
-        for pattern in spec.patterns:
-            for m in pattern.finditer(text):
-                found.append((m.end() - m.start(), spec.suffix_count,
-                              Mention(spec, m.start(), m.end(), m.group(0).strip())))
-        for memory, pn in spec.part_numbers:
-            for m in pn.finditer(text):
-                found.append((m.end() - m.start(), spec.suffix_count,
-                              Mention(spec, m.start(), m.end(), m.group(0), memory)))
+    for entry in catalog.mention_patterns(text):
+        spec, memory = entry.spec, entry.memory
+        for m in entry.pattern.finditer(text):
+            phrase = m.group(0) if memory is not None else m.group(0).strip()
+            found.append((m.end() - m.start(), spec.suffix_count,
+                          Mention(spec, m.start(), m.end(), phrase, memory)))
     found.sort(key=lambda f: (-f[0], -f[1], f[2].start))
     kept: list[Mention] = []
-    bait = catalog.kind.get("bait", ())
+    bait = catalog.memo("bait_tails", _bait_tails)
     for _, _, mention in found:
         if any(mention.start < k.end and k.start < mention.end for k in kept):
             continue
         before = text[max(0, mention.start - 24):mention.start]
-        if any(re.search(rf"(?:^|[^a-z0-9])(?:{b.pattern})\s*$", before) for b in bait):
+        if any(b.search(before) for b in bait.candidates(before)):
             continue
         kept.append(mention)
     return sorted(kept, key=lambda k: k.start)
@@ -138,7 +152,8 @@ def _resolve_names(mentions: Sequence[Mention], text: str, catalog: Catalog,
         if resolved not in names:
             names.append(resolved)
     # a refined model named alongside its parent ("4070 Ti ... 4070 Ti Super") is the refinement
-    parents = {s.refines for s in catalog.models if s.name in names and s.refines}
+    parents = {found.refines for n in names
+               if (found := catalog.model(n)) is not None and found.refines}
     return [n for n in names if n not in parents]
 
 
@@ -151,9 +166,7 @@ def _trade_sides(title: str) -> tuple[str, str] | None:
 
 
 def _payment_only(side: str, catalog: Catalog) -> bool:
-    rest = side
-    for p in catalog.kind.get("payment_words", ()):
-        rest = p.sub(" ", rest)
+    rest = sub_each(catalog.kind.get("payment_words", ()), " ", side)
     return not _LETTERS.search(rest)
 
 
@@ -166,7 +179,7 @@ def _quantity(text: str, mentions: Sequence[Mention], catalog: Catalog) -> tuple
     m = _any(catalog.kind.get("quantity", ()), text)
     if m:
         return int(m.group(1)), m.group(0)
-    if re.search(r"(?<![a-z0-9])pair\s*of(?![a-z0-9])", text) and mentions:
+    if mentions and _PAIR_OF.search(text):
         return 2, "pair of"
     for mention in mentions:
         before = text[max(0, mention.start - 30):mention.start]
@@ -182,7 +195,7 @@ def _quantity(text: str, mentions: Sequence[Mention], catalog: Catalog) -> tuple
 
 
 def _accessory(text: str, catalog: Catalog) -> re.Match[str] | None:
-    inclusion = catalog.kind.get("inclusion", ())
+    inclusion = catalog.memo("inclusion_heads", _inclusion_heads)
     for key in ("accessory", "accessory_weak"):
         for m in _all(catalog.kind.get(key, ()), text):
             if key == "accessory_weak" and _CARD_WORDS.search(text):
@@ -190,11 +203,10 @@ def _accessory(text: str, catalog: Catalog) -> re.Match[str] | None:
             before = text[max(0, m.start() - 30):m.start()]
             if _WITHOUT.search(before) or (key == "accessory_weak" and _COOLER_KIND.search(before)):
                 continue
-            if any(re.search(rf"(?:^|[^a-z0-9])(?:{p.pattern})(?:\s|[a-z0-9])", before)
-                   for p in inclusion):
+            if any(p.search(before) for p in inclusion.candidates(before)):
                 continue
             after = text[m.end():m.end() + 12]
-            if re.match(r"\s*(?:included|incl)", after):
+            if _INCLUDED_AFTER.match(after):
                 continue
             return m
     return None
@@ -202,7 +214,7 @@ def _accessory(text: str, catalog: Catalog) -> re.Match[str] | None:
 
 def _parts(title: str, description: str, condition: str, catalog: Catalog) -> str | None:
     kind = catalog.kind
-    if condition and re.search(r"for\s*parts|not\s*working", condition):
+    if condition and _PARTS_CONDITION.search(condition):
         return f"condition {condition!r}"
     for m in _all(kind.get("parts", ()), title):
         if not is_negated(title, m.start(), window=2) and not _any(kind.get("parts_negations", ()),
@@ -303,7 +315,7 @@ def identify(title: str, description: str | None = None, *, condition: str | Non
 def _description_variant(d: str, names: Sequence[str], catalog: Catalog) -> tuple[str, str]:
     """A maker named in the description when the title names none; strong markers only."""
     v = catalog.variant
-    strong_fe = re.search(r"(?<![a-z0-9])founders?\s*edition(?![a-z0-9])", d)
+    strong_fe = _STRONG_FE.search(d)
     partner = _any(v.get("partner", ()), d)
     oem = _any(v.get("oem", ()), d)
     found = [x for x in (("fe", strong_fe), ("partner", partner), ("oem", oem)) if x[1]]

@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from models.catalog import normalize
 from models.condition import ConditionResult, assess_condition, is_negated
 from models.identify import Identity
+from models.patterns import GateIndex, literal_gate
 from models.prices import MarketReference, money, money_str, reference_for, unit_price
 
 # Bump whenever a rule or weight below changes: stored scores carry the version that made them.
@@ -134,6 +136,7 @@ _PAYMENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("Western Union", r"western\s*union|moneygram"),
         ("crypto", r"crypto(?:currency)?|bitcoin|btc|usdt|tether|ethereum"),
     ))
+_PAYMENT_INDEX = GateIndex([literal_gate(p) for _name, p in _PAYMENTS])
 _SHIPPING_ONLY = re.compile(r"(?<![a-z0-9])(?:shipping\s*only|ship(?:ping)?\s*only|will\s*only\s*ship|"
                             r"only\s*ship(?:ping)?|no\s*(?:local\s*)?(?:pick\s*-?\s*up|meet\s*-?\s*ups?))"
                             r"(?![a-z0-9])")
@@ -185,24 +188,56 @@ def _price_points(p: Decimal, watch: Watch, ref: Decimal, rules: ScoreRules) -> 
     return int((band + extra).to_integral_value()), where
 
 
-def _risk(text: str, facts: ListingFacts, rules: ScoreRules) -> tuple[int, list[str], list[str]]:
-    penalty, reasons, flags = 0, [], []
+@dataclass(frozen=True, slots=True)
+class _TextSignals:
+    """What a listing's title and description say, read once per distinct text."""
+
+    condition: ConditionResult
+    #: one reason per condition signal
+    condition_reasons: tuple[str, ...]
+    #: (payment method, phrase) asked for, not denied
+    payments: tuple[tuple[str, str], ...]
+    shipping_only: str | None
+
+
+#: distinct (title, description) pairs whose signals are kept: a listing seen again (another
+#: search, page or scan in this process) or one seller's identical listings are read once.
+#: NOTE: bounded, as descriptions (Reddit posts) run to kilobytes
+_TEXT_CACHE = 2048
+
+
+@lru_cache(maxsize=_TEXT_CACHE)
+def _text_signals(title: str, description: str | None) -> _TextSignals:
+    condition = assess_condition(f"{title}. {description or ''}")
+    text = normalize(f"{title} {description or ''}")
     masked = _CRYPTO_MINING.sub(" ", text)
-    payment = 0
-    for name, pattern in _PAYMENTS:
+    payments = []
+    for i in _PAYMENT_INDEX.hits(masked):
+        name, pattern = _PAYMENTS[i]
         m = pattern.search(masked)
         if m and not is_negated(masked, m.start(), m.end(), window=3):
-            payment += rules.risky_payment
-            reasons.append(f"asks for {name} ({m.group(0)!r}): no buyer protection")
+            payments.append((name, m.group(0)))
+    shipping = _SHIPPING_ONLY.search(text)
+    reasons = tuple(f"{s.weight:+d} {s.rule} ({s.phrase!r})" for s in condition.signals)
+    return _TextSignals(condition, reasons, tuple(payments),
+                        shipping.group(0) if shipping else None)
+
+
+def _risk(signals: _TextSignals, facts: ListingFacts,
+          rules: ScoreRules) -> tuple[int, list[str], list[str]]:
+    penalty, reasons, flags = 0, [], []
+    payment = 0
+    for name, phrase in signals.payments:
+        payment += rules.risky_payment
+        reasons.append(f"asks for {name} ({phrase!r}): no buyer protection")
     if payment:
         penalty += min(payment, rules.risky_payment_cap)
         flags.append("risky_payment")
     source = (facts.source or "").lower()
-    m = _SHIPPING_ONLY.search(text)
-    if m and source in rules.local_sources:
+    if signals.shipping_only is not None and source in rules.local_sources:
         penalty += rules.shipping_only_local
         flags.append("shipping_only_local")
-        reasons.append(f"{m.group(0)!r} on a local marketplace")
+        reasons.append(f"{signals.shipping_only!r} on a local marketplace")
     fb, pct = facts.seller_feedback, facts.seller_positive_pct
     if source == "ebay" and ((fb is not None and fb < rules.ebay_min_feedback)
                              or (pct is not None and pct < rules.ebay_min_positive)):
@@ -217,19 +252,18 @@ def _risk(text: str, facts: ListingFacts, rules: ScoreRules) -> tuple[int, list[
     return penalty, reasons, flags
 
 
-def _condition(facts: ListingFacts, rules: ScoreRules) -> tuple[Component, ConditionResult]:
-    result = assess_condition(f"{facts.title}. {facts.description or ''}")
-    net, reasons = result.net, [f"{s.weight:+d} {s.rule} ({s.phrase!r})" for s in result.signals]
+def _condition(facts: ListingFacts, signals: _TextSignals, rules: ScoreRules) -> Component:
+    net, reasons = signals.condition.net, list(signals.condition_reasons)
     cond = normalize(facts.condition)
-    for pattern, weight, label in _MARKET_CONDITION:
-        if cond and pattern.search(cond):
+    for pattern, weight, label in _MARKET_CONDITION if cond else ():
+        if pattern.search(cond):
             net += weight
             reasons.append(f"{weight:+d} marketplace condition: {label}")
             break
     points = max(0, min(rules.condition_max, rules.condition_base + net))
     if not reasons:
         reasons.append("nothing said about condition")
-    return Component("condition", points, rules.condition_max, tuple(reasons)), result
+    return Component("condition", points, rules.condition_max, tuple(reasons))
 
 
 def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now: datetime,
@@ -267,11 +301,11 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
                                  f"{abs(pct):.0%} {'below' if pct < 0 else 'above'} the reference")
         price_reasons.append(ref.explain())
     price = Component("price", price_pts, rules.price_max, tuple(price_reasons))
-    condition, cond_result = _condition(facts, rules)
-    if cond_result.bad:
+    signals = _text_signals(facts.title, facts.description)
+    condition = _condition(facts, signals, rules)
+    if signals.condition.bad:
         flags.append("condition_concerns")
-    text = normalize(f"{facts.title} {facts.description or ''}")
-    pen, rr, rf = _risk(text, facts, rules)
+    pen, rr, rf = _risk(signals, facts, rules)
     risk_penalty += pen
     risk_reasons += rr
     flags += rf

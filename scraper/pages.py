@@ -165,7 +165,7 @@ async def fetch_page(
 
 def _parse(source: Source, page: FetchedPage, save: _Saver) -> PageOutcome:
     body, ctype, url, status = page.body, page.content_type, page.url, page.status
-    if not body.strip():
+    if not body or body.isspace():  # NOTE: as ``not body.strip()``, without copying the body
         # NOTE: a blank 2xx body is a server or proxy glitch: not "no results" (that would let
         # listings go gone) and not drift (there is no markup to save or look at), whatever the host
         message = f"an empty HTTP {status} answer (no body to read)"
