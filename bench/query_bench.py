@@ -80,9 +80,7 @@ def _plan(session: Any, f: Any, dialect: str) -> list[str]:
 
     sqlite = dialect == "sqlite"
     cur = session.connection().connection.cursor()
-    narrow = sqlite and f.since is not None and deals._few_since(
-        cur, deals._Dialect(sqlite), f.watch, f.since)
-    sql, params = deals.top_ids_sql(f, sqlite=sqlite, narrow_since=narrow)
+    sql, params = deals.chosen_top_ids_sql(cur, f, sqlite=sqlite)
     cur.execute(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + sql, params)
     return [str(r[-1]) for r in cur.fetchall()]
 

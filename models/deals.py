@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from models.rawtime import pg_time, sqlite_time
+
 #: a "first seen since" window holding fewer active fitting scores than this is read whole from
 #: its own index and sorted; a wider one is filtered while walking the score order
 RECENT_ENOUGH = 2000
@@ -66,12 +68,7 @@ class _Dialect:
         self.mark = "?" if sqlite else "%s"
 
     def time_param(self, value: datetime) -> Any:
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; gpuscout stores UTC-aware datetimes only")
-        if not self.sqlite:
-            return value
-        # NOTE: as models.base.UTCDateTime stores it on SQLite: naive UTC text, microseconds
-        return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+        return sqlite_time(value) if self.sqlite else pg_time(value)
 
     def time_value(self, value: Any) -> datetime | None:
         if value is None:
@@ -115,13 +112,18 @@ def top_ids_sql(f: DealFilter, *, sqlite: bool, narrow_since: bool) -> tuple[str
     return sql, [*params, f.limit]
 
 
+def chosen_top_ids_sql(cur: Any, f: DealFilter, *, sqlite: bool) -> tuple[str, list[Any]]:
+    """``top_ids_sql`` with the strategy decided for the data behind the cursor ``cur``."""
+    narrow = sqlite and f.since is not None and _few_since(cur, _Dialect(sqlite), f.watch, f.since)
+    return top_ids_sql(f, sqlite=sqlite, narrow_since=narrow)
+
+
 def top_deals(conn: Any, f: DealFilter, *, sqlite: bool) -> list[Deal]:
     """The deals ``f`` asks for, best first, read on the DB-API connection ``conn``."""
     d = _Dialect(sqlite)
     cur = conn.cursor()
     try:
-        narrow = sqlite and f.since is not None and _few_since(cur, d, f.watch, f.since)
-        cur.execute(*top_ids_sql(f, sqlite=sqlite, narrow_since=narrow))
+        cur.execute(*chosen_top_ids_sql(cur, f, sqlite=sqlite))
         ids = [row[0] for row in cur.fetchall()]
         if not ids:
             return []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from models.listing import Listing, Score, SearchHit
+from models.rawtime import pg_time, sqlite_time
 from models.records import ListingRecord, PriceChange, ScoreRecord, UpsertResult
 
 CHUNK = 500
@@ -53,24 +54,6 @@ def _chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield seq[i:i + size]
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given; gpuscout stores UTC-aware datetimes only")
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """How ``UTCDateTime`` stores a datetime on SQLite: naive UTC text with microseconds."""
-    if value is None:
-        return None
-    # NOTE: "YYYY-MM-DD HH:MM:SS.ffffff+00:00" cut before the offset is exactly the stored text
-    return _aware(value).isoformat(" ", "microseconds")[:26]
-
-
-def _pg_time(value: datetime | None) -> datetime | None:
-    return None if value is None else _aware(value)
-
-
 class _Raw:
     """The session's own DBAPI connection, with the dialect's placeholder and value conversion.
 
@@ -84,7 +67,7 @@ class _Raw:
         conn = session.connection()
         self.sqlite = conn.dialect.name == "sqlite"
         self.mark = "?" if self.sqlite else "%s"
-        self.time = _sqlite_time if self.sqlite else _pg_time
+        self.time = sqlite_time if self.sqlite else pg_time
         self.cursor: Any = conn.connection.cursor()
 
     def marks(self, n: int) -> str:
@@ -147,7 +130,7 @@ def upsert_listings(session: Session, records: Sequence[ListingRecord], *, now: 
         new_status = _next_status(status, rec.status)
         seen = _get_compared(rec)
         if raw.sqlite and seen[_SOLD_AT] is not None:
-            seen = (*seen[:_SOLD_AT], _sqlite_time(seen[_SOLD_AT]), *seen[_SOLD_AT + 1:])
+            seen = (*seen[:_SOLD_AT], sqlite_time(seen[_SOLD_AT]), *seen[_SOLD_AT + 1:])
         if seen == stored and new_status == status:
             touch.append(row_id)
             continue

@@ -1,0 +1,25 @@
+"""UTC datetimes as the DB-API drivers take them, for the statements that bypass SQLAlchemy
+(they must match what ``models.base.UTCDateTime`` stores)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def aware(value: datetime) -> datetime:
+    """``value`` in UTC; naive datetimes are refused, as ``UTCDateTime`` refuses them."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; gpuscout stores UTC-aware datetimes only")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def sqlite_time(value: datetime | None) -> str | None:
+    """How ``UTCDateTime`` stores a datetime on SQLite: naive UTC text with microseconds."""
+    if value is None:
+        return None
+    # NOTE: "YYYY-MM-DD HH:MM:SS.ffffff+00:00" cut before the offset is exactly the stored text
+    return aware(value).isoformat(" ", "microseconds")[:26]
+
+
+def pg_time(value: datetime | None) -> datetime | None:
+    return None if value is None else aware(value)
