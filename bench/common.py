@@ -33,6 +33,24 @@ def best_of(fn: Callable[[], Any], *, repeat: int, min_time: float = 0.0) -> flo
     return min(times)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (MB) since it started its program.
+
+    NOTE: on Linux ``getrusage``'s ``ru_maxrss`` survives ``exec``: a child started by a large
+    parent reports the parent's size. ``VmHWM`` belongs to the process's own address space.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def percentile(values: list[float], q: float) -> float:
     """The ``q`` quantile (0-1) of ``values``, interpolated."""
     if len(values) == 1:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import best_of, fixtures_root
+from bench.common import best_of, fixtures_root, peak_rss_mb
 
 PAGES = ("ebay-html/search-scard-sold-us-2025-11.html", "ebay-html/search-scard-uk-2025-08.html",
          "ebay-html/search-sitem-de-2022-11.html")
@@ -126,7 +125,7 @@ def scan(market_url: str, db_url: str, data_dir: str, pages: int) -> dict[str, A
     return {"pages": sum(s.pages for s in found), "listings": sum(s.listings for s in found),
             "new": sum(s.new for s in found), "outcomes": sorted({s.outcome for s in found}),
             "searches": len(found), "wall_s": wall, "cpu_s": cpu, "startup_cpu_s": startup,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def _start_up() -> None:
@@ -134,6 +133,9 @@ def _start_up() -> None:
     loads on first use and read the model catalogue. Timed apart from the per-page figure."""
     import httpx  # noqa: F401
 
+    import models.condition
+    import models.identify  # NOTE: reads the model catalogue as it is imported
+    import models.score  # noqa: F401
     import scraper.pages
     import scraper.sources.ebay  # noqa: F401
 

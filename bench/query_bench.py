@@ -8,7 +8,6 @@ query's, not the database build's.
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import percentile
+from bench.common import peak_rss_mb, percentile
 from bench.synthetic import NOW, WATCH
 
 #: the filter mixes a user gives `gpuscout deals` (max_price in cents)
@@ -70,7 +69,7 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
         "slowest_filter": max(per_filter, key=lambda k: max(per_filter[k])),
         "plan": plans[json.dumps({})],
         "plans": plans,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

@@ -62,3 +62,19 @@ def test_synthetic_listings_are_unique_and_deterministic() -> None:
     assert len({(r.source, r.external_id) for r in records}) == 2_000
     assert records == listing_records(2_000, seed=1)
     assert {r.source for r in records} == {"ebay", "reddit", "craigslist", "facebook"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_peak_rss_of_a_child_is_its_own_not_its_large_parents() -> None:
+    import subprocess
+
+    from bench.common import peak_rss_mb
+
+    ballast = bytearray(300 * 1024 * 1024)  # NOTE: resident: bytearray zero-fills its memory
+    code = "import sys; sys.path.insert(0, sys.argv[1]); from bench.common import peak_rss_mb; " \
+           "print(peak_rss_mb())"
+    out = subprocess.run([sys.executable, "-c", code, str(REPO_ROOT)], capture_output=True,
+                         text=True, check=True)
+    assert peak_rss_mb() > 300
+    assert float(out.stdout) < 100
+    del ballast
