@@ -138,7 +138,8 @@ def table(results: dict[str, Any]) -> str:
     if e2e:
         lines.append(f"  e2e {e2e['pages']} pages, {e2e['listings']:,} listings: "
                      f"{e2e['pages_per_s']:.1f} pages/s, {e2e['cpu_ms_per_page']:.1f} ms CPU/page "
-                     f"(parse {e2e['parse_ms_per_page']:.1f} ms), start-up "
+                     f"(parse {e2e['parse_ms_per_page']:.1f} ms, fetch alone "
+                     f"{e2e['fetch_ms_per_page']:.1f} ms), start-up "
                      f"{e2e['startup_cpu_s'] * 1000:.0f} ms CPU once, peak RSS "
                      f"{e2e['peak_rss_mb']:.0f} MB")
     return "\n".join(lines)

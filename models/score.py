@@ -252,14 +252,23 @@ def _risk(signals: _TextSignals, facts: ListingFacts,
     return penalty, reasons, flags
 
 
-def _condition(facts: ListingFacts, signals: _TextSignals, rules: ScoreRules) -> Component:
-    net, reasons = signals.condition.net, list(signals.condition_reasons)
-    cond = normalize(facts.condition)
+@lru_cache(maxsize=256)
+def _market_condition(condition: str | None) -> tuple[int, str] | None:
+    """(weight, label) of a marketplace's own condition field; a few distinct values recur."""
+    cond = normalize(condition)
     for pattern, weight, label in _MARKET_CONDITION if cond else ():
         if pattern.search(cond):
-            net += weight
-            reasons.append(f"{weight:+d} marketplace condition: {label}")
-            break
+            return weight, label
+    return None
+
+
+def _condition(facts: ListingFacts, signals: _TextSignals, rules: ScoreRules) -> Component:
+    net, reasons = signals.condition.net, list(signals.condition_reasons)
+    market = _market_condition(facts.condition)
+    if market is not None:
+        weight, label = market
+        net += weight
+        reasons.append(f"{weight:+d} marketplace condition: {label}")
     points = max(0, min(rules.condition_max, rules.condition_base + net))
     if not reasons:
         reasons.append("nothing said about condition")

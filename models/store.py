@@ -43,10 +43,17 @@ _SOLD_AT = _COMPARED.index("sold_at")
 _get_compared = attrgetter(*_COMPARED)
 _get_plain = attrgetter(*_PLAIN_FIELDS)
 _SCORE_FIELDS = tuple(f.name for f in fields(ScoreRecord))
+#: the fields in the order ``save_scores`` unpacks them
+assert _SCORE_FIELDS == (
+    "listing_id", "watch", "version", "total", "fits", "unfit_reason", "unit_price", "currency",
+    "price_points", "condition_points", "risk_points", "components", "flags", "reasons",
+    "reference", "computed_at"), _SCORE_FIELDS
+_get_score = attrgetter(*_SCORE_FIELDS)
 #: copied from the listing into its scores (see ``models.listing.Score``)
 _SCORE_COPIED = ("status", "source", "first_seen")
-_SCORE_JSON = frozenset({"components", "flags", "reasons", "reference"})
 _OBSERVATION_COLUMNS = "listing_id, observed_at, price, shipping, currency"
+#: ``json.dumps`` with its defaults, less the reference-cycle check (scores are plain trees)
+_to_json = json.JSONEncoder(check_circular=False).encode
 
 
 def _chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -301,20 +308,26 @@ def save_scores(session: Session, scores: Sequence[ScoreRecord]) -> None:
     if not scores:
         return
     raw = _Raw(session)
+    to_time, sqlite = raw.time, raw.sqlite
+    # NOTE: the callers pass one reference object per watch and often one stamp: each is
+    # converted once (the objects are kept, so that their ids stay theirs)
+    references: dict[int, tuple[Any, str]] = {}
+    stamps: dict[datetime, Any] = {}
     rows = []
     for s in scores:
-        values: list[Any] = []
-        for name in _SCORE_FIELDS:
-            value = getattr(s, name)
-            if name in _SCORE_JSON:
-                value = json.dumps(value)
-            elif name == "computed_at":
-                value = raw.time(value)
-            elif name == "fits" and raw.sqlite:
-                value = int(bool(value))
-            values.append(value)
-        values.append(s.listing_id)
-        rows.append(values)
+        (listing_id, watch, version, total, fits, unfit_reason, unit_price, currency,
+         price_points, condition_points, risk_points, components, flags, reasons, reference,
+         computed_at) = _get_score(s)
+        known = references.get(id(reference))
+        if known is None:
+            known = references[id(reference)] = (reference, _to_json(reference))
+        stamp = stamps.get(computed_at)
+        if stamp is None:
+            stamp = stamps[computed_at] = to_time(computed_at)
+        rows.append((listing_id, watch, version, total, int(bool(fits)) if sqlite else fits,
+                     unfit_reason, unit_price, currency, price_points, condition_points,
+                     risk_points, _to_json(components), _to_json(flags), _to_json(reasons),
+                     known[1], stamp, listing_id))
     cols = ", ".join((*_SCORE_FIELDS, *_SCORE_COPIED))
     sets = ", ".join(f"{c} = excluded.{c}" for c in (*_SCORE_FIELDS, *_SCORE_COPIED)
                      if c not in ("listing_id", "watch"))
