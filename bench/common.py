@@ -69,13 +69,14 @@ def pg_schema_url(base: str, schema: str) -> str:
 
 
 @contextmanager
-def pg_database(base: str) -> Iterator[str]:
-    """A throw-away schema on the PostgreSQL server at ``base``; yields its URL."""
+def pg_database(base: str, *, prefix: str = "bench_") -> Iterator[str]:
+    """A throw-away schema on the PostgreSQL server at ``base``; yields its URL (the tests' own
+    PostgreSQL databases are made here too)."""
     from sqlalchemy import create_engine, text
 
     from models.db import normalize_url
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalize_url(base))
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

@@ -47,6 +47,13 @@ SMTP_PASSWORD_ENV = "GPUSCOUT_SMTP_PASSWORD"
 
 @dataclass(frozen=True)
 class Watch:
+    """A watch as configured: the scorer's ``models.score.Watch`` (built by
+    ``jobs.evaluation.score_watch``) plus how its market reference is drawn.
+
+    NOTE: a separate class, not the scorer's, because importing ``models.score`` reads the model
+    catalogue, which commands that only read the configuration (``--help``, ``deals``) skip.
+    """
+
     name: str
     model: str
     variant: str

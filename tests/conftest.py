@@ -9,13 +9,7 @@ from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def fixtures_root() -> Path:
-    """The real marketplace captures: $GPUSCOUT_FIXTURES, else ../shared/fixtures beside the repo."""
-    env = os.environ.get("GPUSCOUT_FIXTURES")
-    return Path(env) if env else (REPO_ROOT.parent / "shared" / "fixtures")
+from bench.common import fixtures_root
 
 
 @pytest.fixture(scope="session")
@@ -41,15 +35,6 @@ def read_fixture(fixtures_dir: Path) -> Callable[[str], bytes]:
 PG_ENV = "GPUSCOUT_TEST_DATABASE_URL"
 
 
-def _pg_schema_url(base: str, schema: str) -> str:
-    from urllib.parse import quote
-
-    from models.db import normalize_url
-
-    sep = "&" if "?" in base else "?"
-    return f"{normalize_url(base)}{sep}options={quote(f'-csearch_path={schema}')}"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """A fresh, empty database URL: SQLite always; PostgreSQL (a throw-away schema) when
@@ -60,22 +45,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} not set")
-    import uuid
+    from bench.common import pg_database
 
-    from sqlalchemy import create_engine, text
-
-    from models.db import normalize_url
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(base))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_schema_url(base, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_database(base, prefix="t_") as url:
+        yield url
 
 
 @pytest.fixture
