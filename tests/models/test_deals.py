@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -155,3 +156,27 @@ def test_first_step_reads_the_scores_index_alone_on_sqlite(sessions: Any) -> Non
             assert "USING" in plan and "ix_scores_deals" in plan and "listings" not in plan, (f, plan)
             if narrow and "since" in f:
                 assert "ix_scores_deals_recent" in plan, (f, plan)
+
+
+def test_save_scores_stores_each_scores_own_json_and_time(sessions: Any) -> None:
+    with sessions() as s, s.begin():
+        ids = upsert_listings(s, [_record(i, "ebay") for i in (1, 2, 3)], now=NOW,
+                              search="q").ids
+        ref_a, ref_b = {"median": "700", "source": "band"}, {"median": "650", "source": "market"}
+        later = NOW + timedelta(minutes=5)
+        save_scores(s, [
+            replace(_score(ids[("ebay", "x1")], 80, 70_000), reference=ref_a,
+                    components={"price": {"points": 40}}, flags=["stale"]),
+            replace(_score(ids[("ebay", "x2")], 60, 71_000, fits=False), reference=ref_b),
+            replace(_score(ids[("ebay", "x3")], 50, 72_000, watch="3090-any"), reference=ref_a,
+                    computed_at=later),
+        ])
+    with sessions() as s:
+        got = {(sc.listing_id, sc.watch): sc for sc in s.scalars(select(Score))}
+        one, two, three = (got[(ids[("ebay", f"x{i}")], w)] for i, w in
+                           ((1, "3090-fe"), (2, "3090-fe"), (3, "3090-any")))
+        assert (one.reference, two.reference, three.reference) == (ref_a, ref_b, ref_a)
+        assert (one.components, one.flags, two.components, two.flags) == (
+            {"price": {"points": 40}}, ["stale"], {}, [])
+        assert (one.fits, two.fits, two.unfit_reason) == (True, False, "not FE")
+        assert (one.computed_at, three.computed_at) == (NOW, later)
