@@ -66,6 +66,11 @@ def query_of(search: int) -> str:
     return f"{QUERY} {search + 1}"
 
 
+def page_href(search: int, page: int) -> str:
+    """The link to result page ``page`` (1-based) of search number ``search``, as eBay writes it."""
+    return f"/sch/i.html?_nkw={query_of(search).replace(' ', '+')}&_sacat=0&_pgn={page}"
+
+
 def make_pages(n: int, root: Path) -> list[tuple[dict[str, str], bytes]]:
     """``n`` result pages with the query parameters that select each: every search's page k
     links page k+1, its last page links itself (where a crawl stops)."""
@@ -82,8 +87,7 @@ def make_pages(n: int, root: Path) -> list[tuple[dict[str, str], bytes]]:
         search, k = divmod(i, PER_SEARCH)
         last = min(n - search * PER_SEARCH, PER_SEARCH)
         query = query_of(search)
-        following = k + 2 if k + 1 < last else k + 1
-        href = f"/sch/i.html?_nkw={query.replace(' ', '+')}&_sacat=0&_pgn={following}"
+        href = page_href(search, k + 2 if k + 1 < last else k + 1)
         params = {"_nkw": query} if k == 0 else {"_nkw": query, "_pgn": str(k + 1)}
         pages.append((params, makers[i % len(makers)].page(i, href)))
     return pages
@@ -135,8 +139,8 @@ def _fetch_cpu(market_url: str, pages: int) -> float:
 
     from scraper.fetch import Fetcher, FetchSettings
 
-    urls = [f"{market_url}/sch/i.html?_nkw={query_of(i // PER_SEARCH).replace(' ', '+')}"
-            f"&_pgn={i % PER_SEARCH + 1}" for i in range(min(pages, PER_SEARCH))]
+    urls = [market_url + page_href(i // PER_SEARCH, i % PER_SEARCH + 1)
+            for i in range(min(pages, PER_SEARCH))]
 
     async def fetch_all() -> float:
         settings = FetchSettings(min_interval=0, jitter=0, obey_robots=False, max_retries=0)

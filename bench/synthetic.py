@@ -10,7 +10,8 @@ from dataclasses import astuple, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from models.records import ListingRecord
+from models.rawtime import sqlite_time
+from models.records import ListingRecord, ScoreRecord
 
 NOW = datetime(2025, 11, 20, 12, 0, tzinfo=UTC)
 WATCH = "3090-fe"
@@ -105,16 +106,10 @@ def reprice(records: Sequence[ListingRecord], every: int = 10) -> list[ListingRe
 # ---- a stored database: listings with scores, filled at the driver level ---------------------
 
 LISTING_COLUMNS = (*(f.name for f in fields(ListingRecord)), "first_seen", "last_seen")
-SCORE_COLUMNS = ("listing_id", "watch", "version", "total", "fits", "unfit_reason", "unit_price",
-                 "currency", "price_points", "condition_points", "risk_points", "components",
-                 "flags", "reasons", "reference", "computed_at", "status", "source", "first_seen")
+#: a score's fields, then the listing columns it carries copies of (see ``models.listing.Score``)
+SCORE_COLUMNS = (*(f.name for f in fields(ScoreRecord)), "status", "source", "first_seen")
 _REASONS = ("asks $680 shipped: inside the $650-$800 band", "repasted, new thermal pads",
             "seller has 1,203 ratings (99.8 % positive)", "PayPal G&S offered")
-
-
-def sqlite_time(value: datetime) -> str:
-    """How a UTC datetime is stored in SQLite (naive UTC, microseconds always written)."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _stored_rows(n: int, seed: int, sqlite: bool) -> Iterator[tuple[Any, ...]]:

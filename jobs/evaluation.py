@@ -188,14 +188,12 @@ class Evaluator:
 
 
 def score_record(listing_id: int, watch: str, score: Any, now: datetime, *,
-                 reference: dict[str, Any] | None = None) -> Any:
-    """The stored form of ``score``; ``reference`` is ``score.reference.to_dict()`` when the
-    caller already has it (one per watch, not one per listing)."""
+                 reference: dict[str, Any] | None) -> Any:
+    """The stored form of ``score``; ``reference`` is ``score.reference.to_dict()``, which the
+    caller makes once per watch, not once per listing."""
     from models.records import ScoreRecord, to_minor
 
     components = {c.name: c.to_dict() for c in score.components}
-    if reference is None and score.reference is not None:
-        reference = score.reference.to_dict()
     return ScoreRecord(
         listing_id=listing_id, watch=watch, version=score.version, total=score.total,
         fits=score.fits, unfit_reason=score.unfit_reason,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, mapped_column
+
+from models.rawtime import aware, from_stored
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -30,15 +32,11 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; gpuscout stores UTC-aware datetimes only")
-        value = value.astimezone(UTC)
+        value = aware(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return from_stored(value)
 
 
 # Shared annotated column types (warehouse-style): money is integer minor units + ISO currency.

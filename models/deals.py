@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from models.rawtime import pg_time, sqlite_time
+from models.rawtime import from_stored, pg_time, sqlite_time
 
 #: a "first seen since" window holding fewer active fitting scores than this is read whole from
 #: its own index and sorted; a wider one is filtered while walking the score order
@@ -69,14 +69,6 @@ class _Dialect:
 
     def time_param(self, value: datetime) -> Any:
         return sqlite_time(value) if self.sqlite else pg_time(value)
-
-    def time_value(self, value: Any) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     def json_value(self, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str | bytes) else value
@@ -150,11 +142,11 @@ def _few_since(cur: Any, d: _Dialect, watch: str, since: datetime) -> bool:
 def _deal(d: _Dialect, row: Any) -> Deal:
     (listing_id, source, external_id, title, url, location, model, variant, posted_at,
      first_seen, total, unit_price, currency, reasons, components) = row
-    first = d.time_value(first_seen)
+    first = from_stored(first_seen)
     assert first is not None
     return Deal(listing_id=listing_id, source=source, external_id=external_id, title=title,
                 url=url, location=location, model=model, variant=variant,
-                posted_at=d.time_value(posted_at), first_seen=first, total=total,
+                posted_at=from_stored(posted_at), first_seen=first, total=total,
                 unit_price=unit_price, currency=currency,
                 reasons=tuple(str(r) for r in d.json_value(reasons) or ()),
                 components=d.json_value(components))

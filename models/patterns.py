@@ -171,6 +171,6 @@ def sub_each(patterns: Iterable[re.Pattern[str]], repl: str, text: str) -> str:
         return text
     for p, g in zip(patterns, patterns.gates, strict=True):
         # NOTE: the gate is checked on the text as it is now: a replacement may join words
-        if g is None or any(s in text for s in g):
+        if may_match(g, text):
             text = p.sub(repl, text)
     return text

@@ -23,3 +23,13 @@ def sqlite_time(value: datetime | None) -> str | None:
 
 def pg_time(value: datetime | None) -> datetime | None:
     return None if value is None else aware(value)
+
+
+def from_stored(value: datetime | str | None) -> datetime | None:
+    """A stored datetime read back as aware UTC: SQLite's naive UTC (text, as the bare driver
+    returns it, or a datetime) is tagged UTC; an aware value is converted to UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -43,12 +43,8 @@ _SOLD_AT = _COMPARED.index("sold_at")
 _get_compared = attrgetter(*_COMPARED)
 _get_plain = attrgetter(*_PLAIN_FIELDS)
 _SCORE_FIELDS = tuple(f.name for f in fields(ScoreRecord))
-#: the fields in the order ``save_scores`` unpacks them
-assert _SCORE_FIELDS == (
-    "listing_id", "watch", "version", "total", "fits", "unfit_reason", "unit_price", "currency",
-    "price_points", "condition_points", "risk_points", "components", "flags", "reasons",
-    "reference", "computed_at"), _SCORE_FIELDS
 _get_score = attrgetter(*_SCORE_FIELDS)
+_SCORE_AT = {name: i for i, name in enumerate(_SCORE_FIELDS)}
 #: copied from the listing into its scores (see ``models.listing.Score``)
 _SCORE_COPIED = ("status", "source", "first_seen")
 _OBSERVATION_COLUMNS = "listing_id, observed_at, price, shipping, currency"
@@ -309,25 +305,30 @@ def save_scores(session: Session, scores: Sequence[ScoreRecord]) -> None:
         return
     raw = _Raw(session)
     to_time, sqlite = raw.time, raw.sqlite
+    at = _SCORE_AT
+    fits_at, at_time, reference_at = at["fits"], at["computed_at"], at["reference"]
+    json_at = (at["components"], at["flags"], at["reasons"])
     # NOTE: the callers pass one reference object per watch and often one stamp: each is
     # converted once (the objects are kept, so that their ids stay theirs)
     references: dict[int, tuple[Any, str]] = {}
     stamps: dict[datetime, Any] = {}
     rows = []
     for s in scores:
-        (listing_id, watch, version, total, fits, unfit_reason, unit_price, currency,
-         price_points, condition_points, risk_points, components, flags, reasons, reference,
-         computed_at) = _get_score(s)
+        values = [*_get_score(s), s.listing_id]  # NOTE: the last one selects the listing
+        reference = values[reference_at]
         known = references.get(id(reference))
         if known is None:
             known = references[id(reference)] = (reference, _to_json(reference))
-        stamp = stamps.get(computed_at)
+        values[reference_at] = known[1]
+        stamp = stamps.get(values[at_time])
         if stamp is None:
-            stamp = stamps[computed_at] = to_time(computed_at)
-        rows.append((listing_id, watch, version, total, int(bool(fits)) if sqlite else fits,
-                     unfit_reason, unit_price, currency, price_points, condition_points,
-                     risk_points, _to_json(components), _to_json(flags), _to_json(reasons),
-                     known[1], stamp, listing_id))
+            stamp = stamps[values[at_time]] = to_time(values[at_time])
+        values[at_time] = stamp
+        for i in json_at:
+            values[i] = _to_json(values[i])
+        if sqlite:
+            values[fits_at] = int(bool(values[fits_at]))
+        rows.append(values)
     cols = ", ".join((*_SCORE_FIELDS, *_SCORE_COPIED))
     sets = ", ".join(f"{c} = excluded.{c}" for c in (*_SCORE_FIELDS, *_SCORE_COPIED)
                      if c not in ("listing_id", "watch"))
@@ -337,14 +338,6 @@ def save_scores(session: Session, scores: Sequence[ScoreRecord]) -> None:
              f"FROM listings l WHERE l.id = {raw.mark} "
              f"ON CONFLICT (listing_id, watch) DO UPDATE SET {sets}", rows)
     raw.cursor.close()
-
-
-def listings_by_ids(session: Session, ids: Iterable[int]) -> list[Listing]:
-    wanted = list(ids)
-    out: list[Listing] = []
-    for part in _chunks(wanted):
-        out.extend(session.scalars(select(Listing).where(Listing.id.in_(part))))
-    return out
 
 
 def recent_prices(session: Session, *, model: str, variant: str | None, currency: str,
