@@ -24,7 +24,7 @@ test: $(STAMP)    ## the test suite (PostgreSQL too when GPUSCOUT_TEST_DATABASE_
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check scraper models jobs tests bench
+	$(BIN)/ruff check scraper models jobs tests bench alembic/env.py
 	$(BIN)/mypy
 
 bench: $(STAMP)   ## benchmarks (add ARGS=--quick for a short run)

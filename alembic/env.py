@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, engine_from_config, pool
 
-import models.alert
-import models.listing
-import models.run  # noqa: F401  (register tables)
 from alembic import context
-from models.base import Base
-from models.migrate import include_name
+from gpuscout.models.storage.migrate import include_name
+from gpuscout.models.storage.tables import Base  # NOTE: the package import registers every table
 
 config = context.config
 target_metadata = Base.metadata
@@ -20,8 +17,8 @@ def _url() -> str:
     if url:
         return url
     # `alembic` run by hand from the repo root: use gpuscout's configured database
-    from jobs.config import load_config
-    from models.db import normalize_url
+    from gpuscout.jobs.config.load import load_config
+    from gpuscout.models.storage.db import normalize_url
 
     return normalize_url(load_config().database_url)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import gpuscout.models.storage.tables.base
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.identify import Identity, identify
+from gpuscout.models.judge.identify import Identity, identify
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIELDS = ("model", "variant", "kind")

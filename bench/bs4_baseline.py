@@ -14,10 +14,10 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 from bs4.element import Comment, NavigableString
 
-from scraper.listing import RawListing
-from scraper.sources import _ebay_html as eh
-from scraper.sources import craigslist as cl
-from scraper.sources.ebay import site_currency
+from gpuscout.scraper.listing import RawListing
+from gpuscout.scraper.sources.craigslist import source as cl
+from gpuscout.scraper.sources.ebay import html as eh
+from gpuscout.scraper.sources.ebay.source import site_currency
 
 
 def _classes(tag: Tag) -> list[str]:

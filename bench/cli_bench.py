@@ -1,5 +1,5 @@
 """CLI start-up: ``gpuscout --help`` and ``gpuscout deals`` in fresh processes, beside
-``python -c pass``, best and median of N; and the slowest imports behind ``import jobs.cli``."""
+``python -c pass``, best and median of N; and the slowest imports behind ``import gpuscout.jobs.cli.main``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def gpuscout_command() -> list[str]:
     script = Path(sys.executable).parent / "gpuscout"
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from jobs.cli import main; main()"]
+    return [sys.executable, "-c", "from gpuscout.jobs.cli.main import main; main()"]
 
 
 def _times(cmd: list[str], env: dict[str, str], cwd: str, n: int) -> dict[str, float]:
@@ -33,8 +33,8 @@ def _times(cmd: list[str], env: dict[str, str], cwd: str, n: int) -> dict[str, f
 
 
 def slowest_imports(env: dict[str, str], top: int = 8) -> list[tuple[str, float]]:
-    """(module, cumulative ms) of the slowest imports of ``import jobs.cli``."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import jobs.cli"], env=env,
+    """(module, cumulative ms) of the slowest imports of ``import gpuscout.jobs.cli.main``."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import gpuscout.jobs.cli.main"], env=env,
                          capture_output=True, text=True, check=True)
     rows = []
     for line in out.stderr.splitlines():

@@ -62,7 +62,7 @@ def percentile(values: list[float], q: float) -> float:
 def pg_schema_url(base: str, schema: str) -> str:
     from urllib.parse import quote
 
-    from models.db import normalize_url
+    from gpuscout.models.storage.db import normalize_url
 
     sep = "&" if "?" in base else "?"
     return f"{normalize_url(base)}{sep}options={quote(f'-csearch_path={schema}')}"
@@ -74,7 +74,7 @@ def pg_database(base: str, *, prefix: str = "bench_") -> Iterator[str]:
     PostgreSQL databases are made here too)."""
     from sqlalchemy import create_engine, text
 
-    from models.db import normalize_url
+    from gpuscout.models.storage.db import normalize_url
 
     schema = f"{prefix}{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalize_url(base))

@@ -74,7 +74,7 @@ def page_href(search: int, page: int) -> str:
 def make_pages(n: int, root: Path) -> list[tuple[dict[str, str], bytes]]:
     """``n`` result pages with the query parameters that select each: every search's page k
     links page k+1, its last page links itself (where a crawl stops)."""
-    from scraper.sources import get_source
+    from gpuscout.scraper.sources import get_source
 
     source = get_source("ebay")
     makers = []
@@ -94,7 +94,7 @@ def make_pages(n: int, root: Path) -> list[tuple[dict[str, str], bytes]]:
 
 
 def config(market_url: str, db_url: str, data_dir: str, pages: int) -> Any:
-    from jobs.config import parse_config
+    from gpuscout.jobs.config.load import parse_config
 
     return parse_config({
         "database": {"url": db_url},
@@ -111,9 +111,9 @@ def config(market_url: str, db_url: str, data_dir: str, pages: int) -> Any:
 
 def scan(market_url: str, db_url: str, data_dir: str, pages: int) -> dict[str, Any]:
     """In the child: one scan; wall time, CPU time and peak RSS of this process."""
-    from jobs.scan import run_scan
-    from models.db import make_engine
-    from models.migrate import upgrade
+    from gpuscout.jobs.scan import run_scan
+    from gpuscout.models.storage.db import make_engine
+    from gpuscout.models.storage.migrate import upgrade
 
     engine = make_engine(db_url)
     upgrade(engine)
@@ -140,8 +140,8 @@ def _fetch_and_parse_cpu(market_url: str, pages: int) -> tuple[float, float]:
     here, not in the parent, because a parse's cost depends on the state of the process's heap."""
     import asyncio
 
-    from scraper.fetch import Fetcher, FetchSettings
-    from scraper.sources import get_source
+    from gpuscout.scraper.fetch.client import Fetcher, FetchSettings
+    from gpuscout.scraper.sources import get_source
 
     source = get_source("ebay")
     urls = [market_url + page_href(i // PER_SEARCH, i % PER_SEARCH + 1) for i in range(pages)]
@@ -168,17 +168,17 @@ def _start_up() -> None:
     loads on first use and read the model catalogue. Timed apart from the per-page figure."""
     import httpx  # noqa: F401
 
-    import models.condition
-    import models.identify  # NOTE: reads the model catalogue as it is imported
-    import models.score  # noqa: F401
-    import scraper.pages
-    import scraper.sources.ebay  # noqa: F401
+    import gpuscout.models.judge.condition
+    import gpuscout.models.judge.identify  # NOTE: reads the model catalogue as it is imported
+    import gpuscout.models.judge.score
+    import gpuscout.scraper.crawl
+    import gpuscout.scraper.sources.ebay.source  # noqa: F401
 
 
 def run(pages: int, root: Path | None = None) -> dict[str, Any]:
     """Serve ``pages`` pages, scan them in a child process, and time fetching and parsing the
     same pages there."""
-    from jobs.localmarket import LocalMarket
+    from gpuscout.jobs.testing.localmarket import LocalMarket
 
     bodies = make_pages(pages, root or fixtures_root())
     with tempfile.TemporaryDirectory(prefix="gpuscout-e2e-") as tmp, LocalMarket() as market:

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.synthetic import NOW, listing_records, sqlite_time
-from models.records import ListingRecord
+from bench.synthetic import NOW, listing_records
+from gpuscout.models.storage.rawtime import sqlite_time
+from gpuscout.models.storage.records import ListingRecord
 
 _COLS = tuple(f.name for f in fields(ListingRecord))
 _KEY = ("source", "external_id")
@@ -20,9 +21,9 @@ _KEY = ("source", "external_id")
 
 def _store_rates(url: str, records: list[ListingRecord]) -> dict[str, float]:
     """listings/s of upsert_listings: first insert, then the same listings seen again."""
-    from models.db import make_engine, session_factory, transaction
-    from models.migrate import upgrade
-    from models.store import upsert_listings
+    from gpuscout.models.storage.db import make_engine, session_factory, transaction
+    from gpuscout.models.storage.migrate import upgrade
+    from gpuscout.models.storage.store import upsert_listings
 
     engine = make_engine(url)
     upgrade(engine)
@@ -43,8 +44,8 @@ def _store_rates(url: str, records: list[ListingRecord]) -> dict[str, float]:
 def _floor_rates(path: Path, records: list[ListingRecord]) -> dict[str, float]:
     """listings/s of one executemany INSERT ... ON CONFLICT DO UPDATE on the bare driver, the rows
     already converted to tuples (only the driver and the database are timed)."""
-    from models.db import make_engine
-    from models.migrate import upgrade
+    from gpuscout.models.storage.db import make_engine
+    from gpuscout.models.storage.migrate import upgrade
 
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)

@@ -50,7 +50,7 @@ CAPTURES = (
 
 
 def _parser(capture: Capture) -> Callable[[bytes, str], Any]:
-    from scraper.sources import get_source
+    from gpuscout.scraper.sources import get_source
 
     return get_source(capture.source.split("-")[0]).parse
 

@@ -39,9 +39,9 @@ def _kwargs(f: dict[str, Any]) -> dict[str, Any]:
 
 def measure(url: str, rounds: int) -> dict[str, Any]:
     """Time ``deals`` over ``rounds`` passes of every filter mix (after one warm-up pass)."""
-    from models.db import make_engine, session_factory
-    from models.deals import DealFilter
-    from models.queries import deals
+    from gpuscout.models.storage.db import make_engine, session_factory
+    from gpuscout.models.storage.deals import DealFilter
+    from gpuscout.models.storage.queries import deals
 
     engine = make_engine(url)
     sessions = session_factory(engine)
@@ -75,7 +75,7 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
 
 def _plan(session: Any, f: Any, dialect: str) -> list[str]:
     """The plan of ``deals``' first step for the filter ``f`` (as ``deals`` would choose it)."""
-    from models import deals
+    from gpuscout.models.storage import deals
 
     sqlite = dialect == "sqlite"
     cur = session.connection().connection.cursor()

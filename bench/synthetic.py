@@ -10,8 +10,8 @@ from dataclasses import astuple, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from models.rawtime import sqlite_time
-from models.records import ListingRecord, ScoreRecord
+from gpuscout.models.storage.rawtime import sqlite_time
+from gpuscout.models.storage.records import ListingRecord, ScoreRecord
 
 NOW = datetime(2025, 11, 20, 12, 0, tzinfo=UTC)
 WATCH = "3090-fe"
@@ -106,7 +106,7 @@ def reprice(records: Sequence[ListingRecord], every: int = 10) -> list[ListingRe
 # ---- a stored database: listings with scores, filled at the driver level ---------------------
 
 LISTING_COLUMNS = (*(f.name for f in fields(ListingRecord)), "first_seen", "last_seen")
-#: a score's fields, then the listing columns it carries copies of (see ``models.listing.Score``)
+#: a score's fields, then the listing columns it carries copies of (``tables.listings.Score``)
 SCORE_COLUMNS = (*(f.name for f in fields(ScoreRecord)), "status", "source", "first_seen")
 _REASONS = ("asks $680 shipped: inside the $650-$800 band", "repasted, new thermal pads",
             "seller has 1,203 ratings (99.8 % positive)", "PayPal G&S offered")
@@ -146,8 +146,8 @@ _LISTED = "SELECT id, status, source, first_seen FROM listings ORDER BY id"
 
 def fill_database(url: str, n: int, *, seed: int = 0) -> None:
     """Migrate ``url`` and store ``n`` listings with one score each (driver-level bulk writes)."""
-    from models.db import make_engine
-    from models.migrate import upgrade
+    from gpuscout.models.storage.db import make_engine
+    from gpuscout.models.storage.migrate import upgrade
 
     engine = make_engine(url)
     upgrade(engine)

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from jobs.config import Config
+    from gpuscout.jobs.config.load import Config
 
 
 @dataclass
@@ -24,15 +24,15 @@ class App:
 
     @cached_property
     def config(self) -> Config:
-        from jobs.config import load_config
+        from gpuscout.jobs.config.load import load_config
 
         return load_config(self.config_path)
 
     def engine(self, *, migrate: bool = True) -> Engine:
         """The database engine; a fresh or outdated database is upgraded first."""
         if self._engine is None:
-            from models.db import make_engine
-            from models.migrate import ensure_current
+            from gpuscout.models.storage.db import make_engine
+            from gpuscout.models.storage.migrate import ensure_current
 
             engine = make_engine(self.config.database_url)
             if migrate and ensure_current(engine):
@@ -41,7 +41,7 @@ class App:
         return self._engine
 
     def sessions(self) -> sessionmaker[Session]:
-        from models.db import session_factory
+        from gpuscout.models.storage.db import session_factory
 
         return session_factory(self.engine())
 

@@ -12,8 +12,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobs.config import AlertRule, Config, EmailConfig, Watch, parse_config
-from jobs.demo_pages import (
+from gpuscout.jobs.config.load import AlertRule, Config, EmailConfig, Watch, parse_config
+from gpuscout.jobs.testing.localmarket import LocalMarket
+from gpuscout.jobs.testing.pages import (
     CRAIGSLIST_ADS,
     EBAY_CARDS,
     SUBREDDIT,
@@ -23,12 +24,11 @@ from jobs.demo_pages import (
     placeholder_image,
     reddit_listing,
 )
-from jobs.localmarket import LocalMarket
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from jobs.scan import ScanSummary
+    from gpuscout.jobs.scan import ScanSummary
 
 #: the searches the demo runs (the built-in defaults' names and queries)
 EBAY_QUERY = "rtx 3090 founders edition"
@@ -172,9 +172,9 @@ def demo_rule(watch: Watch) -> AlertRule:
 def run_demo(workdir: Path, *, now: datetime | None = None,
              progress: Callable[[str, str], None] | None = None) -> DemoResult:
     """Serve the fictional marketplace, scan it into ``workdir``, read back deals and emails."""
-    from jobs.scan import run_scan
-    from models.db import make_engine, session_factory
-    from models.migrate import upgrade
+    from gpuscout.jobs.scan import run_scan
+    from gpuscout.models.storage.db import make_engine, session_factory
+    from gpuscout.models.storage.migrate import upgrade
 
     when = now or datetime.now(UTC)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -216,7 +216,7 @@ def preview_alerts(cfg: Config, sessions: sessionmaker[Session], events: Sequenc
                    rule: AlertRule, now: datetime) -> list[EmailMessage]:
     """Run the scan's events through the alert pipeline (rules, outbox, rendering) with ``rule``
     and a mailer that keeps the messages: the emails an instant rule would have sent."""
-    from jobs.alerts import process_events
+    from gpuscout.jobs.alerts.dispatch import process_events
 
     mailer = PreviewMailer()
     # NOTE: the outbox rows this writes (into the demo's own database) end up marked sent, with
@@ -232,10 +232,10 @@ def _read_back(cfg: Config, session: Session, now: datetime) -> tuple[
     alert Message-ID (to put the previews in deal order)."""
     from sqlalchemy import func, or_, select
 
-    from jobs.alert_rules import dedupe_key, message_id_for
-    from jobs.cli_query import deal_row
-    from models.listing import Listing, Score
-    from models.queries import deals
+    from gpuscout.jobs.alerts.rules import dedupe_key, message_id_for
+    from gpuscout.jobs.cli.query import deal_row
+    from gpuscout.models.storage.queries import deals
+    from gpuscout.models.storage.tables.listings import Listing, Score
 
     watch = cfg.watches[0]
     counts = {str(src): int(n) for src, n in session.execute(
@@ -283,11 +283,11 @@ def _render_top(cfg: Config, session: Session, rule: AlertRule, now: datetime) -
     """The top deal's alert, rendered as the alerts would, for when no deal reached the rule."""
     from sqlalchemy import select
 
-    from jobs.alert_rules import dedupe_key, message_id_for
-    from jobs.mail import alert_context, alert_subject, render_message
-    from models.listing import Listing, Score
-    from models.outbox import price_history
-    from models.queries import deals
+    from gpuscout.jobs.alerts.mail import alert_context, alert_subject, render_message
+    from gpuscout.jobs.alerts.rules import dedupe_key, message_id_for
+    from gpuscout.models.storage.outbox import price_history
+    from gpuscout.models.storage.queries import deals
+    from gpuscout.models.storage.tables.listings import Listing, Score
 
     best = deals(session, watch=rule.watch, limit=1)[0]
     listing, score = session.execute(

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobs.config import Config, SearchConfig
+from gpuscout.jobs.config.load import Config, SearchConfig
 
 if TYPE_CHECKING:
     import httpx
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from scraper.listing import RawListing
+    from gpuscout.scraper.listing import RawListing
 
 log = logging.getLogger("gpuscout.scan")
 
@@ -61,7 +61,7 @@ Progress = Callable[[str, str], None]
 
 
 def _fetch_settings(cfg: Config, source: str) -> Any:
-    from scraper.fetch import FetchSettings
+    from gpuscout.scraper.fetch.client import FetchSettings
 
     src = cfg.sources[source]
     return FetchSettings(
@@ -73,7 +73,7 @@ def _fetch_settings(cfg: Config, source: str) -> Any:
 
 
 def search_spec(cfg: Config, search: SearchConfig) -> Any:
-    from scraper.sources.base import SearchSpec
+    from gpuscout.scraper.sources.base import SearchSpec
 
     src = cfg.sources[search.source]
     options = {**src.options, **search.options}
@@ -87,8 +87,8 @@ def search_spec(cfg: Config, search: SearchConfig) -> Any:
 async def crawl_search(cfg: Config, search: SearchConfig, fetcher: Any, *, save_dir: Path,
                        now: Callable[[], datetime]) -> tuple[list[RawListing], SearchSummary]:
     """Fetch and parse every page of one search; the listings and how the crawl ended."""
-    from scraper.pages import crawl
-    from scraper.sources import get_source
+    from gpuscout.scraper.crawl import crawl
+    from gpuscout.scraper.sources import get_source
 
     source = get_source(search.source)
     spec = search_spec(cfg, search)
@@ -123,7 +123,7 @@ async def _crawl_all(cfg: Config, searches: Sequence[SearchConfig], *, save_dir:
                      transport: httpx.AsyncBaseTransport | None, now: Callable[[], datetime],
                      fetcher_factory: Callable[[Any], Any] | None, progress: Progress | None,
                      ) -> list[tuple[SearchConfig, list[RawListing], SearchSummary]]:
-    from scraper.fetch import Fetcher
+    from gpuscout.scraper.fetch.client import Fetcher
 
     fetchers: dict[str, Any] = {}
 
@@ -161,8 +161,8 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | None = None,
              fetcher_factory: Callable[[Any], Any] | None = None,
              progress: Progress | None = None, send_alerts: bool = True) -> ScanSummary:
     """Scan every configured search (or ``only``) once under the scan lock."""
-    from models.db import session_factory
-    from models.lock import scan_lock
+    from gpuscout.models.storage.db import session_factory
+    from gpuscout.models.storage.lock import scan_lock
 
     searches = [cfg.search(only)] if only else list(cfg.searches)
     clock = _clock(now)
@@ -174,7 +174,7 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | None = None,
         crawled = asyncio.run(_crawl_all(cfg, searches, save_dir=save_dir, transport=transport,
                                          now=clock, fetcher_factory=fetcher_factory,
                                          progress=progress))
-        from jobs.evaluation import IdentityCache
+        from gpuscout.jobs.scoring import IdentityCache
 
         identities = IdentityCache()
         summaries = []
@@ -187,7 +187,7 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | None = None,
             events.extend(evs)
         alerts = None
         if send_alerts and cfg.alerts and cfg.email is not None:
-            from jobs.alerts import process_events
+            from gpuscout.jobs.alerts.dispatch import process_events
 
             alerts = process_events(cfg, sessions, events, now=clock())
     return ScanSummary(searches=tuple(summaries), alerts=alerts, events=tuple(events))
@@ -195,8 +195,8 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | None = None,
 
 def _open_runs(sessions: sessionmaker[Session], searches: Sequence[SearchConfig],
                started: datetime) -> dict[str, int]:
-    from models.db import transaction
-    from models.run import ScrapeRun
+    from gpuscout.models.storage.db import transaction
+    from gpuscout.models.storage.tables.runs import ScrapeRun
 
     ids = {}
     with transaction(sessions) as session:
@@ -214,10 +214,10 @@ def _store_search(cfg: Config, sessions: sessionmaker[Session], search: SearchCo
                   ) -> tuple[SearchSummary, list[Any]]:
     """Store, score and close the run in one transaction: all of it lands or none of it.
     ``identify`` (default: ``identify_raw``) gives each parsed listing its identity."""
-    from jobs.evaluation import Evaluator, identify_raw, to_record
-    from models.db import transaction
-    from models.run import ScrapeRun
-    from models.store import mark_missing, upsert_listings
+    from gpuscout.jobs.scoring import Evaluator, identify_raw, to_record
+    from gpuscout.models.storage.db import transaction
+    from gpuscout.models.storage.store import mark_missing, upsert_listings
+    from gpuscout.models.storage.tables.runs import ScrapeRun
 
     events: list[Any] = []
     try:

@@ -8,7 +8,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs.config import Config
+from gpuscout.jobs.config.load import Config
 
 log = logging.getLogger("gpuscout.schedule")
 
@@ -20,9 +20,9 @@ JITTER = 120
 
 def scheduled_search(config_path: str | None, search: str) -> str:
     """The job body (importable by reference, as a persistent job store needs)."""
-    from jobs.app import App
-    from jobs.scan import run_scan
-    from models.errors import ScanLocked
+    from gpuscout.jobs.app import App
+    from gpuscout.jobs.scan import run_scan
+    from gpuscout.models.errors import ScanLocked
 
     app = App(config_path=config_path)
     try:
@@ -39,8 +39,8 @@ def scheduled_search(config_path: str | None, search: str) -> str:
 
 
 def scheduled_digest(config_path: str | None, rule: str) -> int:
-    from jobs.alerts import send_digest
-    from jobs.app import App
+    from gpuscout.jobs.alerts.dispatch import send_digest
+    from gpuscout.jobs.app import App
 
     app = App(config_path=config_path)
     try:

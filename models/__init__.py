@@ -1,1 +1,1 @@
-"""Storage (typed SQLAlchemy 2) and the pure evaluator (identification, condition, scoring)."""
+"""Storage and the pure evaluator; see models.storage and models.judge."""

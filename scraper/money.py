@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from scraper.errors import PriceError
+from gpuscout.scraper.errors import PriceError
 
 # NOTE: longest prefixes first, so "US $" wins over "$" and "C $" over "$".
 _SYMBOLS: tuple[tuple[str, str], ...] = (

@@ -54,8 +54,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 @pytest.fixture
 def engine(db_url: str) -> Any:
     """A migrated engine on the database under test."""
-    from models.db import make_engine
-    from models.migrate import upgrade
+    from gpuscout.models.storage.db import make_engine
+    from gpuscout.models.storage.migrate import upgrade
 
     eng = make_engine(db_url)
     upgrade(eng)
@@ -65,6 +65,6 @@ def engine(db_url: str) -> Any:
 
 @pytest.fixture
 def sessions(engine: Any) -> Any:
-    from models.db import session_factory
+    from gpuscout.models.storage.db import session_factory
 
     return session_factory(engine)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import gpuscout.models.storage.tables.base
 
 
 revision: str = '0001'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('url', sa.String(length=1000), nullable=False),
     sa.Column('etag', sa.String(length=500), nullable=True),
     sa.Column('last_modified', sa.String(length=100), nullable=True),
-    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('url', name=op.f('pk_http_validators'))
     )
     op.create_table('listings',
@@ -51,10 +51,10 @@ def upgrade() -> None:
     sa.Column('bids', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('image_url', sa.String(length=1000), nullable=True),
-    sa.Column('posted_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sold_at', models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('first_seen', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('posted_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sold_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_seen', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('model', sa.String(length=64), nullable=True),
     sa.Column('variant', sa.String(length=16), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=True),
@@ -69,16 +69,16 @@ def upgrade() -> None:
     op.create_table('scan_lock',
     sa.Column('name', sa.String(length=32), nullable=False),
     sa.Column('holder', sa.String(length=200), nullable=False),
-    sa.Column('acquired_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acquired_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_scan_lock'))
     )
     op.create_table('scrape_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('search', sa.String(length=64), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
-    sa.Column('started_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.String(length=32), nullable=False),
     sa.Column('pages', sa.Integer(), nullable=False),
     sa.Column('listings', sa.Integer(), nullable=False),
@@ -104,9 +104,9 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=True),
     sa.Column('score', sa.Integer(), nullable=True),
     sa.Column('state', sa.String(length=32), nullable=False),
-    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('message_id', sa.String(length=200), nullable=True),
@@ -120,7 +120,7 @@ def upgrade() -> None:
     op.create_table('price_observations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('listing_id', sa.Integer(), nullable=False),
-    sa.Column('observed_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('observed_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('price', sa.BigInteger(), nullable=True),
     sa.Column('shipping', sa.BigInteger(), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=True),
@@ -147,7 +147,7 @@ def upgrade() -> None:
     sa.Column('flags', sa.JSON(), nullable=False),
     sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('reference', sa.JSON(), nullable=False),
-    sa.Column('computed_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('computed_at', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_scores_listing_id_listings'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scores')),
     sa.UniqueConstraint('listing_id', 'watch', name=op.f('uq_scores_listing_id_watch'))
@@ -159,7 +159,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('search', sa.String(length=64), nullable=False),
     sa.Column('listing_id', sa.Integer(), nullable=False),
-    sa.Column('last_seen', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('missed', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_search_hits_listing_id_listings'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_search_hits')),

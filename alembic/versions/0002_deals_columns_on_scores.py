@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import models.base
+import gpuscout.models.storage.tables.base
 
 
 revision: str = '0002'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     with op.batch_alter_table('scores', schema=None) as batch_op:
         batch_op.add_column(sa.Column('status', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('source', sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column('first_seen', models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('first_seen', gpuscout.models.storage.tables.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.drop_index(batch_op.f('ix_scores_watch_fits_total'))
     # the copies start equal to the listing's own columns
     sets = ', '.join(f'{c} = (SELECT l.{c} FROM listings l WHERE l.id = scores.listing_id)' for c in _COPIED)
@@ -35,7 +35,7 @@ def upgrade() -> None:
     with op.batch_alter_table('scores', schema=None) as batch_op:
         batch_op.alter_column('status', existing_type=sa.String(length=32), nullable=False)
         batch_op.alter_column('source', existing_type=sa.String(length=32), nullable=False)
-        batch_op.alter_column('first_seen', existing_type=models.base.UTCDateTime(timezone=True),
+        batch_op.alter_column('first_seen', existing_type=gpuscout.models.storage.tables.base.UTCDateTime(timezone=True),
                               nullable=False)
         batch_op.create_index('ix_scores_deals', ['watch', 'fits', 'status', 'total', 'unit_price', 'listing_id', 'first_seen', 'source'], unique=False)
         batch_op.create_index('ix_scores_deals_recent', ['watch', 'fits', 'status', 'first_seen', 'total', 'unit_price', 'listing_id', 'source'], unique=False)

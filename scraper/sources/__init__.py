@@ -5,17 +5,17 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from scraper.errors import UnsupportedPage
+from gpuscout.scraper.errors import UnsupportedPage
 
 if TYPE_CHECKING:
-    from scraper.sources.base import Source
+    from gpuscout.scraper.sources.base import Source
 
 #: source name -> "module:Class"; modules import lazily so `gpuscout --help` stays fast
 REGISTRY: dict[str, str] = {
-    "ebay": "scraper.sources.ebay:EbaySource",
-    "reddit": "scraper.sources.reddit:RedditSource",
-    "craigslist": "scraper.sources.craigslist:CraigslistSource",
-    "facebook": "scraper.sources.facebook:FacebookSource",
+    "ebay": "gpuscout.scraper.sources.ebay.source:EbaySource",
+    "reddit": "gpuscout.scraper.sources.reddit.source:RedditSource",
+    "craigslist": "gpuscout.scraper.sources.craigslist.source:CraigslistSource",
+    "facebook": "gpuscout.scraper.sources.facebook:FacebookSource",
 }
 
 
@@ -37,7 +37,7 @@ def detect_source(body: bytes, url: str | None = None) -> Source:
         source = get_source(name)
         if source.sniff(body, url):
             return source
-    from scraper.sources.unsupported import identify_unsupported
+    from gpuscout.scraper.sources.unsupported import identify_unsupported
 
     other = identify_unsupported(body, url)
     if other:

@@ -2,7 +2,7 @@
 
 A source knows three things about its marketplace: how to build a search URL from a configured base
 URL, which request headers the real site expects, and how to read a page it returns. Parsing is pure
-(bytes + URL in, a ParseResult out); fetching is done by scraper.fetch and handed in.
+(bytes + URL in, a ParseResult out); fetching is done by gpuscout.scraper.fetch.client and handed in.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from scraper.listing import RawListing
+from gpuscout.scraper.listing import RawListing
 
 if TYPE_CHECKING:
     import httpx

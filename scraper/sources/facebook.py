@@ -16,11 +16,11 @@ from urllib.parse import urlencode, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from scraper.errors import Blocked, MarkupDrift, PriceError, UnsupportedPage
-from scraper.listing import RawListing, Status
-from scraper.money import detect_currency, parse_amount
-from scraper.sources.base import ParseResult, SearchSpec, Source
-from scraper.sources.unsupported import identify_unsupported
+from gpuscout.scraper.errors import Blocked, MarkupDrift, PriceError, UnsupportedPage
+from gpuscout.scraper.listing import RawListing, Status
+from gpuscout.scraper.money import detect_currency, parse_amount
+from gpuscout.scraper.sources.base import ParseResult, SearchSpec, Source
+from gpuscout.scraper.sources.unsupported import identify_unsupported
 
 # NOTE: Facebook prefixes its JSON endpoints with an infinite loop against JSON hijacking.
 _LOOP_PREFIX = "for (;;);"

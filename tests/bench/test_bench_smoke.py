@@ -42,7 +42,7 @@ def test_bench_tiny_run_writes_every_key(tmp_path: Path, fixtures_dir: Path,
 
 def test_page_maker_shifts_item_numbers_and_links_the_next_page(fixtures_dir: Path) -> None:
     from bench.e2e_bench import make_pages
-    from scraper.sources import get_source
+    from gpuscout.scraper.sources import get_source
 
     pages = make_pages(4, fixtures_dir)
     assert [p for p, _body in pages][:2] == [{"_nkw": "rtx 3090 founders edition 1"},

@@ -18,7 +18,7 @@ def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
     def _run(*args: str, db_url: str | None = None, config: str | None = None,
              input: str | None = None, env: dict[str, str] | None = None) -> Any:
-        from jobs.cli import cli
+        from gpuscout.jobs.cli.main import cli
 
         full_env = dict(env or {})
         if db_url:

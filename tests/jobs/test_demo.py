@@ -12,22 +12,25 @@ from typing import Any
 
 import pytest
 
-from jobs.demo_pages import (
+from gpuscout.jobs.testing.pages import (
     CRAIGSLIST_ADS,
     EBAY_CARDS,
     REDDIT_POSTS,
     UNFIT_ROLES,
+    DemoAd,
+    DemoCard,
+    DemoPost,
     craigslist_search_page,
     ebay_search_page,
     reddit_listing,
 )
-from scraper.sources import detect_source, get_source
+from gpuscout.scraper.sources import detect_source, get_source
 
 BASE = "http://127.0.0.1:8765"
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 TOP = EBAY_CARDS[0]
-UNFIT_TITLES = {x.title for x in (*EBAY_CARDS, *REDDIT_POSTS, *CRAIGSLIST_ADS)
-                if x.role in UNFIT_ROLES}
+ALL_DEMO: tuple[DemoCard | DemoPost | DemoAd, ...] = (*EBAY_CARDS, *REDDIT_POSTS, *CRAIGSLIST_ADS)
+UNFIT_TITLES = {x.title for x in ALL_DEMO if x.role in UNFIT_ROLES}
 
 
 # --------------------------------------------------------------------------- the pages
@@ -98,7 +101,7 @@ def test_craigslist_page_parses_to_the_catalogue() -> None:
 
 
 def test_every_listing_is_marked_fictional() -> None:
-    for title in (x.title for x in (*EBAY_CARDS, *REDDIT_POSTS, *CRAIGSLIST_ADS)):
+    for title in (x.title for x in ALL_DEMO):
         assert "[DEMO]" in title
     sellers = [c.seller for c in EBAY_CARDS] + [p.author for p in REDDIT_POSTS]
     assert all(s.startswith(("demo-seller-", "demo-buyer-")) for s in sellers)
@@ -110,8 +113,8 @@ def test_every_listing_is_marked_fictional() -> None:
 @pytest.fixture
 def demo(run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
     """run_cli with the demo command available (see test_demo_is_registered)."""
-    from jobs.cli import cli
-    from jobs.cli_demo import demo_cmd
+    from gpuscout.jobs.cli.demo import demo_cmd
+    from gpuscout.jobs.cli.main import cli
 
     if "demo" not in cli.commands:
         monkeypatch.setitem(cli.commands, "demo", demo_cmd)
@@ -119,9 +122,9 @@ def demo(run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callab
 
 
 def test_demo_is_registered() -> None:
-    from jobs.cli import cli
+    from gpuscout.jobs.cli.main import cli
 
-    assert "demo" in cli.commands, "register jobs.cli_demo in jobs.cli._register"
+    assert "demo" in cli.commands, "register gpuscout.jobs.cli.demo in gpuscout.jobs.cli.main._register"
 
 
 def test_demo_scans_ranks_and_previews_the_email(demo: Callable[..., Any]) -> None:
@@ -191,8 +194,8 @@ def test_demo_keep_leaves_a_working_configuration(demo: Callable[..., Any],
 
 def test_without_a_qualifying_deal_the_top_deal_email_is_shown(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import jobs.demo as demo_module
-    from jobs.config import AlertRule, Watch
+    import gpuscout.jobs.demo as demo_module
+    from gpuscout.jobs.config.load import AlertRule, Watch
 
     def strict(watch: Watch) -> AlertRule:
         return AlertRule(name=f"{watch.name}-instant", watch=watch.name, min_score=100,

@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests_support import CRAIGSLIST, market_config, serve_captures, write_toml
 
-from jobs.localmarket import LocalMarket
-from jobs.scan import run_scan
-from models.db import session_factory
-from models.listing import Listing
-from models.run import ScrapeRun
-from scraper.fetch import FetchedPage
-from scraper.pages import fetch_page
-from scraper.sources import REGISTRY, get_source
+from gpuscout.jobs.scan import run_scan
+from gpuscout.jobs.testing.localmarket import LocalMarket
+from gpuscout.models.storage.db import session_factory
+from gpuscout.models.storage.tables.listings import Listing
+from gpuscout.models.storage.tables.runs import ScrapeRun
+from gpuscout.scraper.crawl import fetch_page
+from gpuscout.scraper.fetch.client import FetchedPage
+from gpuscout.scraper.sources import REGISTRY, get_source
+from tests.support.market import CRAIGSLIST, market_config, serve_captures, write_toml
 
 Read = Callable[[str], bytes]
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -213,7 +213,7 @@ def test_fault_is_recorded_and_harms_no_listing(
     assert all(h["last_outcome"] == "ok" for n, h in health.items() if n != fault.search)
     _check_listings(before, _snapshot(engine), fault, t1)
 
-    # the same fault twice more: a streak of three, judged by the rules in jobs.status
+    # the same fault twice more: a streak of three, judged by the rules in gpuscout.jobs.health
     for hours in (2, 3):
         when = T0 + timedelta(hours=hours)
         again = run_scan(cfg, engine, only=fault.search, now=when)

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests_support import market_config, serve_captures, write_toml
 
-from jobs.localmarket import LocalMarket
-from jobs.scan import ScanSummary, run_scan
-from models.db import make_engine
-from models.migrate import upgrade
+from gpuscout.jobs.scan import ScanSummary, run_scan
+from gpuscout.jobs.testing.localmarket import LocalMarket
+from gpuscout.models.storage.db import make_engine
+from gpuscout.models.storage.migrate import upgrade
+from tests.support.market import market_config, serve_captures, write_toml
 
 Read = Callable[[str], bytes]
 #: generous: a reader blocked by the writer would wait the 30 s busy timeout, then fail

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from tests_support import REDDIT, market_config, serve_captures, write_toml  # type: ignore[import-not-found]
 
-from jobs.localmarket import LocalMarket
-from jobs.scan import run_scan
-from models.db import make_engine, session_factory
-from models.listing import Listing, PriceObservation, Score
-from models.migrate import upgrade
-from models.run import ScrapeRun
+from gpuscout.jobs.scan import run_scan
+from gpuscout.jobs.testing.localmarket import LocalMarket
+from gpuscout.models.storage.db import make_engine, session_factory
+from gpuscout.models.storage.migrate import upgrade
+from gpuscout.models.storage.tables.listings import Listing, PriceObservation, Score
+from gpuscout.models.storage.tables.runs import ScrapeRun
+from tests.support.market import REDDIT, market_config, serve_captures, write_toml
 
 EXPECTED = {"ebay": 120, "reddit": 25, "craigslist": 37}
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import inspect, select
-from tests_support import market_config, serve_captures, write_toml  # type: ignore[import-not-found]
 
-from jobs.localmarket import LocalMarket
-from jobs.schedule import JITTER, MISFIRE_GRACE, build_scheduler, run_forever
-from models.db import make_engine, session_factory
-from models.migrate import upgrade
-from models.run import ScrapeRun
+from gpuscout.jobs.schedule import JITTER, MISFIRE_GRACE, build_scheduler, run_forever
+from gpuscout.jobs.testing.localmarket import LocalMarket
+from gpuscout.models.storage.db import make_engine, session_factory
+from gpuscout.models.storage.migrate import upgrade
+from gpuscout.models.storage.tables.runs import ScrapeRun
+from tests.support.market import market_config, serve_captures, write_toml
 
 
 @pytest.fixture

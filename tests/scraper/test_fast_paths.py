@@ -19,13 +19,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from scraper import money
-from scraper.errors import PriceError
-from scraper.sources import _craigslist_sapi as sapi
-from scraper.sources import _ebay_html as ebay_html
-from scraper.sources import _reddit_prices as prices
-from scraper.sources import craigslist, reddit
-from scraper.sources._fast import Joiner, first_nodes
+from gpuscout.scraper import money
+from gpuscout.scraper.errors import PriceError
+from gpuscout.scraper.sources._fast import Joiner, first_nodes
+from gpuscout.scraper.sources.craigslist import sapi
+from gpuscout.scraper.sources.craigslist import source as craigslist
+from gpuscout.scraper.sources.ebay import html as ebay_html
+from gpuscout.scraper.sources.reddit import prices
+from gpuscout.scraper.sources.reddit import source as reddit
 
 SETTINGS = settings(max_examples=400, deadline=None)
 

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scraper.errors import PriceError, ScrapeError
-from scraper.listing import RawListing
-from scraper.money import Money, parse_amount, parse_price, parse_price_range
-from scraper.sources import REGISTRY, detect_source, get_source
-from scraper.sources.base import ParseResult, Source
+from gpuscout.scraper.errors import PriceError, ScrapeError
+from gpuscout.scraper.listing import RawListing
+from gpuscout.scraper.money import Money, parse_amount, parse_price, parse_price_range
+from gpuscout.scraper.sources import REGISTRY, detect_source, get_source
+from gpuscout.scraper.sources.base import ParseResult, Source
 
 SOURCES = sorted(REGISTRY)
 #: the URL a page came from changes what parsers accept (host checks), so vary it too

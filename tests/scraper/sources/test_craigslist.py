@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scraper.errors import Blocked, MarkupDrift, ScrapeError, UnsupportedPage
-from scraper.sources.base import SearchSpec
-from scraper.sources.craigslist import CraigslistSource
+from gpuscout.scraper.errors import Blocked, MarkupDrift, ScrapeError, UnsupportedPage
+from gpuscout.scraper.sources.base import SearchSpec
+from gpuscout.scraper.sources.craigslist.source import CraigslistSource
 
 Reader = Callable[[str], bytes]
 

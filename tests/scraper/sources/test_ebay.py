@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scraper.errors import Blocked, MarkupDrift, ScrapeError, UnsupportedPage
-from scraper.listing import RawListing
-from scraper.sources import detect_source, get_source
-from scraper.sources._ebay_html import canonical_url, parse_date, parse_seller
-from scraper.sources.base import ParseResult
-from scraper.sources.ebay import EbaySource
+from gpuscout.scraper.errors import Blocked, MarkupDrift, ScrapeError, UnsupportedPage
+from gpuscout.scraper.listing import RawListing
+from gpuscout.scraper.sources import detect_source, get_source
+from gpuscout.scraper.sources.base import ParseResult
+from gpuscout.scraper.sources.ebay.html import canonical_url, parse_date, parse_seller
+from gpuscout.scraper.sources.ebay.source import EbaySource
 
 Reader = Callable[[str], bytes]
 

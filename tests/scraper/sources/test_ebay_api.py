@@ -13,11 +13,11 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from scraper.errors import Blocked, HttpStatusError, MarkupDrift, RateLimited, UnsupportedPage
-from scraper.listing import RawListing
-from scraper.sources._ebay_api import parse_token_response
-from scraper.sources.base import ParseResult, SearchSpec
-from scraper.sources.ebay import EbaySource
+from gpuscout.scraper.errors import Blocked, HttpStatusError, MarkupDrift, RateLimited, UnsupportedPage
+from gpuscout.scraper.listing import RawListing
+from gpuscout.scraper.sources.base import ParseResult, SearchSpec
+from gpuscout.scraper.sources.ebay.api import parse_token_response
+from gpuscout.scraper.sources.ebay.source import EbaySource
 
 Reader = Callable[[str], bytes]
 

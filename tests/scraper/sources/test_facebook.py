@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scraper.errors import Blocked, MarkupDrift, ScrapeError, UnsupportedPage
-from scraper.sources.base import SearchSpec
-from scraper.sources.facebook import FacebookSource
+from gpuscout.scraper.errors import Blocked, MarkupDrift, ScrapeError, UnsupportedPage
+from gpuscout.scraper.sources.base import SearchSpec
+from gpuscout.scraper.sources.facebook import FacebookSource
 
 Reader = Callable[[str], bytes]
 

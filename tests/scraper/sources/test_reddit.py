@@ -18,12 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scraper.errors import Blocked, MarkupDrift, RateLimited, ScrapeError, UnsupportedPage
-from scraper.listing import RawListing
-from scraper.sources import detect_source, get_source
-from scraper.sources._reddit_prices import BodyPrice, read_body_price
-from scraper.sources.base import ParseResult, SearchSpec
-from scraper.sources.reddit import RedditSource, decode
+from gpuscout.scraper.errors import Blocked, MarkupDrift, RateLimited, ScrapeError, UnsupportedPage
+from gpuscout.scraper.listing import RawListing
+from gpuscout.scraper.sources import detect_source, get_source
+from gpuscout.scraper.sources.base import ParseResult, SearchSpec
+from gpuscout.scraper.sources.reddit.prices import BodyPrice, read_body_price
+from gpuscout.scraper.sources.reddit.source import RedditSource, decode
 
 CAPTURE = "reddit/hardwareswap-new-2023-02.json"
 PAGE_URL = "https://www.reddit.com/r/hardwareswap/new.json?limit=100&raw_json=1"

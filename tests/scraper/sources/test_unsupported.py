@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import scraper.sources as sources
-from scraper.errors import UnsupportedPage
-from scraper.sources import detect_source
-from scraper.sources.craigslist import CraigslistSource
-from scraper.sources.facebook import FacebookSource
-from scraper.sources.unsupported import identify_unsupported
+import gpuscout.scraper.sources as sources
+from gpuscout.scraper.errors import UnsupportedPage
+from gpuscout.scraper.sources import detect_source
+from gpuscout.scraper.sources.craigslist.source import CraigslistSource
+from gpuscout.scraper.sources.facebook import FacebookSource
+from gpuscout.scraper.sources.unsupported import identify_unsupported
 
 Reader = Callable[[str], bytes]
 
@@ -71,8 +71,8 @@ def test_never_raises(body: bytes, url: str | None) -> None:
 def own_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """detect_source over this module's sources only (the others are tested beside their own)."""
     monkeypatch.setattr(sources, "REGISTRY", {
-        "craigslist": "scraper.sources.craigslist:CraigslistSource",
-        "facebook": "scraper.sources.facebook:FacebookSource",
+        "craigslist": "gpuscout.scraper.sources.craigslist.source:CraigslistSource",
+        "facebook": "gpuscout.scraper.sources.facebook:FacebookSource",
     })
 
 

@@ -1,0 +1,1 @@
+"""Alerts: rules decide, the outbox dispatcher delivers, mail renders and sends."""

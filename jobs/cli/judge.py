@@ -1,0 +1,214 @@
+"""Commands for reading pages and judging listings: parse, evaluate, explain, rescore."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gpuscout.jobs.app import App
+from gpuscout.jobs.cli.output import emit, format_option
+
+pass_app = click.make_pass_decorator(App)
+
+PARSE_COLUMNS = ("source", "external_id", "url", "title", "price", "shipping", "currency",
+                 "location", "posted_at", "seller", "seller_feedback", "condition",
+                 "buying_format", "status", "description", "image_url")
+#: a URL that makes relative links absolute when a saved page is parsed without --url
+DEFAULT_PAGE_URLS = {
+    "ebay": "https://www.ebay.com/sch/i.html",
+    "reddit": "https://www.reddit.com/r/hardwareswap/new.json",
+    "craigslist": "https://sfbay.craigslist.org/search/sss",
+    "facebook": "https://www.facebook.com/marketplace/",
+}
+
+
+def raw_to_dict(raw: Any) -> dict[str, Any]:
+    from gpuscout.scraper.money import format_amount
+
+    out: dict[str, Any] = {}
+    for key in PARSE_COLUMNS:
+        value = getattr(raw, key)
+        if key in ("price", "shipping"):
+            value = format_amount(value)
+        out[key] = value
+    return out
+
+
+@click.command("parse")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", type=click.Choice(["ebay", "reddit", "craigslist", "facebook"]),
+              help="Which marketplace the page is from (default: detected from the content).")
+@click.option("--url", help="The URL the page was fetched from (makes links absolute).")
+@format_option(default="json", choices=("json", "table"))
+def parse_cmd(file: Path, source: str | None, url: str | None, fmt: str) -> None:
+    """Parse a saved page offline and print every listing it holds.
+
+    The tool to reach for when a marketplace changes its markup: save the page, run this, see
+    what is read. A login wall, a captcha or an unrecognised page exits 1 and says which."""
+    from gpuscout.scraper.errors import Blocked, MarkupDrift, ScrapeError, UnsupportedPage
+    from gpuscout.scraper.sources import detect_source, get_source
+
+    body = file.read_bytes()
+    try:
+        src = get_source(source) if source else detect_source(body, url)
+        result = src.parse(body, url or DEFAULT_PAGE_URLS[src.name])
+    except Blocked as exc:
+        raise click.ClickException(f"{file}: blocked page ({exc.reason or 'blocked'}): {exc}") \
+            from None
+    except MarkupDrift as exc:
+        raise click.ClickException(f"{file}: looks like a results page but nothing could be "
+                                   f"read (markup changed?): {exc}") from None
+    except UnsupportedPage as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    except ScrapeError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    rows = [raw_to_dict(r) for r in result.listings]
+    if fmt == "table":
+        emit(rows, "table", PARSE_COLUMNS, title=f"{file.name}: {len(rows)} listings from {src.name}"
+             + (" (a 'no results' page)" if result.empty else ""),
+             table_columns=("external_id", "title", "price", "shipping", "currency", "location",
+                            "status"))
+        return
+    emit(rows, "json", PARSE_COLUMNS)
+    if not rows and result.empty:
+        click.echo(f"{file}: a 'no results' page", err=True)
+
+
+COMMANDS: list[click.Command] = [parse_cmd]
+
+
+@click.command("evaluate")
+@click.option("--title", help="Evaluate one listing with this title instead of reading stdin.")
+@click.option("--description", help="Its description.")
+@click.option("--price", help="Its price (a number in its currency).")
+@click.option("--shipping", help="Its shipping cost.")
+@click.option("--currency", help="ISO currency of price and shipping (default: the watch's).")
+@click.option("--source", help="Marketplace (ebay, reddit, craigslist, facebook).")
+@click.option("--seller-feedback", type=int, help="eBay feedback count or Reddit trades.")
+@click.option("--watch", "watch_name", metavar="NAME", help="Score for this watch (default: first).")
+@pass_app
+def evaluate_cmd(app: App, title: str | None, description: str | None, price: str | None,
+                 shipping: str | None, currency: str | None, source: str | None,
+                 seller_feedback: int | None, watch_name: str | None) -> None:
+    """Identify and score listings without storing them.
+
+    Reads JSON lines on stdin, each {title, description?, price?, shipping?, currency?, source?,
+    seller_feedback?}, and prints one JSON line each with model, variant, kind, quantity,
+    unit_price, score, components (price, condition, risk with their points), flags and reasons.
+    The price is judged against the watch's band (the stored market is not consulted).
+
+    \b
+    echo '{"title": "RTX 3090 Founders Edition, never mined", "price": 700}' | gpuscout evaluate
+    gpuscout evaluate --title "EVGA RTX 3090 FTW3 for parts" --price 300
+    """
+    import json
+    from datetime import UTC, datetime
+
+    from gpuscout.jobs.scoring import score_watch
+    from gpuscout.models.judge.from_json import EvaluationInputError, evaluate
+
+    cfg = app.config
+    watch = score_watch(cfg.watch(watch_name))
+    now = datetime.now(UTC)
+    rates = dict(cfg.scoring.rates)
+
+    def one(obj: Any) -> dict[str, Any]:
+        if isinstance(obj, dict) and obj.get("currency") is None:
+            obj = {**obj, "currency": watch.currency}
+        if not isinstance(obj, dict):
+            raise EvaluationInputError("each line must be a JSON object")
+        return evaluate(obj, watch, now=now, rates=rates).to_dict()
+
+    if title is not None:
+        obj = {"title": title, "description": description, "price": price, "shipping": shipping,
+               "currency": currency, "source": source, "seller_feedback": seller_feedback}
+        try:
+            click.echo(json.dumps(one(obj), ensure_ascii=False))
+        except EvaluationInputError as exc:
+            raise click.ClickException(str(exc)) from None
+        return
+    if sys.stdin.isatty():
+        click.echo("reading JSON lines from stdin (Ctrl-D to end; see --help)", err=True)
+    errors = 0
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            result = one(json.loads(line))
+        except (json.JSONDecodeError, EvaluationInputError) as exc:
+            errors += 1
+            click.echo(f"gpuscout: line {number}: {exc}", err=True)
+            continue
+        click.echo(json.dumps(result, ensure_ascii=False))
+    if errors:
+        sys.exit(1)
+
+
+@click.command("explain")
+@click.argument("ref", metavar="ID")
+@click.option("--watch", "watch_name", metavar="NAME", help="For this watch (default: every one).")
+@pass_app
+def explain_cmd(app: App, ref: str, watch_name: str | None) -> None:
+    """Why a stored listing scores what it does, in words: what it was identified as and on what
+    evidence, and each component of its score for the watch."""
+    from datetime import UTC, datetime
+
+    from gpuscout.jobs.cli.query import _find
+    from gpuscout.jobs.scoring import Evaluator, identify_raw_fields
+    from gpuscout.models.storage.records import from_minor
+
+    cfg = app.config
+    watches = [cfg.watch(watch_name)] if watch_name else list(cfg.watches)
+    with app.sessions()() as session:
+        listing = _find(session, ref)
+        ident = identify_raw_fields(listing.title, listing.description, listing.condition,
+                                    listing.status)
+        price = from_minor(listing.price, listing.currency)
+        click.echo(f"#{listing.id} {listing.title}")
+        click.echo(f"  {listing.source} · {listing.status} · {listing.url}")
+        shipping = from_minor(listing.shipping, listing.currency)
+        click.echo(f"  asks {price if price is not None else '(no price)'} {listing.currency or ''}"
+                   + (f" + {shipping} shipping" if shipping else ""))
+        kinds = {"card": "a single card", "bundle": "a bundle", "system": "a complete system",
+                 "parts": "sold for parts", "box_only": "a box without a card",
+                 "accessory": "an accessory", "wanted": "a buying post", "other": "not a GPU"}
+        click.echo(f"\nWhat it is: {ident.model}, variant {ident.variant}, "
+                   f"{kinds.get(ident.kind, ident.kind)}"
+                   + (f", {ident.quantity} units" if ident.quantity > 1 else ""))
+        for item in ident.evidence:
+            click.echo(f"  because: {item}")
+        evaluator = Evaluator(cfg, session, now=datetime.now(UTC))
+        for watch in watches:
+            score = evaluator.score(listing, watch)
+            click.echo(f"\nFor watch {watch.name} ({watch.model} {watch.variant}, "
+                       f"{watch.price_low}-{watch.price_high} {watch.currency}): "
+                       f"{score.total}/100"
+                       + ("" if score.fits else f" — never ranked: {score.unfit_reason}"))
+            for comp in score.components:
+                click.echo(f"  {comp.name.capitalize()} {comp.points}/{comp.max}")
+                for reason in comp.reasons:
+                    click.echo(f"    - {reason}")
+            if score.flags:
+                click.echo(f"  Flags: {', '.join(score.flags)}")
+
+
+@click.command("rescore")
+@click.option("--batch", type=click.IntRange(100, 100_000), default=2000, show_default=True)
+@pass_app
+def rescore_cmd(app: App, batch: int) -> None:
+    """Re-identify and re-score every stored listing (after the rules, the catalogue or a watch's
+    band changed). Scores carry the rules version that made them."""
+    from datetime import UTC, datetime
+
+    from gpuscout.jobs.scoring import rescore_all
+    from gpuscout.models.judge.score import SCORE_VERSION
+
+    done = rescore_all(app.config, app.sessions(), now=datetime.now(UTC), batch=batch,
+                       progress=lambda n: click.echo(f"rescored {n} listings", err=True))
+    click.echo(f"rescored {done} listings with rules version {SCORE_VERSION}")
+
+
+COMMANDS.extend([evaluate_cmd, explain_cmd, rescore_cmd])

@@ -1,0 +1,87 @@
+"""The gpuscout command line: a thin layer that parses options, calls the library, prints.
+
+Heavy modules (SQLAlchemy, httpx, selectolax, rich) are imported inside commands so that
+`gpuscout --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from gpuscout.jobs.app import App, setup_logging
+
+EXIT_CONFIG = 2
+
+
+class GpuscoutGroup(click.Group):
+    """Turns the layers' errors into one clear line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from gpuscout.jobs.errors import ConfigError, DeliveryError, JobError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"gpuscout: configuration error: {exc}", err=True)
+            ctx.exit(EXIT_CONFIG)
+        except DeliveryError as exc:
+            click.echo(f"gpuscout: email delivery failed ({exc.kind}): {exc}", err=True)
+            ctx.exit(1)
+        except JobError as exc:
+            click.echo(f"gpuscout: {exc}", err=True)
+            ctx.exit(1)
+        except Exception as exc:
+            from gpuscout.models.errors import ModelError
+
+            if isinstance(exc, ModelError):
+                click.echo(f"gpuscout: {exc}", err=True)
+                ctx.exit(1)
+            raise
+        finally:
+            app = ctx.find_object(App)
+            if app is not None:
+                app.close()
+
+
+@click.group(cls=GpuscoutGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="FILE", envvar="GPUSCOUT_CONFIG",
+              help="TOML configuration file [env GPUSCOUT_CONFIG; default ./gpuscout.toml, else "
+                   "built-in defaults].")
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.version_option(package_name="gpuscout")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """gpuscout watches used-GPU marketplaces (eBay, r/hardwareswap, Craigslist, Facebook
+    Marketplace), stores every listing, scores it against what you want to pay, and tells you
+    the best deals now and by email.
+
+    \b
+    First steps:
+      gpuscout config init      write a commented gpuscout.toml
+      gpuscout scan             fetch, score and store listings once
+      gpuscout deals            the best deals right now, and why
+      gpuscout run              keep scanning on each search's schedule
+    """
+    setup_logging(verbose)
+    ctx.obj = App(config_path=config_path, verbose=verbose)
+
+
+def _register() -> None:
+    from gpuscout.jobs.cli import admin, alerts, demo, judge, query, scan
+
+    for module in (admin, query, scan, judge, alerts, demo):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="gpuscout")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,121 @@
+"""Commands that scan: `scan` once, `run` on a schedule, `cron` for the system's crontab, `status`."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gpuscout.jobs.app import App
+from gpuscout.jobs.cli.output import emit, format_option
+
+pass_app = click.make_pass_decorator(App)
+SUMMARY_COLUMNS = ("search", "source", "outcome", "pages", "listings", "new", "changed", "gone",
+                   "error")
+
+
+@click.command("scan")
+@click.option("--search", "only", metavar="NAME", help="Run only this search (default: all).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display (for cron).")
+@click.option("--no-alerts", is_flag=True, help="Store and score, but send no email.")
+@format_option()
+@pass_app
+def scan_cmd(app: App, only: str | None, quiet: bool, no_alerts: bool, fmt: str) -> None:
+    """Run each configured search once: fetch, parse, identify, store, score, then alert.
+
+    Exits 1 only when every search failed; 3 when another scan is running."""
+    from gpuscout.jobs.scan import run_scan
+    from gpuscout.models.errors import ScanLocked
+
+    cfg = app.config
+    if only:
+        cfg.search(only)  # a wrong name is a configuration error, before anything is written
+    engine = app.engine()
+    progress = None
+    status_ctx: Any = None
+    if not quiet and fmt == "table" and sys.stderr.isatty():
+        from rich.console import Console
+
+        status_ctx = Console(stderr=True).status("scanning…")
+        status_ctx.start()
+
+        def progress(search: str, what: str) -> None:
+            status_ctx.update(f"{search}: {what}")
+    elif not quiet and fmt == "table":
+        def progress(search: str, what: str) -> None:
+            click.echo(f"{search}: {what}", err=True)
+    try:
+        summary = run_scan(cfg, engine, only=only, progress=progress, send_alerts=not no_alerts)
+    except ScanLocked as exc:
+        click.echo(f"gpuscout: {exc}; not starting a second scan", err=True)
+        sys.exit(3)
+    finally:
+        if status_ctx is not None:
+            status_ctx.stop()
+    rows = [{k: getattr(s, k) for k in SUMMARY_COLUMNS} for s in summary.searches]
+    if not quiet or fmt != "table":
+        emit(rows, fmt, SUMMARY_COLUMNS, title="Scan summary")
+    if summary.alerts is not None and fmt == "table" and not quiet:
+        a = summary.alerts
+        click.echo(f"alerts: {a.sent} sent, {a.queued} queued, {a.failed} failed")
+    if summary.all_failed:
+        sys.exit(1)
+
+
+@click.command("run")
+@pass_app
+def run_cmd(app: App) -> None:
+    """Keep scanning: one job per search on its cron `schedule` (plus digests), until Ctrl-C or
+    SIGTERM. The job store lives in the configured database."""
+    from gpuscout.jobs.schedule import run_forever
+
+    cfg = app.config
+    engine = app.engine()
+    click.echo(f"gpuscout scheduler: {len(cfg.searches)} searches; Ctrl-C to stop", err=True)
+    run_forever(cfg, config_path=app.config_path, engine=engine)
+
+
+@click.command("cron")
+@click.option("--schedule", default=None, help="Cron schedule (default: the first search's).")
+@pass_app
+def cron_cmd(app: App, schedule: str | None) -> None:
+    """Print a crontab line that runs `gpuscout scan` (for users who prefer the system's cron)."""
+    cfg = app.config
+    when = schedule or (cfg.searches[0].schedule if cfg.searches else "*/30 * * * *")
+    exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "gpuscout" else "gpuscout"
+    cwd = Path.cwd()
+    config = f" --config {shlex.quote(str(Path(cfg.path).resolve()))}" if cfg.path else ""
+    click.echo(f"{when} cd {shlex.quote(str(cwd))} && {exe}{config} scan --quiet "
+               f">> {shlex.quote(str(cwd / 'gpuscout.log'))} 2>&1")
+
+
+@click.command("status")
+@click.option("--runs", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="How many recent runs to judge each search on.")
+@format_option()
+@pass_app
+def status_cmd(app: App, runs: int, fmt: str) -> None:
+    """Per search: last success, last outcome, yield over recent runs, and whether it is
+    unhealthy (blocked, drift or zero yield three runs in a row) with what to do about it."""
+    from gpuscout.jobs.health import health
+    from gpuscout.models.storage.queries import recent_runs
+
+    cfg = app.config
+    names = [(s.name, s.source) for s in cfg.searches]
+    with app.sessions()() as session:
+        rows = []
+        for name, source in names:
+            h = health(name, source, recent_runs(session, name, runs))
+            rows.append({"search": h.search, "source": h.source, "last_outcome": h.last_outcome,
+                         "last_run": h.last_run, "last_success": h.last_success, "runs": h.runs,
+                         "mean_yield": round(h.mean_yield, 1),
+                         "health": "UNHEALTHY" if h.unhealthy else ("ok" if h.runs else "no runs"),
+                         "advice": h.advice})
+    emit(rows, fmt, ("search", "source", "last_outcome", "last_run", "last_success", "runs",
+                     "mean_yield", "health", "advice"), title="Search health")
+
+
+COMMANDS: list[click.Command] = [scan_cmd, run_cmd, cron_cmd, status_cmd]

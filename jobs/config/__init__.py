@@ -1,0 +1,1 @@
+"""Configuration: the schema with its defaults, loading and validation, and `config show`."""

@@ -1,0 +1,249 @@
+"""Glue between stored listings and the pure evaluator: identify, score for every watch, events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from gpuscout.jobs.config.load import Config, Watch
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gpuscout.models.storage.records import ListingRecord, UpsertResult
+    from gpuscout.models.storage.tables.listings import Listing
+    from gpuscout.scraper.listing import RawListing
+
+
+@dataclass(frozen=True)
+class ListingEvent:
+    """Something an alert rule may care about: a new listing, a price drop, a return."""
+
+    listing_id: int
+    event: str  # new | price_drop | back_in_stock
+    old_price: int | None = None
+    new_price: int | None = None
+
+
+def identify_raw(raw: RawListing) -> Any:
+    return identify_raw_fields(raw.title, raw.description, raw.condition, raw.status)
+
+
+class IdentityCache:
+    """Identities of one scan's listings by the fields identification reads: the same listing in
+    several searches, or one seller's identical listings, are identified once."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str | None, str | None, bool], Any] = {}
+
+    def __call__(self, raw: RawListing) -> Any:
+        key = (raw.title, raw.description, raw.condition, raw.status == "wanted")
+        ident = self._known.get(key)
+        if ident is None:
+            ident = self._known[key] = identify_raw(raw)
+        return ident
+
+
+def to_record(raw: RawListing, identity: Any | None = None) -> ListingRecord:
+    """A parsed listing as a storage record: money in minor units, identity attached."""
+    from gpuscout.models.storage.records import ListingRecord, to_minor
+
+    ident = identity if identity is not None else identify_raw(raw)
+    cur = raw.currency
+    return ListingRecord(
+        source=raw.source, external_id=raw.external_id[:64], url=raw.url[:1000],
+        title=raw.title[:500], description=raw.description,
+        price=to_minor(raw.price, cur), shipping=to_minor(raw.shipping, cur),
+        price_local=to_minor(raw.price_local, cur), price_max=to_minor(raw.price_max, cur),
+        currency=cur, location=(raw.location or None) and raw.location[:200],
+        seller=(raw.seller or None) and raw.seller[:200], seller_feedback=raw.seller_feedback,
+        seller_positive_pct=raw.seller_positive_pct,
+        condition=(raw.condition or None) and raw.condition[:100],
+        buying_format=raw.buying_format, bids=raw.bids, status=raw.status,
+        image_url=(raw.image_url or None) and raw.image_url[:1000], posted_at=raw.posted_at,
+        sold_at=raw.sold_at, model=ident.model, variant=ident.variant, kind=ident.kind,
+        quantity=ident.quantity,
+    )
+
+
+def score_watch(watch: Watch) -> Any:
+    from gpuscout.models.judge.score import Watch as ScoreWatch
+
+    return ScoreWatch(name=watch.name, model=watch.model, variant=watch.variant,
+                      price_low=watch.price_low, price_high=watch.price_high,
+                      currency=watch.currency, prefer=watch.prefer)
+
+
+def facts_of(listing: Listing) -> Any:
+    from gpuscout.models.judge.score import ListingFacts
+    from gpuscout.models.storage.records import from_minor
+
+    cur = listing.currency
+    return ListingFacts(
+        title=listing.title, description=listing.description,
+        price=from_minor(listing.price, cur), shipping=from_minor(listing.shipping, cur),
+        price_local=from_minor(listing.price_local, cur), currency=cur, source=listing.source,
+        seller_feedback=listing.seller_feedback, seller_positive_pct=listing.seller_positive_pct,
+        condition=listing.condition, buying_format=listing.buying_format,
+        location=listing.location, posted_at=listing.posted_at,
+    )
+
+
+def identity_of(listing: Listing) -> Any:
+    from gpuscout.models.judge.identify import Identity
+
+    return Identity(model=listing.model or "none", variant=listing.variant or "unknown",
+                    kind=listing.kind or "other", quantity=listing.quantity or 1, evidence=())
+
+
+#: the listing columns scoring reads (see ``facts_of`` and ``identity_of``)
+_SCORED_COLUMNS = ("id", "title", "description", "price", "shipping", "price_local", "currency",
+                   "source", "seller_feedback", "seller_positive_pct", "condition", "buying_format",
+                   "location", "posted_at", "model", "variant", "kind", "quantity")
+#: ids per ``IN (...)`` when reading listings back to score them
+_ID_CHUNK = 500
+
+
+class Evaluator:
+    """Scores listings for every configured watch, with each watch's market reference computed
+    once per evaluator from the listings stored in its window."""
+
+    def __init__(self, cfg: Config, session: Session, *, now: datetime) -> None:
+        self.cfg = cfg
+        self.session = session
+        self.now = now
+        self._refs: dict[str, Any] = {}
+        self._watches: dict[str, Any] = {}
+        self._rates = dict(self.cfg.scoring.rates)
+
+    def reference(self, watch: Watch) -> Any:
+        if watch.name not in self._refs:
+            from gpuscout.models.judge.prices import reference_for
+            from gpuscout.models.storage.records import from_minor
+            from gpuscout.models.storage.store import recent_prices
+
+            since = self.now - timedelta(days=watch.reference_window_days)
+            minors = recent_prices(self.session, model=watch.model, variant=watch.variant,
+                                   currency=watch.currency, since=since)
+            prices = [from_minor(m, watch.currency) or Decimal(0) for m in minors]
+            self._refs[watch.name] = reference_for(score_watch(watch), prices,
+                                                   min_count=watch.reference_min_count,
+                                                   window_days=watch.reference_window_days)
+        return self._refs[watch.name]
+
+    def score(self, listing: Listing, watch: Watch) -> Any:
+        return self._score(facts_of(listing), identity_of(listing), watch)
+
+    def _score(self, facts: Any, identity: Any, watch: Watch) -> Any:
+        from gpuscout.models.judge.score import score_listing
+
+        if watch.name not in self._watches:
+            self._watches[watch.name] = score_watch(watch)
+        return score_listing(facts, identity, self._watches[watch.name], now=self.now,
+                             reference=self.reference(watch), rates=self._rates)
+
+    def score_ids(self, ids: Sequence[int]) -> int:
+        """Score (or rescore) the listings ``ids`` for every watch and store the scores."""
+        from gpuscout.models.storage.store import save_scores
+
+        watches = list(self.cfg.watches)
+        rows = self._rows(ids)
+        references = {w.name: self.reference(w).to_dict() for w in watches} if rows else {}
+        records = []
+        for row in rows:
+            facts, identity = facts_of(row), identity_of(row)
+            for watch in watches:
+                records.append(score_record(row.id, watch.name, self._score(facts, identity, watch),
+                                            self.now, reference=references[watch.name]))
+        save_scores(self.session, records)
+        return len(records)
+
+    def _rows(self, ids: Sequence[int]) -> list[Any]:
+        """The scored columns of the listings ``ids`` (plain rows: no ORM objects to build)."""
+        from sqlalchemy import select
+
+        from gpuscout.models.storage.tables.listings import Listing
+
+        columns = [getattr(Listing, c) for c in _SCORED_COLUMNS]
+        wanted = list(ids)
+        rows: list[Any] = []
+        for i in range(0, len(wanted), _ID_CHUNK):
+            part = wanted[i:i + _ID_CHUNK]
+            rows.extend(self.session.execute(select(*columns).where(Listing.id.in_(part))))
+        return rows
+
+    def score_and_collect(self, ids: Sequence[int], result: UpsertResult) -> list[ListingEvent]:
+        self.score_ids(ids)
+        events = [ListingEvent(i, "new") for i in result.new]
+        for ch in result.changed:
+            old = (ch.old_price or 0) + (ch.old_shipping or 0)
+            new = (ch.new_price or 0) + (ch.new_shipping or 0)
+            if ch.old_price is not None and ch.new_price is not None and new < old:
+                events.append(ListingEvent(ch.listing_id, "price_drop", old, new))
+        events.extend(ListingEvent(i, "back_in_stock") for i in result.back)
+        return events
+
+
+def score_record(listing_id: int, watch: str, score: Any, now: datetime, *,
+                 reference: dict[str, Any] | None) -> Any:
+    """The stored form of ``score``; ``reference`` is ``score.reference.to_dict()``, which the
+    caller makes once per watch, not once per listing."""
+    from gpuscout.models.storage.records import ScoreRecord, to_minor
+
+    components = {c.name: c.to_dict() for c in score.components}
+    return ScoreRecord(
+        listing_id=listing_id, watch=watch, version=score.version, total=score.total,
+        fits=score.fits, unfit_reason=score.unfit_reason,
+        unit_price=to_minor(score.unit_price, score.currency), currency=score.currency,
+        price_points=_points(components.get("price")),
+        condition_points=_points(components.get("condition")),
+        risk_points=_points(components.get("risk")), components=components,
+        flags=list(score.flags), reasons=list(score.reasons), reference=reference,
+        computed_at=now,
+    )
+
+
+def _points(component: Any) -> int:
+    if not component:
+        return 0
+    return int(component.get("points", 0))
+
+
+def identify_raw_fields(title: str, description: str | None, condition: str | None,
+                        status: str) -> Any:
+    """Identify from stored or parsed fields; a wanted post reads as Reddit's BUYING flair."""
+    from gpuscout.models.judge.identify import identify
+
+    return identify(title, description, condition=condition,
+                    flair="BUYING" if status == "wanted" else None)
+
+
+def rescore_all(cfg: Config, sessions: Any, *, now: datetime, batch: int = 2000,
+                progress: Any = None) -> int:
+    """Re-identify and re-score every listing, one committed batch at a time."""
+    from sqlalchemy import select
+
+    from gpuscout.models.storage.db import transaction
+    from gpuscout.models.storage.tables.listings import Listing
+
+    last, done = 0, 0
+    while True:
+        with transaction(sessions) as session:
+            rows = list(session.scalars(select(Listing).where(Listing.id > last)
+                                        .order_by(Listing.id).limit(batch)))
+            if not rows:
+                return done
+            for listing in rows:
+                ident = identify_raw_fields(listing.title, listing.description, listing.condition,
+                                            listing.status)
+                listing.model, listing.variant = ident.model, ident.variant
+                listing.kind, listing.quantity = ident.kind, ident.quantity
+            session.flush()
+            Evaluator(cfg, session, now=now).score_ids([r.id for r in rows])
+            last = rows[-1].id
+            done += len(rows)
+        if progress:
+            progress(done)

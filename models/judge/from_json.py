@@ -1,0 +1,97 @@
+"""One call from a listing's JSON object to its identity and score for a watch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from gpuscout.models.judge.catalog import DEFAULT, Catalog
+from gpuscout.models.judge.identify import Identity, identify
+from gpuscout.models.judge.prices import MarketReference
+from gpuscout.models.judge.score import DEFAULT_RULES, ListingFacts, Score, ScoreRules, Watch, score_listing
+
+
+class EvaluationInputError(ValueError):
+    """A listing object that cannot be evaluated (no title, unreadable number)."""
+
+
+def _decimal(obj: Mapping[str, Any], key: str) -> Decimal | None:
+    value = obj.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise EvaluationInputError(f"{key} = {value!r}: not a number")
+    try:
+        text = str(value).strip().lstrip("$€£").replace(",", "")
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise EvaluationInputError(f"{key} = {value!r}: not a number") from exc
+    if not amount.is_finite() or amount < 0:
+        raise EvaluationInputError(f"{key} = {value!r}: not a price")
+    return amount
+
+
+def facts_from_mapping(obj: Mapping[str, Any]) -> ListingFacts:
+    """ListingFacts from ``{title, description?, price?, shipping?, price_local?, currency?,
+    source?, seller_feedback?, seller_positive_pct?, condition?}``."""
+    title = obj.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise EvaluationInputError("a listing needs a non-empty string title")
+    feedback = obj.get("seller_feedback")
+    if feedback is not None and (isinstance(feedback, bool) or not isinstance(feedback, int)):
+        raise EvaluationInputError(f"seller_feedback = {feedback!r}: not an integer")
+    pct = obj.get("seller_positive_pct")
+    if pct is not None and (isinstance(pct, bool) or not isinstance(pct, int | float)):
+        raise EvaluationInputError(f"seller_positive_pct = {pct!r}: not a number")
+
+    def text(key: str) -> str | None:
+        v = obj.get(key)
+        return v if isinstance(v, str) and v else None
+
+    currency = text("currency")
+    return ListingFacts(
+        title=title, description=text("description"), price=_decimal(obj, "price"),
+        shipping=_decimal(obj, "shipping"), price_local=_decimal(obj, "price_local"),
+        currency=currency.upper() if currency else None, source=text("source"),
+        seller_feedback=feedback, seller_positive_pct=None if pct is None else float(pct),
+        condition=text("condition"), buying_format=text("buying_format"),
+        location=text("location"))
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """A listing's identity and its score for one watch."""
+
+    identity: Identity
+    score: Score
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.score.to_dict()
+        return {
+            "model": self.identity.model, "variant": self.identity.variant,
+            "kind": self.identity.kind, "quantity": self.identity.quantity,
+            "unit_price": s["unit_price"], "currency": s["currency"], "score": s["total"],
+            "fits": s["fits"], "unfit_reason": s["unfit_reason"],
+            "components": {k: {"points": v["points"], "max": v["max"], "reasons": v["reasons"]}
+                           for k, v in s["components"].items()},
+            "flags": s["flags"], "reasons": s["reasons"], "reference": s["reference"],
+            "evidence": list(self.identity.evidence), "version": s["version"],
+        }
+
+
+def evaluate(obj: Mapping[str, Any], watch: Watch, *, now: datetime,
+             reference: MarketReference | None = None,
+             rates: Mapping[str, Decimal] | None = None, flair: str | None = None,
+             catalog: Catalog = DEFAULT, rules: ScoreRules = DEFAULT_RULES) -> Evaluation:
+    """Identify and score one listing object for ``watch``."""
+    facts = facts_from_mapping(obj)
+    flair = flair if flair is not None else (obj.get("flair") if isinstance(obj.get("flair"), str)
+                                             else None)
+    identity = identify(facts.title, facts.description, condition=facts.condition, flair=flair,
+                        catalog=catalog)
+    score = score_listing(facts, identity, watch, now=now, reference=reference, rates=rates,
+                          rules=rules)
+    return Evaluation(identity, score)

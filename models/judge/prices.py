@@ -1,0 +1,131 @@
+"""Prices for scoring: unit price per card, currency conversion, and the market reference."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from statistics import median as _median
+from typing import Any, Literal, Protocol
+
+from gpuscout.models.judge.catalog import DEFAULT, Catalog, MarketBand
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> Decimal:
+    """Round to cents."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money_str(value: Decimal | None) -> str | None:
+    return None if value is None else str(money(value))
+
+
+class PriceBand(Protocol):
+    """What the reference needs of a watch: its band and currency."""
+
+    @property
+    def price_low(self) -> Decimal: ...
+    @property
+    def price_high(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MarketReference:
+    """The price a listing is compared with: the band midpoint, or its blend with the median of
+    ``count`` recent asks/sales over ``window_days`` (``source`` says which)."""
+
+    median: Decimal
+    count: int
+    window_days: int
+    source: Literal["band", "blend"]
+    band_midpoint: Decimal
+    observed_median: Decimal | None = None
+    currency: str = "USD"
+
+    def explain(self) -> str:
+        mid = f"{self.band_midpoint:.2f} {self.currency}"
+        if self.source == "blend" and self.observed_median is not None:
+            return (f"reference {self.median:.2f} {self.currency}: band midpoint {mid} blended "
+                    f"with the median {self.observed_median:.2f} of {self.count} listings in the "
+                    f"last {self.window_days} days")
+        extra = f" (only {self.count} recent listings)" if self.count else " (no recent listings)"
+        return f"reference {self.median:.2f} {self.currency}: band midpoint {mid}{extra}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"median": money_str(self.median), "count": self.count,
+                "window_days": self.window_days, "source": self.source,
+                "band_midpoint": money_str(self.band_midpoint),
+                "observed_median": money_str(self.observed_median), "currency": self.currency,
+                "explanation": self.explain()}
+
+
+def band_midpoint(low: Decimal, high: Decimal) -> Decimal:
+    return money((low + high) / 2)
+
+
+def reference_for(watch: PriceBand, recent_prices: Iterable[Decimal], *, min_count: int = 10,
+                  window_days: int = 30) -> MarketReference:
+    """The watch's band midpoint, blended half and half with the median of ``recent_prices``
+    (unit prices in the watch currency) once there are at least ``min_count`` of them."""
+    prices = [p for p in recent_prices if p is not None and p > 0]
+    mid = band_midpoint(watch.price_low, watch.price_high)
+    if len(prices) >= max(1, min_count):
+        observed = money(Decimal(_median(prices)))
+        return MarketReference(money((mid + observed) / 2), len(prices), window_days, "blend",
+                               mid, observed, watch.currency)
+    return MarketReference(mid, len(prices), window_days, "band", mid, None, watch.currency)
+
+
+def default_band(model: str, catalog: Catalog = DEFAULT) -> MarketBand | None:
+    """The published default band for a model (see the catalogue's [market] tables), if any."""
+    return catalog.band(model)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPrice:
+    """The price of one card in the watch currency, or why there is none."""
+
+    amount: Decimal | None
+    currency: str
+    reasons: tuple[str, ...] = ()
+    unscored: str | None = None
+
+
+def unit_price(price: Decimal | None, shipping: Decimal | None, price_local: Decimal | None,
+               currency: str | None, *, target: str, prefer: str = "shipped", quantity: int = 1,
+               rates: Mapping[str, Decimal] | None = None) -> UnitPrice:
+    """Price (+ shipping when known), or the local price when preferred; per card for bundles of
+    identical cards; converted into ``target`` with ``rates`` (code -> units of target)."""
+    reasons: list[str] = []
+    if prefer == "local" and price_local is not None:
+        amount, basis = price_local, "local pickup price"
+    elif price is not None:
+        if shipping is None:
+            amount, basis = price, "price (shipping unknown)"
+        elif shipping == 0:
+            amount, basis = price, "price with free shipping"
+        else:
+            amount, basis = price + shipping, f"price + {money(shipping)} shipping"
+    elif price_local is not None:
+        amount, basis = price_local, "local pickup price (no shipped price)"
+    else:
+        return UnitPrice(None, target, ("no price stated",), "no price")
+    reasons.append(basis)
+    if quantity > 1:
+        amount = amount / quantity
+        reasons.append(f"per card, {quantity} in the lot")
+    code = (currency or target).upper()
+    if currency is None:
+        reasons.append(f"currency not stated; taken as {target}")
+    if code != target.upper():
+        rate = (rates or {}).get(code)
+        if rate is None or rate <= 0:
+            why = f"{code} price and no {code}->{target} rate configured"
+            return UnitPrice(None, target, (*reasons, why), why)
+        reasons.append(f"converted from {money(amount)} {code} at {rate}")
+        amount = amount * rate
+    return UnitPrice(money(amount), target.upper(), tuple(reasons))

@@ -1,0 +1,1 @@
+"""Fetching: the polite HTTP client, robots.txt, browser cookies, and one streamed GET."""

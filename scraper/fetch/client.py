@@ -1,0 +1,386 @@
+"""Polite HTTP fetching: one client factory and a Fetcher that paces, retries, caps, obeys robots.
+
+The Fetcher is the only way pages are downloaded. Per host it sends one request at a time and waits
+at least ``min_interval`` seconds (plus jitter, never less) between requests; it retries connection
+errors, timeouts, 429 and 5xx with exponential backoff and honours ``Retry-After``; it streams
+bodies under a size cap; it follows redirects on the same host only; it sends conditional
+requests from remembered validators; and it checks robots.txt once per origin before the first page.
+
+The clock, the sleep and the random source are injected so that tests run instantly and can check
+every wait the Fetcher asks for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from gpuscout.scraper.errors import (
+    Blocked,
+    FetchError,
+    HttpStatusError,
+    RateLimited,
+    RobotsDisallowed,
+)
+from gpuscout.scraper.fetch.cookies import load_cookies
+from gpuscout.scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots, product_token
+from gpuscout.scraper.fetch.stream import (
+    MAX_REDIRECTS,
+    REDIRECT_STATUSES,
+    MemoryValidators,
+    Reply,
+    Transient,
+    Validators,
+    ValidatorStore,
+    host_key,
+    judge_redirect,
+    parse_retry_after,
+    parse_url,
+    read_body,
+)
+
+__all__ = [
+    "BlockedResponse", "FetchSettings", "FetchedPage", "Fetcher", "MemoryValidators",
+    "ValidatorStore", "Validators", "make_client",
+]
+
+log = logging.getLogger("gpuscout.fetch")
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+DEFAULT_USER_AGENT = "gpuscout/0.1 (+https://github.com/gpuscout/gpuscout; used-GPU price watcher)"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """How politely and how persistently to fetch. Times are in seconds."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    #: the least time between two requests to one host (a robots.txt Crawl-delay may raise it)
+    min_interval: float = 5.0
+    #: the interval and the backoff are stretched by a random fraction up to this much
+    jitter: float = 0.3
+    timeout: float = 20.0
+    #: retries after the first attempt (so at most max_retries + 1 requests per URL)
+    max_retries: int = 3
+    backoff_base: float = 2.0
+    backoff_max: float = 60.0
+    max_bytes: int = 10 * 1024 * 1024
+    obey_robots: bool = True
+    proxy: str | None = None
+    cookies_file: str | Path | None = None
+    #: follow a redirect to another host (off: such a redirect raises FetchError or Blocked)
+    follow_cross_host_redirects: bool = False
+
+    def __post_init__(self) -> None:
+        if self.min_interval < 0 or self.backoff_base < 0 or self.backoff_max < 0:
+            raise ValueError("min_interval, backoff_base and backoff_max cannot be negative")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError(f"jitter is a fraction between 0 and 1, not {self.jitter}")
+        if self.timeout <= 0 or self.max_bytes <= 0 or self.max_retries < 0:
+            raise ValueError("timeout and max_bytes must be positive, max_retries not negative")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """One fetched page. ``url`` is the final URL (after same-host redirects); ``headers`` have
+    lower-case names; ``elapsed`` is the time the last request took; ``attempts`` counts every
+    request made for it (retries and redirect hops, not robots.txt)."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed: float
+    not_modified: bool = False
+    attempts: int = 1
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class BlockedResponse(Blocked):
+    """A Blocked raised from an HTTP answer (403); keeps the body so it can be saved and studied."""
+
+    def __init__(
+        self, message: str, *, reason: str, url: str, status: int, body: bytes, content_type: str,
+    ) -> None:
+        super().__init__(message, reason=reason)
+        self.url = url
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+
+
+def make_client(
+    settings: FetchSettings, *, transport: httpx.AsyncBaseTransport | None = None,
+    cookies: httpx.Cookies | None = None,
+) -> httpx.AsyncClient:
+    """The one place an HTTP client is built: HTTP/1.1, gzip, our User-Agent, the configured proxy
+    and cookies. Redirects are left to the Fetcher. ``transport`` replaces the network in tests
+    (the proxy is then not used)."""
+    if cookies is None and settings.cookies_file is not None:
+        cookies = load_cookies(settings.cookies_file)
+    return httpx.AsyncClient(
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        cookies=cookies,
+        timeout=httpx.Timeout(settings.timeout),
+        follow_redirects=False,
+        http1=True,
+        http2=False,
+        transport=transport,
+        proxy=settings.proxy if transport is None else None,
+    )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Fetcher:
+    """Fetches pages politely. Use as ``async with Fetcher(settings) as fetcher:``.
+
+    ``clock`` (monotonic seconds) and ``sleep`` pace the requests; ``rng`` draws the jitter;
+    ``wall_clock`` reads HTTP-date Retry-After values; ``validators`` remembers ETag and
+    Last-Modified per URL (pass a persistent store to keep them between runs).
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings | None = None,
+        *,
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        validators: ValidatorStore | None = None,
+        wall_clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.settings = settings or FetchSettings()
+        self._owns_client = client is None
+        self.client = client or make_client(self.settings, transport=transport)
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.validators: ValidatorStore = (
+            validators if validators is not None else MemoryValidators())
+        self._wall_clock = wall_clock
+        self._token = product_token(self.settings.user_agent)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._last: dict[str, float] = {}
+        self._crawl_delay: dict[str, float] = {}
+        self._robots: dict[str, RobotsRules] = {}
+        self._robots_ignored: set[str] = set()
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client if this Fetcher made it."""
+        if self._owns_client:
+            await self.client.aclose()
+
+    # -- public -----------------------------------------------------------------------------
+
+    async def get(
+        self, url: str, headers: Mapping[str, str] | None = None, *,
+        obey_robots: bool | None = None, conditional: bool = True,
+    ) -> FetchedPage:
+        """Fetch ``url``. Raises RobotsDisallowed, Blocked, RateLimited, HttpStatusError,
+        ResponseTooLarge or FetchError; a 304 comes back as ``FetchedPage(not_modified=True)``."""
+        start = parse_url(url)
+        obey = self.settings.obey_robots if obey_robots is None else obey_robots
+        request_headers = dict(headers or {})
+        if conditional:
+            self._add_validators(url, request_headers)
+        async with self._lock(host_key(start)):
+            current, attempts = start, 0
+            for _hop in range(MAX_REDIRECTS + 1):
+                await self._check_robots(current, obey)
+                reply, tries = await self._exchange(
+                    current, request_headers, self.settings.max_bytes)
+                attempts += tries
+                location = reply.headers.get("location")
+                if reply.status in REDIRECT_STATUSES and location:
+                    target = current.join(location)
+                    judge_redirect(current, target, reply.status,
+                                   cross_host=self.settings.follow_cross_host_redirects)
+                    log.debug("following %d redirect %s -> %s", reply.status, current, target)
+                    current = target
+                    continue
+                return self._finish(url, reply, attempts)
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects starting at {url}", url=url)
+
+    # -- politeness -------------------------------------------------------------------------
+
+    def _lock(self, host: str) -> asyncio.Lock:
+        lock = self._locks.get(host)
+        if lock is None:
+            lock = self._locks[host] = asyncio.Lock()
+        return lock
+
+    def _interval(self, host: str) -> float:
+        base = max(self.settings.min_interval, self._crawl_delay.get(host, 0.0))
+        return base * (1 + self._rng.uniform(0, self.settings.jitter))
+
+    def _backoff(self, retry: int) -> float:
+        raw: float = self.settings.backoff_base * 2.0 ** (retry - 1)
+        stretched = raw * (1 + self._rng.uniform(0, self.settings.jitter))
+        return min(self.settings.backoff_max, stretched)
+
+    async def _pace(self, host: str, at_least: float) -> None:
+        wait = at_least
+        last = self._last.get(host)
+        if last is not None:
+            wait = max(wait, last + self._interval(host) - self._clock())
+        if wait > 0:
+            await self._sleep(wait)
+
+    # -- one URL, with retries ----------------------------------------------------------------
+
+    async def _exchange(
+        self, url: httpx.URL, headers: Mapping[str, str], limit: int, *, truncate: bool = False,
+    ) -> tuple[Reply, int]:
+        """Send GET until it gives a non-retryable answer or retries run out. Returns the last
+        reply (possibly still 429/5xx) and the number of attempts; raises FetchError when the
+        network never answered."""
+        host = host_key(url)
+        total = self.settings.max_retries + 1
+        wait, attempt, truncated_before = 0.0, 0, False
+        while True:
+            attempt += 1
+            await self._pace(host, wait)
+            log.debug("GET %s (attempt %d of %d)", url, attempt, total)
+            started = self._clock()
+            try:
+                reply = await read_body(self.client, url, headers, limit, truncate=truncate)
+            except Transient as exc:
+                if attempt >= total or (exc.truncated and truncated_before):
+                    log.warning("giving up on %s after %d attempts: %s", url, attempt, exc)
+                    raise FetchError(f"{exc} (gave up after {attempt} attempts)",
+                                     url=str(url)) from exc.cause
+                truncated_before = truncated_before or exc.truncated
+                wait = self._backoff(attempt)
+                log.info("retrying %s in %.1fs after %s (attempt %d of %d)",
+                         url, wait, exc, attempt + 1, total)
+                continue
+            finally:
+                self._last[host] = self._clock()
+            elapsed = self._clock() - started
+            reply = Reply(reply.url, reply.status, reply.headers, reply.body, elapsed)
+            log.debug("%s -> %d (%d bytes)", url, reply.status, len(reply.body))
+            if reply.status != 429 and not 500 <= reply.status <= 599:
+                return reply, attempt
+            if attempt >= total:
+                log.warning("giving up on %s after %d attempts: HTTP %d",
+                            url, attempt, reply.status)
+                return reply, attempt
+            retry_after = parse_retry_after(reply.headers.get("retry-after"), self._wall_clock())
+            if retry_after is not None:
+                wait = min(retry_after, self.settings.backoff_max)
+            else:
+                wait = self._backoff(attempt)
+            log.info("retrying %s in %.1fs after HTTP %d (attempt %d of %d)",
+                     url, wait, reply.status, attempt + 1, total)
+
+    def _finish(self, requested: str, reply: Reply, attempts: int) -> FetchedPage:
+        status = reply.status
+        page = FetchedPage(reply.url, status, reply.headers, reply.body, reply.elapsed,
+                           status == 304, attempts)
+        if status == 304 or 200 <= status <= 299:
+            etag, modified = reply.headers.get("etag"), reply.headers.get("last-modified")
+            if status != 304 and (etag or modified):
+                self.validators.set(requested, Validators(etag, modified))
+            return page
+        if status == 429:
+            retry_after = parse_retry_after(reply.headers.get("retry-after"), self._wall_clock())
+            raise RateLimited(f"{reply.url} answered 429 Too Many Requests {attempts} times",
+                              url=reply.url, retry_after=retry_after)
+        if status == 403:
+            raise BlockedResponse(f"{reply.url} answered 403 Forbidden", reason="forbidden",
+                                  url=reply.url, status=status, body=reply.body,
+                                  content_type=page.content_type)
+        if status >= 500:
+            raise HttpStatusError(f"{reply.url} answered HTTP {status} {attempts} times",
+                                  url=reply.url, status=status)
+        raise HttpStatusError(f"{reply.url} answered HTTP {status}", url=reply.url, status=status)
+
+    def _add_validators(self, url: str, headers: dict[str, str]) -> None:
+        known = self.validators.get(url)
+        present = {name.lower() for name in headers}
+        if known is None:
+            return
+        if known.etag and "if-none-match" not in present:
+            headers["If-None-Match"] = known.etag
+        if known.last_modified and "if-modified-since" not in present:
+            headers["If-Modified-Since"] = known.last_modified
+
+    # -- robots.txt -----------------------------------------------------------------------------
+
+    async def _check_robots(self, url: httpx.URL, obey: bool) -> None:
+        host = host_key(url)
+        if not obey:
+            if host not in self._robots_ignored:
+                self._robots_ignored.add(host)
+                log.warning("robots.txt of %s is being ignored by configuration (obey_robots off)",
+                            url.host)
+            return
+        origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
+        rules = self._robots.get(origin)
+        if rules is None:
+            rules = self._robots[origin] = await self._load_robots(url, origin)
+            if rules.crawl_delay:
+                delay = min(rules.crawl_delay, self.settings.backoff_max)
+                self._crawl_delay[host] = max(self._crawl_delay.get(host, 0.0), delay)
+                log.info("robots.txt of %s asks for Crawl-delay %gs", origin, rules.crawl_delay)
+        if not rules.is_allowed(str(url)):
+            raise RobotsDisallowed(
+                f"robots.txt of {origin} disallows {url.raw_path.decode('ascii')} for "
+                f"{self._token} ({rules.origin}); set obey_robots off to override", url=str(url))
+
+    async def _load_robots(self, url: httpx.URL, origin: str) -> RobotsRules:
+        """RFC 9309 section 2.3.1: follow up to five redirects (any host); 2xx: parse; 4xx:
+        unavailable, allow all; 429, 5xx or no answer: unreachable, disallow all."""
+        current = url.copy_with(path="/robots.txt", query=None, fragment=None)
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                reply, _ = await self._exchange(current, {"Accept": "text/plain, */*;q=0.5"},
+                                                MAX_ROBOTS_BYTES, truncate=True)
+            except FetchError as exc:
+                log.warning("robots.txt of %s unreachable (%s): treating every path as disallowed",
+                            origin, exc)
+                return RobotsRules.disallow_all()
+            location = reply.headers.get("location")
+            if reply.status in REDIRECT_STATUSES and location:
+                current = current.join(location)
+                continue
+            if 200 <= reply.status <= 299:
+                log.debug("robots.txt of %s: %d bytes", origin, len(reply.body))
+                return parse_robots(reply.body, self.settings.user_agent)
+            # NOTE: 429 counts as unreachable (disallow), as the large crawlers treat it
+            if reply.status == 429 or reply.status >= 500:
+                log.warning("robots.txt of %s answered HTTP %d: treating every path as disallowed",
+                            origin, reply.status)
+                return RobotsRules.disallow_all()
+            log.debug("robots.txt of %s answered HTTP %d: no rules", origin, reply.status)
+            return RobotsRules.allow_all()
+        log.info("robots.txt of %s redirects more than %d times: no rules", origin, MAX_REDIRECTS)
+        return RobotsRules.allow_all()

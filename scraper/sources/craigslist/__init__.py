@@ -1,0 +1,1 @@
+"""Craigslist: static search pages, posting pages and the sapi JSON search."""

@@ -1,0 +1,1 @@
+"""Reddit trade subreddits: listing JSON, and prices read from post bodies."""

@@ -1,0 +1,136 @@
+"""The CLI skeleton: help everywhere, config init/show, clear config errors, db upgrade, deals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+
+from gpuscout.jobs.cli.main import cli
+
+
+def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for name, cmd in group.commands.items():
+        out.append((*prefix, name))
+        if isinstance(cmd, click.Group):
+            out.extend(_all_commands(cmd, (*prefix, name)))
+    return out
+
+
+@pytest.mark.parametrize("path", _all_commands(cli), ids=lambda p: " ".join(p))
+def test_every_command_has_help(run_cli: Any, path: tuple[str, ...]) -> None:
+    result = run_cli(*path, "--help")
+    assert result.exit_code == 0
+    assert "Usage: gpuscout" in result.output
+    # a real description, not just the usage line
+    assert len(result.output.splitlines()) > 3
+
+
+def test_top_level_help_lists_commands(run_cli: Any) -> None:
+    result = run_cli("--help")
+    for name in ("config", "db", "deals"):
+        assert name in result.output
+
+
+def test_config_init_writes_loadable_file(run_cli: Any, tmp_path: Path) -> None:
+    result = run_cli("config", "init")
+    assert result.exit_code == 0
+    text = (tmp_path / "gpuscout.toml").read_text()
+    assert 'variant = "fe"' in text and "price_low = 650" in text
+    again = run_cli("config", "init")
+    assert again.exit_code != 0 and "exists" in again.output
+    shown = run_cli("config", "show", "--format", "json")
+    data = json.loads(shown.output)
+    assert data["config_file"] == "gpuscout.toml"
+    assert data["watch"][0]["model"] == "rtx 3090"
+
+
+def test_config_show_defaults_and_masks_secrets(run_cli: Any) -> None:
+    result = run_cli("config", "show", env={"GPUSCOUT_SMTP_PASSWORD": "hunter2",
+                                            "GPUSCOUT_EBAY_CLIENT_SECRET": "s3cret"})
+    assert result.exit_code == 0
+    assert "hunter2" not in result.output and "s3cret" not in result.output
+    assert 'GPUSCOUT_SMTP_PASSWORD = "****"' in result.output
+    assert 'GPUSCOUT_EBAY_CLIENT_SECRET = "****"' in result.output
+    assert 'GPUSCOUT_REDDIT_PASSWORD = "(not set)"' in result.output
+    assert "(built-in defaults)" in result.output
+    assert 'source = "ebay"' in result.output and 'source = "reddit"' in result.output
+    assert 'source = "craigslist"' in result.output
+
+
+def test_config_show_masks_database_password(run_cli: Any) -> None:
+    result = run_cli("config", "show", env={"GPUSCOUT_DATABASE_URL":
+                                            "postgresql://bob:pw123@db.example/gpu"})
+    assert "pw123" not in result.output
+    assert "postgresql://bob:****@db.example/gpu" in result.output
+
+
+@pytest.mark.parametrize(("snippet", "message"), [
+    ('[[watch]]\nname="w"\nmodel="rtx 3090"\nvariant="founders"\nprice_low=1\nprice_high=2\n',
+     "watch[0].variant = 'founders': must be one of fe, partner, oem, any"),
+    ('[[watch]]\nname="w"\nmodel="rtx 3090"\nprice_low=800\nprice_high=650\n',
+     "watch[0].price_high = 650: must be greater than price_low (800)"),
+    ('[[search]]\nname="s"\nsource="myspace"\nquery="x"\n',
+     "search[0].source = 'myspace': must be one of ebay, reddit, craigslist, facebook"),
+    ('[[search]]\nname="s"\nsource="ebay"\nquery="x"\nschedule="every 5 minutes"\n',
+     "search[0].schedule = 'every 5 minutes': must be a 5-field cron expression"),
+    ('[sources.ebay]\nbase_url="ftp://x"\n', "sources.ebay.base_url = 'ftp://x'"),
+    ('[email]\npassword="x"\n', "email.password: not allowed in the file"),
+    ('[database]\nurl="mysql://x"\n', "database.url = 'mysql://x'"),
+    ('[fetch]\ntimout=3\n', "fetch.timout: unknown key"),
+    ("this is = = not toml", "not valid TOML"),
+])
+def test_bad_config_exits_2_with_clear_message_and_writes_nothing(
+        run_cli: Any, tmp_path: Path, snippet: str, message: str) -> None:
+    (tmp_path / "bad.toml").write_text(snippet)
+    result = run_cli("deals", config="bad.toml")
+    assert result.exit_code == 2
+    assert message in result.output
+    assert result.output.startswith("gpuscout: configuration error:")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "gpuscout.db").exists()
+
+
+def test_missing_config_file_is_a_config_error(run_cli: Any) -> None:
+    result = run_cli("deals", config="nope.toml")
+    assert result.exit_code == 2
+    assert "cannot read config file nope.toml" in result.output
+
+
+def test_db_upgrade_then_again(run_cli: Any, db_url: str) -> None:
+    from gpuscout.models.storage.migrate import head_revision
+
+    head = head_revision()
+    first = run_cli("db", "upgrade", db_url=db_url)
+    assert first.exit_code == 0, first.output
+    assert f"upgraded empty database -> {head}" in first.output
+    second = run_cli("db", "upgrade", db_url=db_url)
+    assert f"already at revision {head}" in second.output
+
+
+def test_deals_on_empty_database_says_how_to_start(run_cli: Any, tmp_path: Path) -> None:
+    result = run_cli("deals")
+    assert result.exit_code == 0
+    assert "gpuscout scan" in result.output
+    # the default database was created and migrated by itself
+    assert (tmp_path / "gpuscout.db").exists()
+    assert run_cli("deals", "--format", "json").output == ""
+
+
+def test_deals_upgrades_an_outdated_database_first(run_cli: Any, db_url: str) -> None:
+    """A database a release behind is upgraded by `deals` (not read as is by the fast path)."""
+    from gpuscout.models.storage.db import make_engine
+    from gpuscout.models.storage.migrate import current_revision, head_revision, upgrade
+
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0001")
+        result = run_cli("deals", "--format", "json", db_url=db_url)
+        assert result.exit_code == 0, result.output
+        assert current_revision(eng) == head_revision()
+    finally:
+        eng.dispose()

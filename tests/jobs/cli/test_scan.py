@@ -1,0 +1,70 @@
+"""`gpuscout scan`, `cron` and `status` from the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gpuscout.jobs.testing.localmarket import LocalMarket
+from gpuscout.models.storage.db import make_engine
+from gpuscout.models.storage.lock import scan_lock
+from gpuscout.models.storage.migrate import upgrade
+from tests.support.market import market_config, serve_captures, write_toml
+
+
+def test_scan_prints_a_summary_and_a_second_scan_waits_for_nothing(
+        run_cli: Any, db_url: str, tmp_path: Path, read_fixture: Callable[[str], bytes]) -> None:
+    with LocalMarket() as market:
+        serve_captures(market, read_fixture)
+        _cfg, data = market_config(market.url, db_url, tmp_path)
+        conf = str(write_toml(data, tmp_path / "gpuscout.toml"))
+        result = run_cli("scan", "--format", "json", config=conf)
+        assert result.exit_code == 0, result.output
+        rows = {r["search"]: r for r in map(json.loads, result.stdout.splitlines())}
+        assert rows["hws-3090"] == {"search": "hws-3090", "source": "reddit", "outcome": "ok",
+                                    "pages": 2, "listings": 25, "new": 25, "changed": 0,
+                                    "gone": 0, "error": None}
+        assert rows["craigslist-3090"]["new"] == 37
+
+        # another scan holds the lock: this one says so and exits 3 without scanning
+        engine = make_engine(db_url)
+        upgrade(engine)
+        with scan_lock(engine, now=datetime.now(UTC)):
+            locked = run_cli("scan", "--quiet", config=conf)
+        engine.dispose()
+        assert locked.exit_code == 3
+        assert "another scan is running" in locked.stderr
+
+        table = run_cli("scan", "--search", "hws-3090", config=conf)
+        assert table.exit_code == 0
+        assert "Scan summary" in table.stdout and "hws-3090: ok: 25 listings" in table.stderr
+
+
+def test_scan_exits_1_only_when_every_search_failed(run_cli: Any, db_url: str,
+                                                    tmp_path: Path) -> None:
+    with LocalMarket() as market:  # answers 404 everywhere
+        _cfg, data = market_config(market.url, db_url, tmp_path)
+        conf = str(write_toml(data, tmp_path / "gpuscout.toml"))
+        result = run_cli("scan", "--quiet", config=conf)
+        assert result.exit_code == 1
+        status = run_cli("status", "--format", "json", config=conf)
+        outcomes = {r["search"]: r["last_outcome"] for r in map(json.loads, status.stdout.splitlines())}
+        assert outcomes == {"ebay-3090-fe": "error", "hws-3090": "error", "craigslist-3090": "error"}
+
+
+def test_unknown_search_is_a_config_error(run_cli: Any) -> None:
+    result = run_cli("scan", "--search", "nope")
+    assert result.exit_code == 2
+    assert "no search named 'nope'" in result.output
+
+
+def test_cron_prints_a_crontab_line(run_cli: Any, tmp_path: Path) -> None:
+    run_cli("config", "init")
+    result = run_cli("cron", config="gpuscout.toml")
+    line = result.output.strip()
+    assert line.startswith("*/30 * * * * cd ")
+    assert f"--config {tmp_path / 'gpuscout.toml'} scan --quiet" in line
+    assert line.endswith("2>&1")

@@ -1,0 +1,55 @@
+"""Alert test helpers: a config pointed at a loopback SMTP server, and a stored, scored listing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from gpuscout.jobs.config.load import Config, parse_config
+from gpuscout.models.storage.db import transaction
+from gpuscout.models.storage.records import ListingRecord, ScoreRecord
+from gpuscout.models.storage.store import save_scores, upsert_listings
+
+# 12:00 in New York (UTC-5 in November)
+T0 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+SENDER = "gpuscout@example.com"
+TO = "me@example.com"
+
+
+
+def make_cfg(port: int, **rule: Any) -> Config:
+    alert = {"name": "deals", "watch": "3090-fe", "min_score": 70, **rule}
+    return parse_config({
+        "database": {"url": "sqlite:///unused.db"},
+        "watch": [{"name": "3090-fe", "model": "rtx 3090", "variant": "fe", "price_low": 650,
+                   "price_high": 800}],
+        "email": {"smtp_host": "127.0.0.1", "smtp_port": port, "security": "none",
+                  "sender": SENDER, "recipients": [TO], "timezone": "America/New_York",
+                  "timeout": 5},
+        "alert": [alert],
+    })
+
+
+def add_listing(sessions: Any, ext: str, *, price: int = 69900, total: int = 86, fits: bool = True,
+                title: str = "NVIDIA GeForce RTX 3090 Founders Edition 24GB", status: str = "active",
+                now: datetime = T0) -> int:
+    """Store (or re-store) a listing and its score for watch 3090-fe; returns its id."""
+    with transaction(sessions) as s:
+        res = upsert_listings(s, [ListingRecord(
+            source="ebay", external_id=ext, url=f"https://www.ebay.com/itm/{ext}", title=title,
+            price=price, shipping=0, currency="USD", location="Austin, TX", seller="gpu_seller",
+            condition="Used", status=status, image_url=f"https://i.ebayimg.com/images/{ext}.jpg",
+            model="rtx 3090", variant="fe", kind="card")], now=now)
+        lid = res.ids[("ebay", ext)]
+        save_scores(s, [ScoreRecord(
+            listing_id=lid, watch="3090-fe", version=1, total=total, fits=fits,
+            unfit_reason=None if fits else "variant partner, watch wants fe", unit_price=price,
+            currency="USD", price_points=50, condition_points=20, risk_points=16,
+            components={"price": {"name": "price", "points": 50, "max": 60,
+                                  "reasons": ["12 % under the fair middle"]},
+                        "condition": {"name": "condition", "points": 20, "max": 20,
+                                      "reasons": ["used", "tested"]}},
+            flags=[], reasons=["price 12 % under the fair middle of $650–$800",
+                               "seller 99.8 % positive"],
+            reference={"low": "650", "high": "800"}, computed_at=now)])
+    return lid

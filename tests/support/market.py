@@ -1,0 +1,84 @@
+"""Serving the real captures at the paths each source requests, and a config pointed at them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gpuscout.jobs.config.load import Config, parse_config
+from gpuscout.jobs.testing.localmarket import LocalMarket
+
+EBAY_PAGE1 = "ebay-html/search-scard-sold-us-2025-11.html"
+EBAY_PAGE2 = "ebay-html/search-scard-uk-2025-08.html"
+REDDIT = "reddit/hardwareswap-new-2023-02.json"
+CRAIGSLIST = "craigslist/search-static-2026-05.html"
+EMPTY_REDDIT = json.dumps({"kind": "Listing", "data": {"after": None, "children": []}})
+
+
+def serve_captures(market: LocalMarket, read: Callable[[str], bytes], *,
+                   reddit: bytes | None = None) -> None:
+    """eBay: two search pages (the second via _pgn=2); Reddit: the capture then an empty page
+    for its `after` token; Craigslist: the static search page."""
+    market.clear()
+    html = "text/html; charset=utf-8"
+    market.add("/sch/i.html", read(EBAY_PAGE1), content_type=html)
+    market.add("/sch/i.html", read(EBAY_PAGE2), content_type=html, query={"_pgn": "2"})
+    market.add("/r/hardwareswap/search.json", reddit if reddit is not None else read(REDDIT),
+               content_type="application/json")
+    market.add("/r/hardwareswap/search.json", EMPTY_REDDIT, content_type="application/json",
+               query={"after": "t3_11a0v9f"})
+    market.add("/search/sss", read(CRAIGSLIST), content_type=html)
+
+
+def market_config(base_url: str, db_url: str, tmp: Path, **extra: Any) -> tuple[Config, dict[str, Any]]:
+    """The default watch and searches, every source pointed at ``base_url``, no politeness delay,
+    no retries (so a failure is immediate)."""
+    data: dict[str, Any] = {
+        "database": {"url": db_url},
+        "watch": [{"name": "3090-fe", "model": "rtx 3090", "variant": "fe", "price_low": 650,
+                   "price_high": 800, "currency": "USD"}],
+        "search": [
+            {"name": "ebay-3090-fe", "source": "ebay", "query": "rtx 3090 founders edition"},
+            {"name": "hws-3090", "source": "reddit", "query": "3090"},
+            {"name": "craigslist-3090", "source": "craigslist", "query": "rtx 3090"},
+        ],
+        "sources": {name: {"base_url": base_url, "min_interval": 0, "jitter": 0, "max_pages": 2}
+                    for name in ("ebay", "reddit", "craigslist", "facebook")},
+        "fetch": {"max_retries": 0, "timeout": 5},
+        "scan": {"gone_after": 3, "data_dir": str(tmp / "data")},
+    }
+    data.update(extra)
+    return parse_config(data), data
+
+
+def write_toml(data: dict[str, Any], path: Path) -> Path:
+    """A TOML file for the CLI from the same data (only the shapes used here)."""
+    lines: list[str] = []
+
+    def val(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(val(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {val(x)}" for k, x in v.items()) + " }"
+        return repr(v)
+
+    for key, value in data.items():
+        if isinstance(value, list):
+            for item in value:
+                lines.append(f"[[{key}]]")
+                lines += [f"{k} = {val(v)}" for k, v in item.items()]
+        elif key == "sources":
+            for name, table in value.items():
+                lines.append(f"[sources.{name}]")
+                lines += [f"{k} = {val(v)}" for k, v in table.items()]
+        else:
+            lines.append(f"[{key}]")
+            lines += [f"{k} = {val(v)}" for k, v in value.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
