@@ -17,7 +17,7 @@ def _url() -> str:
     if url:
         return url
     # `alembic` run by hand from the repo root: use gpuscout's configured database
-    from gpuscout.jobs.config.load import load_config
+    from gpuscout.jobs.config import load_config
     from gpuscout.models.storage.db import normalize_url
 
     return normalize_url(load_config().database_url)

@@ -94,7 +94,7 @@ def make_pages(n: int, root: Path) -> list[tuple[dict[str, str], bytes]]:
 
 
 def config(market_url: str, db_url: str, data_dir: str, pages: int) -> Any:
-    from gpuscout.jobs.config.load import parse_config
+    from gpuscout.jobs.config import parse_config
 
     return parse_config({
         "database": {"url": db_url},

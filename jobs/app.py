@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from gpuscout.jobs.config.load import Config
+    from gpuscout.jobs.config import Config
 
 
 @dataclass
@@ -24,7 +24,7 @@ class App:
 
     @cached_property
     def config(self) -> Config:
-        from gpuscout.jobs.config.load import load_config
+        from gpuscout.jobs.config import load_config
 
         return load_config(self.config_path)
 

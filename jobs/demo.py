@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gpuscout.jobs.config.load import AlertRule, Config, EmailConfig, Watch, parse_config
+from gpuscout.jobs.config import AlertRule, Config, EmailConfig, WatchConfig, parse_config
 from gpuscout.jobs.testing.localmarket import LocalMarket
 from gpuscout.jobs.testing.pages import (
     CRAIGSLIST_ADS,
@@ -149,7 +149,7 @@ class DemoResult:
     #: top deal's message anyway
     alerts_qualified: bool
     rule: AlertRule
-    watch: Watch
+    watch: WatchConfig
 
 
 class PreviewMailer:
@@ -163,7 +163,7 @@ class PreviewMailer:
         return str(msg["Message-ID"])
 
 
-def demo_rule(watch: Watch) -> AlertRule:
+def demo_rule(watch: WatchConfig) -> AlertRule:
     """The alert rule the demo pretends is configured: instant email for new deals ≥ 70."""
     return AlertRule(name=f"{watch.name}-instant", watch=watch.name, min_score=70,
                      events=("new",), mode="instant")
@@ -233,7 +233,7 @@ def _read_back(cfg: Config, session: Session, now: datetime) -> tuple[
     from sqlalchemy import func, or_, select
 
     from gpuscout.jobs.alerts.rules import dedupe_key, message_id_for
-    from gpuscout.jobs.cli.query import deal_row
+    from gpuscout.jobs.rows import deal_row
     from gpuscout.models.storage.queries import deals
     from gpuscout.models.storage.tables.listings import Listing, Score
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gpuscout.jobs.config.load import Config, SearchConfig
+from gpuscout.jobs.config import Config, SearchConfig
 
 if TYPE_CHECKING:
     import httpx
@@ -174,9 +174,9 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | None = None,
         crawled = asyncio.run(_crawl_all(cfg, searches, save_dir=save_dir, transport=transport,
                                          now=clock, fetcher_factory=fetcher_factory,
                                          progress=progress))
-        from gpuscout.jobs.scoring import IdentityCache
+        from gpuscout.jobs.scoring import IdentityCache, catalog_of
 
-        identities = IdentityCache()
+        identities = IdentityCache(catalog_of(cfg))
         summaries = []
         events: list[Any] = []
         for search, listings, summary in crawled:

@@ -8,7 +8,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from gpuscout.jobs.config.load import Config
+from gpuscout.jobs.config import Config
 
 log = logging.getLogger("gpuscout.schedule")
 

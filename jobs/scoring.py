@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from gpuscout.jobs.config.load import Config, Watch
+from gpuscout.jobs.config import Config, WatchConfig
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -28,22 +28,52 @@ class ListingEvent:
     new_price: int | None = None
 
 
-def identify_raw(raw: RawListing) -> Any:
-    return identify_raw_fields(raw.title, raw.description, raw.condition, raw.status)
+_CATALOGS: dict[str, Any] = {}
+
+
+def score_rules() -> Any:
+    """The judge's rules, with the local-pickup marketplaces of the source registry."""
+    from dataclasses import replace
+
+    from gpuscout.models.judge.score import DEFAULT_RULES
+    from gpuscout.scraper.sources.registry import LOCAL_SOURCES
+
+    return replace(DEFAULT_RULES, local_sources=LOCAL_SOURCES)
+
+
+def catalog_of(cfg: Config) -> Any:
+    """The model catalogue for ``cfg``: the shipped one, plus its ``[[catalog]]`` entries (built
+    once per distinct set of entries)."""
+    from gpuscout.models.judge.catalog import DEFAULT, merge_catalog
+
+    if not cfg.catalog:
+        return DEFAULT
+    import json
+
+    key = json.dumps(cfg.catalog, sort_keys=True, default=str)
+    if key not in _CATALOGS:
+        _CATALOGS[key] = merge_catalog(DEFAULT, {"model": [dict(e) for e in cfg.catalog]})
+    return _CATALOGS[key]
+
+
+def identify_raw(raw: RawListing, catalog: Any = None) -> Any:
+    return identify_raw_fields(raw.title, raw.description, raw.condition, raw.status,
+                               catalog=catalog)
 
 
 class IdentityCache:
     """Identities of one scan's listings by the fields identification reads: the same listing in
     several searches, or one seller's identical listings, are identified once."""
 
-    def __init__(self) -> None:
+    def __init__(self, catalog: Any = None) -> None:
         self._known: dict[tuple[str, str | None, str | None, bool], Any] = {}
+        self._catalog = catalog
 
     def __call__(self, raw: RawListing) -> Any:
         key = (raw.title, raw.description, raw.condition, raw.status == "wanted")
         ident = self._known.get(key)
         if ident is None:
-            ident = self._known[key] = identify_raw(raw)
+            ident = self._known[key] = identify_raw(raw, self._catalog)
         return ident
 
 
@@ -69,7 +99,7 @@ def to_record(raw: RawListing, identity: Any | None = None) -> ListingRecord:
     )
 
 
-def score_watch(watch: Watch) -> Any:
+def score_watch(watch: WatchConfig) -> Any:
     from gpuscout.models.judge.score import Watch as ScoreWatch
 
     return ScoreWatch(name=watch.name, model=watch.model, variant=watch.variant,
@@ -118,8 +148,9 @@ class Evaluator:
         self._refs: dict[str, Any] = {}
         self._watches: dict[str, Any] = {}
         self._rates = dict(self.cfg.scoring.rates)
+        self._rules = score_rules()
 
-    def reference(self, watch: Watch) -> Any:
+    def reference(self, watch: WatchConfig) -> Any:
         if watch.name not in self._refs:
             from gpuscout.models.judge.prices import reference_for
             from gpuscout.models.storage.records import from_minor
@@ -134,16 +165,17 @@ class Evaluator:
                                                    window_days=watch.reference_window_days)
         return self._refs[watch.name]
 
-    def score(self, listing: Listing, watch: Watch) -> Any:
+    def score(self, listing: Listing, watch: WatchConfig) -> Any:
         return self._score(facts_of(listing), identity_of(listing), watch)
 
-    def _score(self, facts: Any, identity: Any, watch: Watch) -> Any:
+    def _score(self, facts: Any, identity: Any, watch: WatchConfig) -> Any:
         from gpuscout.models.judge.score import score_listing
 
         if watch.name not in self._watches:
             self._watches[watch.name] = score_watch(watch)
         return score_listing(facts, identity, self._watches[watch.name], now=self.now,
-                             reference=self.reference(watch), rates=self._rates)
+                             reference=self.reference(watch), rates=self._rates,
+                             rules=self._rules)
 
     def score_ids(self, ids: Sequence[int]) -> int:
         """Score (or rescore) the listings ``ids`` for every watch and store the scores."""
@@ -213,12 +245,14 @@ def _points(component: Any) -> int:
 
 
 def identify_raw_fields(title: str, description: str | None, condition: str | None,
-                        status: str) -> Any:
-    """Identify from stored or parsed fields; a wanted post reads as Reddit's BUYING flair."""
+                        status: str, *, catalog: Any = None) -> Any:
+    """Identify from stored or parsed fields; a wanted post reads as Reddit's BUYING flair.
+    ``catalog``: the configuration's (``catalog_of``); None is the shipped one."""
     from gpuscout.models.judge.identify import identify
 
+    extra = {} if catalog is None else {"catalog": catalog}
     return identify(title, description, condition=condition,
-                    flair="BUYING" if status == "wanted" else None)
+                    flair="BUYING" if status == "wanted" else None, **extra)
 
 
 def rescore_all(cfg: Config, sessions: Any, *, now: datetime, batch: int = 2000,
@@ -230,6 +264,7 @@ def rescore_all(cfg: Config, sessions: Any, *, now: datetime, batch: int = 2000,
     from gpuscout.models.storage.tables.listings import Listing
 
     last, done = 0, 0
+    catalog = catalog_of(cfg)
     while True:
         with transaction(sessions) as session:
             rows = list(session.scalars(select(Listing).where(Listing.id > last)
@@ -238,7 +273,7 @@ def rescore_all(cfg: Config, sessions: Any, *, now: datetime, batch: int = 2000,
                 return done
             for listing in rows:
                 ident = identify_raw_fields(listing.title, listing.description, listing.condition,
-                                            listing.status)
+                                            listing.status, catalog=catalog)
                 listing.model, listing.variant = ident.model, ident.variant
                 listing.kind, listing.quantity = ident.kind, ident.quantity
             session.flush()

@@ -57,7 +57,7 @@ from gpuscout.jobs.alerts.rules import (
     reject_reason,
     score_reason,
 )
-from gpuscout.jobs.config.load import AlertRule, Config, EmailConfig
+from gpuscout.jobs.config import AlertRule, Config, EmailConfig
 from gpuscout.jobs.errors import ConfigError, DeliveryError
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
 
-from gpuscout.jobs.config.load import SMTP_PASSWORD_ENV, EmailConfig
+from gpuscout.jobs.config import SMTP_PASSWORD_ENV, EmailConfig
 from gpuscout.jobs.errors import DeliveryError
 from gpuscout.models.storage.records import from_minor
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from gpuscout.jobs.config.load import AlertRule
+from gpuscout.jobs.config import AlertRule
 from gpuscout.models.storage.records import to_minor
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from gpuscout.jobs.app import App
-
-pass_app = click.make_pass_decorator(App)
+from gpuscout.jobs.cli.common import pass_app
 
 
 @click.group("config")
@@ -17,17 +16,24 @@ def config_group() -> None:
 
 
 @config_group.command("init")
-@click.option("--path", "path", default="gpuscout.toml", show_default=True,
-              type=click.Path(dir_okay=False), help="Where to write the starter file.")
+@click.option("--path", "path", default=None, type=click.Path(dir_okay=False),
+              help="Where to write the starter file [default: --config or $GPUSCOUT_CONFIG, else "
+                   "./gpuscout.toml]. Missing folders are created.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def config_init(path: str, force: bool) -> None:
+@pass_app
+def config_init(app: App, path: str | None, force: bool) -> None:
     """Write a commented starter configuration (RTX 3090 FE at $650-$800)."""
-    from gpuscout.jobs.config.load import DEFAULT_TOML
+    from gpuscout.jobs.config.schema import CONFIG_FILE
+    from gpuscout.jobs.config.starter import starter_toml
 
-    target = Path(path)
+    target = Path(path or app.config_path or CONFIG_FILE)
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists; use --force to overwrite it")
-    target.write_text(DEFAULT_TOML, encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(starter_toml(), encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}") from None
     click.echo(f"wrote {target}; edit it, then run: gpuscout scan")
 
 
@@ -52,7 +58,7 @@ def db_group() -> None:
 @pass_app
 def db_upgrade(app: App, revision: str) -> None:
     """Create or migrate the database to the current schema."""
-    from gpuscout.jobs.config.load import mask_url
+    from gpuscout.jobs.config import mask_url
     from gpuscout.models.storage.migrate import current_revision, upgrade
 
     engine = app.engine(migrate=False)

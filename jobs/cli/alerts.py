@@ -8,9 +8,8 @@ from typing import Any
 import click
 
 from gpuscout.jobs.app import App
+from gpuscout.jobs.cli.common import pass_app
 from gpuscout.jobs.cli.output import emit, format_option
-
-pass_app = click.make_pass_decorator(App)
 
 LIST_COLUMNS = ("id", "state", "rule", "event", "mode", "listing_id", "title", "price", "currency",
                 "score", "attempts", "created_at", "due_at", "sent_at", "last_error",

@@ -9,22 +9,13 @@ from typing import Any
 import click
 
 from gpuscout.jobs.app import App
+from gpuscout.jobs.cli.common import pass_app
 from gpuscout.jobs.cli.output import emit, format_option
-
-pass_app = click.make_pass_decorator(App)
+from gpuscout.scraper.sources.registry import NAMES
 
 PARSE_COLUMNS = ("source", "external_id", "url", "title", "price", "shipping", "currency",
                  "location", "posted_at", "seller", "seller_feedback", "condition",
                  "buying_format", "status", "description", "image_url")
-#: a URL that makes relative links absolute when a saved page is parsed without --url
-DEFAULT_PAGE_URLS = {
-    "ebay": "https://www.ebay.com/sch/i.html",
-    "reddit": "https://www.reddit.com/r/hardwareswap/new.json",
-    "craigslist": "https://sfbay.craigslist.org/search/sss",
-    "facebook": "https://www.facebook.com/marketplace/",
-}
-
-
 def raw_to_dict(raw: Any) -> dict[str, Any]:
     from gpuscout.scraper.money import format_amount
 
@@ -39,7 +30,7 @@ def raw_to_dict(raw: Any) -> dict[str, Any]:
 
 @click.command("parse")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--source", type=click.Choice(["ebay", "reddit", "craigslist", "facebook"]),
+@click.option("--source", type=click.Choice(NAMES),
               help="Which marketplace the page is from (default: detected from the content).")
 @click.option("--url", help="The URL the page was fetched from (makes links absolute).")
 @format_option(default="json", choices=("json", "table"))
@@ -50,11 +41,12 @@ def parse_cmd(file: Path, source: str | None, url: str | None, fmt: str) -> None
     what is read. A login wall, a captcha or an unrecognised page exits 1 and says which."""
     from gpuscout.scraper.errors import Blocked, MarkupDrift, ScrapeError, UnsupportedPage
     from gpuscout.scraper.sources import detect_source, get_source
+    from gpuscout.scraper.sources.registry import info
 
     body = file.read_bytes()
     try:
         src = get_source(source) if source else detect_source(body, url)
-        result = src.parse(body, url or DEFAULT_PAGE_URLS[src.name])
+        result = src.parse(body, url or info(src.name).sample_url)
     except Blocked as exc:
         raise click.ClickException(f"{file}: blocked page ({exc.reason or 'blocked'}): {exc}") \
             from None
@@ -86,7 +78,8 @@ COMMANDS: list[click.Command] = [parse_cmd]
 @click.option("--price", help="Its price (a number in its currency).")
 @click.option("--shipping", help="Its shipping cost.")
 @click.option("--currency", help="ISO currency of price and shipping (default: the watch's).")
-@click.option("--source", help="Marketplace (ebay, reddit, craigslist, facebook).")
+@click.option("--source", help="Marketplace it is from (a registered one, or another such as "
+              "kijiji: local-pickup marketplaces are judged for 'shipping only' sellers).")
 @click.option("--seller-feedback", type=int, help="eBay feedback count or Reddit trades.")
 @click.option("--watch", "watch_name", metavar="NAME", help="Score for this watch (default: first).")
 @pass_app
@@ -107,20 +100,22 @@ def evaluate_cmd(app: App, title: str | None, description: str | None, price: st
     import json
     from datetime import UTC, datetime
 
-    from gpuscout.jobs.scoring import score_watch
+    from gpuscout.jobs.scoring import catalog_of, score_rules, score_watch
     from gpuscout.models.judge.from_json import EvaluationInputError, evaluate
 
     cfg = app.config
     watch = score_watch(cfg.watch(watch_name))
     now = datetime.now(UTC)
     rates = dict(cfg.scoring.rates)
+    catalog = catalog_of(cfg)
+    rules = score_rules()
 
     def one(obj: Any) -> dict[str, Any]:
         if isinstance(obj, dict) and obj.get("currency") is None:
             obj = {**obj, "currency": watch.currency}
         if not isinstance(obj, dict):
             raise EvaluationInputError("each line must be a JSON object")
-        return evaluate(obj, watch, now=now, rates=rates).to_dict()
+        return evaluate(obj, watch, now=now, rates=rates, catalog=catalog, rules=rules).to_dict()
 
     if title is not None:
         obj = {"title": title, "description": description, "price": price, "shipping": shipping,
@@ -156,16 +151,16 @@ def explain_cmd(app: App, ref: str, watch_name: str | None) -> None:
     evidence, and each component of its score for the watch."""
     from datetime import UTC, datetime
 
-    from gpuscout.jobs.cli.query import _find
-    from gpuscout.jobs.scoring import Evaluator, identify_raw_fields
+    from gpuscout.jobs.cli.common import find_listing
+    from gpuscout.jobs.scoring import Evaluator, catalog_of, identify_raw_fields
     from gpuscout.models.storage.records import from_minor
 
     cfg = app.config
     watches = [cfg.watch(watch_name)] if watch_name else list(cfg.watches)
     with app.sessions()() as session:
-        listing = _find(session, ref)
+        listing = find_listing(session, ref)
         ident = identify_raw_fields(listing.title, listing.description, listing.condition,
-                                    listing.status)
+                                    listing.status, catalog=catalog_of(cfg))
         price = from_minor(listing.price, listing.currency)
         click.echo(f"#{listing.id} {listing.title}")
         click.echo(f"  {listing.source} · {listing.status} · {listing.url}")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
 
 from gpuscout.jobs.app import App
+from gpuscout.jobs.cli.common import find_listing, parse_since, pass_app
 from gpuscout.jobs.cli.output import emit, format_option
-
-pass_app = click.make_pass_decorator(App)
+from gpuscout.jobs.rows import components_of, deal_row, listing_dict, score_dict
+from gpuscout.scraper.sources.registry import NAMES
 
 FIRST_SCAN_HINT = (
     "No listings stored yet. Run a first scan with `gpuscout scan` (or `gpuscout demo` to try the "
@@ -21,47 +21,11 @@ DEAL_COLUMNS = ("id", "score", "unit_price", "currency", "title", "source", "age
                 "reasons", "url", "model", "variant", "external_id")
 
 
-def parse_since(value: str | None) -> timedelta | None:
-    """'24h', '7d', '90m', '2w' -> timedelta."""
-    if value is None:
-        return None
-    m = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", value)
-    if not m:
-        raise click.BadParameter(f"{value!r}: use a number and a unit, like 90m, 24h, 7d or 2w")
-    n, unit = int(m.group(1)), m.group(2)
-    return {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n),
-            "w": timedelta(weeks=n)}[unit]
-
-
-def age(then: datetime | None, now: datetime) -> str:
-    if then is None:
-        return ""
-    seconds = max(0, int((now - then).total_seconds()))
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def deal_row(deal: Any, now: datetime) -> dict[str, Any]:
-    """A ``models.storage.deals.Deal`` as a table or JSON row (money as a decimal in its currency)."""
-    from gpuscout.models.storage.records import from_minor
-
-    return {
-        "id": deal.listing_id, "score": deal.total,
-        "unit_price": from_minor(deal.unit_price, deal.currency),
-        "currency": deal.currency, "title": deal.title, "source": deal.source,
-        "age": age(deal.posted_at or deal.first_seen, now),
-        "location": deal.location, "reasons": list(deal.reasons[:3]), "url": deal.url,
-        "model": deal.model, "variant": deal.variant, "external_id": deal.external_id,
-    }
-
-
 @click.command("deals")
 @click.option("--watch", "watch_name", metavar="NAME", help="Which watch (default: the first).")
 @click.option("--max-price", type=click.FloatRange(min=0), help="Highest unit price to show.")
 @click.option("--min-score", type=click.IntRange(0, 100), help="Lowest score to show.")
-@click.option("--source", type=click.Choice(["ebay", "reddit", "craigslist", "facebook"]),
+@click.option("--source", type=click.Choice(NAMES),
               help="Only this marketplace.")
 @click.option("--since", metavar="AGE", help="Only listings first seen within AGE (90m, 24h, 7d).")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
@@ -120,30 +84,6 @@ def _read_deals(app: App, wanted: Any, *, count: bool) -> tuple[list[Any], int |
         return rows, queries.count_listings(session) if count and not rows else None
 
 
-def listing_dict(listing: Any) -> dict[str, Any]:
-    """Everything stored about a listing, money as decimals in its currency."""
-    from gpuscout.models.storage.records import from_minor
-
-    cur = listing.currency
-    out: dict[str, Any] = {}
-    for col in [c.key for c in listing.__table__.columns]:
-        value = getattr(listing, col)
-        if col in ("price", "shipping", "price_local", "price_max"):
-            value = from_minor(value, cur)
-        out[col] = value
-    return out
-
-
-def _find(session: Any, ref: str) -> Any:
-    from gpuscout.models.storage.queries import find_listing
-
-    listing = find_listing(session, ref)
-    if listing is None:
-        raise click.ClickException(f"no listing {ref!r} (use an id from `gpuscout deals`, or "
-                                   "source:external_id)")
-    return listing
-
-
 @click.command("show")
 @click.argument("ref", metavar="ID")
 @format_option(default="table", choices=("table", "json"))
@@ -156,7 +96,7 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
     from gpuscout.models.storage.queries import scores_for
 
     with app.sessions()() as session:
-        listing = _find(session, ref)
+        listing = find_listing(session, ref)
         data = listing_dict(listing)
         data["scores"] = [score_dict(s) for s in scores_for(session, listing.id)]
     if fmt == "json":
@@ -172,30 +112,12 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
     for sc in data["scores"]:
         click.echo(f"score for watch {sc['watch']}: {sc['total']}/100 (rules v{sc['version']})"
                    + ("" if sc["fits"] else f" — does not fit: {sc['unfit_reason']}"))
-        for name, comp in _components(sc["components"]):
+        for name, comp in components_of(sc["components"]):
             click.echo(f"  {name}: {comp.get('points')} / {comp.get('max')}")
             for reason in comp.get("reasons", []):
                 click.echo(f"    - {reason}")
         for flag in sc["flags"] or []:
             click.echo(f"  ! {flag}")
-
-
-def _components(components: Any) -> list[tuple[str, dict[str, Any]]]:
-    """Stored components as (name, {points, max, reasons}) pairs."""
-    if isinstance(components, dict):
-        return [(str(k), v) for k, v in components.items()]
-    return [(str(c.get("name")), c) for c in components or []]
-
-
-def score_dict(score: Any) -> dict[str, Any]:
-    from gpuscout.models.storage.records import from_minor
-
-    return {"watch": score.watch, "version": score.version, "total": score.total,
-            "fits": score.fits, "unfit_reason": score.unfit_reason,
-            "unit_price": from_minor(score.unit_price, score.currency),
-            "currency": score.currency, "components": score.components, "flags": score.flags,
-            "reasons": score.reasons, "reference": score.reference,
-            "computed_at": score.computed_at}
 
 
 @click.command("history")
@@ -208,7 +130,7 @@ def history_cmd(app: App, ref: str, fmt: str) -> None:
     from gpuscout.models.storage.records import from_minor
 
     with app.sessions()() as session:
-        listing = _find(session, ref)
+        listing = find_listing(session, ref)
         rows = [{"observed_at": o.observed_at, "price": from_minor(o.price, o.currency),
                  "shipping": from_minor(o.shipping, o.currency), "currency": o.currency}
                 for o in history(session, listing.id)]

@@ -10,9 +10,9 @@ from typing import Any
 import click
 
 from gpuscout.jobs.app import App
+from gpuscout.jobs.cli.common import pass_app
 from gpuscout.jobs.cli.output import emit, format_option
 
-pass_app = click.make_pass_decorator(App)
 SUMMARY_COLUMNS = ("search", "source", "outcome", "pages", "listings", "new", "changed", "gone",
                    "error")
 

@@ -1,1 +1,20 @@
-"""Configuration: the schema with its defaults, loading and validation, and `config show`."""
+"""Configuration: the schema and its defaults (``schema``), validated loading (``load``), the
+starter file (``starter``) and `config show` (``show``)."""
+
+from gpuscout.jobs.config.load import config_path, load_config, mask_url, parse_config
+from gpuscout.jobs.config.schema import (
+    SMTP_PASSWORD_ENV,
+    AlertRule,
+    Config,
+    EmailConfig,
+    FetchConfig,
+    ScanConfig,
+    ScoringConfig,
+    SearchConfig,
+    SourceConfig,
+    WatchConfig,
+)
+
+__all__ = ["SMTP_PASSWORD_ENV", "AlertRule", "Config", "EmailConfig", "FetchConfig", "ScanConfig",
+           "ScoringConfig", "SearchConfig", "SourceConfig", "WatchConfig", "config_path",
+           "load_config", "mask_url", "parse_config"]

@@ -7,7 +7,8 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from gpuscout.jobs.config.load import CREDENTIAL_ENV, SMTP_PASSWORD_ENV, Config, mask_url
+from gpuscout.jobs.config.load import mask_url
+from gpuscout.jobs.config.schema import SMTP_PASSWORD_ENV, Config
 
 MASK = "****"
 
@@ -16,25 +17,32 @@ def effective(cfg: Config) -> dict[str, Any]:
     """The configuration as plain data; secrets only say whether they are set."""
     import os
 
+    from gpuscout.scraper.sources.registry import SOURCES
+
+    sources = {name: asdict(s) for name, s in cfg.sources.items()}
+    for table in sources.values():
+        if table.get("proxy"):
+            table["proxy"] = mask_url(table["proxy"])
     data: dict[str, Any] = {
         "config_file": cfg.path or "(built-in defaults)",
         "database": {"url": mask_url(cfg.database_url)},
         "watch": [asdict(w) for w in cfg.watches],
         "search": [asdict(s) for s in cfg.searches],
-        "sources": {name: asdict(s) for name, s in cfg.sources.items()},
+        "sources": sources,
         "fetch": asdict(cfg.fetch),
         "scan": asdict(cfg.scan),
         "scoring": {"rates": dict(cfg.scoring.rates)},
         "secrets": {
             var: (MASK if os.environ.get(var) else "(not set)")
-            for env in (*CREDENTIAL_ENV.values(), {"smtp": SMTP_PASSWORD_ENV})
-            for var in env.values()
+            for var in (*(v for s in SOURCES for v in s.credentials.values()), SMTP_PASSWORD_ENV)
         },
     }
     if cfg.email is not None:
         data["email"] = asdict(cfg.email)
     if cfg.alerts:
         data["alert"] = [asdict(a) for a in cfg.alerts]
+    if cfg.catalog:
+        data["catalog"] = [dict(entry) for entry in cfg.catalog]
     plain: dict[str, Any] = _plain(data)
     return plain
 

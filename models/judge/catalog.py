@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -251,17 +252,78 @@ def merge_catalog(base: Catalog, extra: Mapping[str, Any]) -> Catalog:
     return build_catalog(raw)
 
 
-def load_catalog(path: Path | None = None) -> Catalog:
-    """The shipped catalogue, or the TOML file at ``path``."""
+def _read_data(path: Path) -> dict[str, Any]:
     try:
-        if path is None:
-            text = Path(__file__).with_name("catalog.toml").read_text("utf-8")
-        else:
-            text = path.read_text("utf-8")
-        data = tomllib.loads(text)
+        return tomllib.loads(path.read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CatalogError(f"cannot read catalogue: {exc}") from exc
-    return build_catalog(data)
+
+
+@cache
+def shipped_data() -> Mapping[str, Any]:
+    """The shipped catalogue as data (read once; nothing compiled)."""
+    return _read_data(Path(__file__).with_name("catalog.toml"))
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """The shipped catalogue, or the TOML file at ``path``."""
+    return build_catalog(shipped_data() if path is None else _read_data(path))
+
+
+def model_names(raw: Mapping[str, Any]) -> frozenset[str]:
+    """Every model name identification can give from catalogue data, without compiling it: the
+    models, their memory-size names ("tesla v100 32gb") and laptop names ("rtx 3080 laptop")."""
+    names: set[str] = set()
+    for fam in raw.get("family", []):
+        for name in fam.get("models", []):
+            names.add(name)
+            if fam.get("laptop"):
+                names.add(f"{name} laptop")
+    for m in raw.get("model", []):
+        name = m.get("name")
+        if not isinstance(name, str):
+            continue
+        names.add(name)
+        if m.get("memory_in_name"):
+            names.update(f"{name} {int(size)}gb" for size in m.get("memory", ()))
+        if m.get("laptop"):
+            names.add(f"{name} laptop")
+    laptop_families = {n for fam in raw.get("family", []) if fam.get("laptop")
+                       for n in fam.get("models", [])}
+    names.update(f"{m['name']} laptop" for m in raw.get("model", [])
+                 if m.get("refines") in laptop_families and isinstance(m.get("name"), str))
+    return frozenset(names)
+
+
+#: keys a user's model entry may carry (the catalogue's [[model]] keys)
+USER_MODEL_KEYS = frozenset({"name", "patterns", "memory", "memory_in_name", "refines", "laptop"})
+
+
+def user_model(entry: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
+    """A user's model entry, checked, as a catalogue [[model]] table. Without ``patterns`` the
+    pattern is derived like a family's from a name such as "rtx 5070 ti super": the family
+    whose models share its series word lends its vendor prefix."""
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise CatalogError("name: a model name like 'rtx 5070 ti super' is required")
+    name = " ".join(name.lower().split())
+    unknown = set(entry) - USER_MODEL_KEYS
+    if unknown:
+        allowed = ", ".join(sorted(USER_MODEL_KEYS))
+        raise CatalogError(f"{sorted(unknown)[0]}: unknown key; allowed: {allowed}")
+    out: dict[str, Any] = {k: v for k, v in entry.items() if k != "name"}
+    out["name"] = name
+    if "patterns" in entry:
+        for pattern in _str_list(entry["patterns"], "patterns"):
+            _compile(pattern)
+        return out
+    series = name.split()[0]
+    for fam in base.get("family", []):
+        if any(str(m).split()[0] == series for m in fam.get("models", [])):
+            pattern, _ = _derived_pattern(name, str(fam.get("prefix", "")), fam.get("strict_prefix"))
+            out["patterns"] = [pattern]
+            return out
+    raise CatalogError(f"name = {name!r}: no pattern can be derived from it; give patterns = ['...']")
 
 
 DEFAULT: Catalog = load_catalog()

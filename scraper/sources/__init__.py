@@ -1,4 +1,8 @@
-"""Registry of marketplace sources: name -> Source class. A new marketplace is one module + one line."""
+"""Marketplace sources: an instance by name, or the source whose pages look like a body.
+
+The list of marketplaces is ``registry.SOURCES``; each source's class is imported on first use so
+that `gpuscout --help` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +10,29 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from gpuscout.scraper.errors import UnsupportedPage
+from gpuscout.scraper.sources.registry import NAMES, info
 
 if TYPE_CHECKING:
     from gpuscout.scraper.sources.base import Source
 
-#: source name -> "module:Class"; modules import lazily so `gpuscout --help` stays fast
-REGISTRY: dict[str, str] = {
-    "ebay": "gpuscout.scraper.sources.ebay.source:EbaySource",
-    "reddit": "gpuscout.scraper.sources.reddit.source:RedditSource",
-    "craigslist": "gpuscout.scraper.sources.craigslist.source:CraigslistSource",
-    "facebook": "gpuscout.scraper.sources.facebook:FacebookSource",
-}
+
+def source_class(name: str) -> type[Source]:
+    """The class of the source called ``name``; KeyError names the known ones."""
+    module_name, _, cls_name = info(name).target.partition(":")
+    cls: type[Source] = getattr(import_module(module_name), cls_name)
+    return cls
 
 
 def get_source(name: str) -> Source:
     """An instance of the source called ``name``; KeyError names the known ones."""
-    try:
-        target = REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown source {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
-    module_name, _, cls_name = target.partition(":")
-    cls = getattr(import_module(module_name), cls_name)
-    instance: Source = cls()
-    return instance
+    return source_class(name)()
 
 
-def detect_source(body: bytes, url: str | None = None) -> Source:
-    """The source whose pages look like ``body``; UnsupportedPage names what it looks like instead."""
-    for name in REGISTRY:
+def detect_source(body: bytes, url: str | None = None, *,
+                  names: tuple[str, ...] = NAMES) -> Source:
+    """The source (of ``names``) whose pages look like ``body``; UnsupportedPage names what it
+    looks like instead."""
+    for name in names:
         source = get_source(name)
         if source.sniff(body, url):
             return source

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from gpuscout.scraper.listing import RawListing
+from gpuscout.scraper.sources.registry import BY_NAME
 
 if TYPE_CHECKING:
     import httpx
@@ -55,10 +56,16 @@ class Source(ABC):
     """A marketplace. Subclasses live one per module in scraper/sources/."""
 
     name: ClassVar[str]
-    #: the live site's base URL, used when the configuration names none
+    #: the live site's base URL, used when the configuration names none (from the registry)
     default_base_url: ClassVar[str]
     #: ISO currency when a page does not state one
     default_currency: ClassVar[str] = "USD"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        registered = BY_NAME.get(cls.__dict__.get("name", ""))
+        if registered is not None and "default_base_url" not in cls.__dict__:
+            cls.default_base_url = registered.base_url
 
     @abstractmethod
     def search_url(self, spec: SearchSpec) -> str:

@@ -39,7 +39,6 @@ class FacebookSource(Source):
     """Facebook Marketplace search for one location slug ("nyc", "sanfrancisco", a numeric id)."""
 
     name: ClassVar[str] = "facebook"
-    default_base_url: ClassVar[str] = "https://www.facebook.com"
     default_currency: ClassVar[str] = "USD"
 
     def search_url(self, spec: SearchSpec) -> str:

@@ -195,9 +195,9 @@ def test_demo_keep_leaves_a_working_configuration(demo: Callable[..., Any],
 def test_without_a_qualifying_deal_the_top_deal_email_is_shown(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import gpuscout.jobs.demo as demo_module
-    from gpuscout.jobs.config.load import AlertRule, Watch
+    from gpuscout.jobs.config import AlertRule, WatchConfig
 
-    def strict(watch: Watch) -> AlertRule:
+    def strict(watch: WatchConfig) -> AlertRule:
         return AlertRule(name=f"{watch.name}-instant", watch=watch.name, min_score=100,
                          events=("new",))
 

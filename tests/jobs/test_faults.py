@@ -22,7 +22,8 @@ from gpuscout.models.storage.tables.listings import Listing
 from gpuscout.models.storage.tables.runs import ScrapeRun
 from gpuscout.scraper.crawl import fetch_page
 from gpuscout.scraper.fetch.client import FetchedPage
-from gpuscout.scraper.sources import REGISTRY, get_source
+from gpuscout.scraper.sources import get_source
+from gpuscout.scraper.sources.registry import NAMES
 from tests.support.market import CRAIGSLIST, market_config, serve_captures, write_toml
 
 Read = Callable[[str], bytes]
@@ -283,7 +284,7 @@ def test_empty_200_is_an_error_on_every_source_and_real_host(tmp_path: Path) -> 
             "reddit": "https://www.reddit.com/r/hardwareswap/search.json?q=3090",
             "craigslist": "https://sfbay.craigslist.org/search/sss?query=rtx+3090",
             "facebook": "https://www.facebook.com/marketplace/nyc/search/?query=rtx+3090"}
-    assert set(urls) == set(REGISTRY)
+    assert set(urls) == set(NAMES)
     for body in (b"", b"  \r\n\t "):
         for name, url in urls.items():
             fetcher: Any = _Answer(body)

@@ -36,9 +36,9 @@ def test_identity_cache_identifies_each_distinct_listing_once(
     assert any(r.status == "wanted" for r in raws) and any(r.description for r in raws)
     calls: list[str] = []
 
-    def counted(raw: RawListing) -> Any:
+    def counted(raw: RawListing, catalog: Any = None) -> Any:
         calls.append(raw.title)
-        return identify_raw(raw)
+        return identify_raw(raw, catalog)
 
     monkeypatch.setattr(evaluation, "identify_raw", counted)
     cache = IdentityCache()

@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 from gpuscout.scraper.errors import PriceError, ScrapeError
 from gpuscout.scraper.listing import RawListing
 from gpuscout.scraper.money import Money, parse_amount, parse_price, parse_price_range
-from gpuscout.scraper.sources import REGISTRY, detect_source, get_source
+from gpuscout.scraper.sources import detect_source, get_source
 from gpuscout.scraper.sources.base import ParseResult, Source
+from gpuscout.scraper.sources.registry import NAMES
 
-SOURCES = sorted(REGISTRY)
+SOURCES = sorted(NAMES)
 #: the URL a page came from changes what parsers accept (host checks), so vary it too
 URLS = (
     "https://www.ebay.com/sch/i.html?_nkw=rtx+3090",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from gpuscout.jobs.config.load import Config, parse_config
+from gpuscout.jobs.config import Config, parse_config
 from gpuscout.models.storage.db import transaction
 from gpuscout.models.storage.records import ListingRecord, ScoreRecord
 from gpuscout.models.storage.store import save_scores, upsert_listings

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gpuscout.jobs.config.load import Config, parse_config
+from gpuscout.jobs.config import Config, parse_config
 from gpuscout.jobs.testing.localmarket import LocalMarket
 
 EBAY_PAGE1 = "ebay-html/search-scard-sold-us-2025-11.html"

@@ -45,7 +45,6 @@ class CraigslistSource(Source):
     """Craigslist: one regional site ("sfbay", "newyork", ...) per search."""
 
     name: ClassVar[str] = "craigslist"
-    default_base_url: ClassVar[str] = "https://{site}.craigslist.org"
     default_currency: ClassVar[str] = "USD"
 
     def search_url(self, spec: SearchSpec) -> str:

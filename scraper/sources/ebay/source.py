@@ -75,7 +75,6 @@ class EbaySource(Source):
     """eBay search and item pages, or the Browse API when client credentials are configured."""
 
     name: ClassVar[str] = "ebay"
-    default_base_url: ClassVar[str] = "https://www.ebay.com"
     default_currency: ClassVar[str] = "USD"
 
     def search_url(self, spec: SearchSpec) -> str:

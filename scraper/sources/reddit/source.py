@@ -69,7 +69,6 @@ class RedditSource(Source):
     """Reddit's public (or OAuth) JSON for a trade subreddit's newest posts or a search in it."""
 
     name: ClassVar[str] = "reddit"
-    default_base_url: ClassVar[str] = "https://www.reddit.com"
     default_currency: ClassVar[str] = "USD"
 
     def __init__(self, currencies: Mapping[str, str] | None = None) -> None:

@@ -21,7 +21,7 @@ from gpuscout.jobs.alerts.rules import (
     next_digest_at,
     quiet_end,
 )
-from gpuscout.jobs.config.load import AlertRule
+from gpuscout.jobs.config import AlertRule
 from gpuscout.jobs.scoring import ListingEvent
 from gpuscout.models.storage.db import transaction
 from gpuscout.models.storage.tables.alerts import AlertDelivery

@@ -21,7 +21,7 @@ from gpuscout.jobs.alerts.mail import (
     render_message,
     safe_url,
 )
-from gpuscout.jobs.config.load import SMTP_PASSWORD_ENV, EmailConfig
+from gpuscout.jobs.config import SMTP_PASSWORD_ENV, EmailConfig
 from gpuscout.jobs.errors import DeliveryError
 from gpuscout.models.storage.tables.listings import Listing, PriceObservation, Score
 from tests.support.smtp import SmtpServer, closed_port, smtp_server

@@ -134,3 +134,50 @@ def test_deals_upgrades_an_outdated_database_first(run_cli: Any, db_url: str) ->
         assert current_revision(eng) == head_revision()
     finally:
         eng.dispose()
+
+
+@pytest.mark.parametrize("how", ["option", "environment", "path"])
+def test_config_init_writes_where_asked_and_makes_folders(run_cli: Any, tmp_path: Path,
+                                                          how: str) -> None:
+    target = tmp_path / "a" / "b" / "x.toml"
+    if how == "option":
+        result = run_cli("--config", str(target), "config", "init")
+    elif how == "environment":
+        result = run_cli("config", "init", env={"GPUSCOUT_CONFIG": str(target)})
+    else:
+        result = run_cli("config", "init", "--path", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.is_file() and 'model = "rtx 3090"' in target.read_text()
+    assert not (tmp_path / "gpuscout.toml").exists()
+    assert f"wrote {target}" in result.output
+
+
+def test_config_init_into_an_unwritable_place_is_one_line(run_cli: Any, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_cli("config", "init", "--path", str(blocker / "x.toml"))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot write {blocker / 'x.toml'}")
+    assert "Traceback" not in result.output
+
+
+def test_config_show_masks_proxy_and_database_passwords(run_cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[database]\nurl = "postgresql://gpu:p@ss@db/x?password=qq"\n'
+                    '[sources.ebay]\nproxy = "http://me:pr0xy@proxy:3128"\n')
+    result = run_cli("--config", str(path), "config", "show")
+    assert result.exit_code == 0
+    for secret in ("p@ss", "qq", "pr0xy"):
+        assert secret not in result.output
+    assert 'proxy = "http://me:****@proxy:3128"' in result.output
+    assert 'url = "postgresql://gpu:****@db/x?password=****"' in result.output
+
+
+def test_unknown_watch_model_is_a_one_line_config_error(run_cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[[watch]]\nname = "w"\nmodel = "rtx 3099"\nprice_low = 1\nprice_high = 2\n')
+    result = run_cli("--config", str(path), "deals")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "gpuscout: configuration error: watch[0].model = 'rtx 3099': not a model in the catalogue; "
+        "did you mean 'rtx 3090' or 'rtx 5090' or 'rtx 4090'? (add one with a [[catalog]] entry)"]

@@ -1,0 +1,174 @@
+"""The configuration's shape: one frozen dataclass per table, whose field defaults are the only
+defaults (the loader and the starter file read them from here; per-source defaults come from the
+source registry)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from gpuscout.jobs.errors import ConfigError
+
+VARIANTS = ("fe", "partner", "oem", "any")
+SECURITY = ("none", "starttls", "tls")
+EVENTS = ("new", "price_drop", "back_in_stock")
+MODES = ("instant", "digest")
+PREFER = ("shipped", "local")
+
+CONFIG_ENV = "GPUSCOUT_CONFIG"
+DATABASE_URL_ENV = "GPUSCOUT_DATABASE_URL"
+SMTP_PASSWORD_ENV = "GPUSCOUT_SMTP_PASSWORD"
+CONFIG_FILE = "gpuscout.toml"
+DEFAULT_DATABASE_URL = "sqlite:///gpuscout.db"
+DEFAULT_SCHEDULE = "*/30 * * * *"
+#: into USD, for listings priced in other currencies (see [scoring] rates)
+DEFAULT_RATES: Mapping[str, Decimal] = {"EUR": Decimal("1.08"), "GBP": Decimal("1.27"),
+                                        "CAD": Decimal("0.73")}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchConfig:
+    """What to buy: a catalogue model, a variant and the price band per unit (the judge's own
+    ``Watch`` is built from it by ``gpuscout.jobs.scoring.score_watch``)."""
+
+    name: str
+    model: str
+    variant: str = "any"
+    price_low: Decimal
+    price_high: Decimal
+    currency: str = "USD"
+    prefer: str = "shipped"
+    reference_min_count: int = 10
+    reference_window_days: int = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchConfig:
+    """Where to look: one scheduled job on one marketplace."""
+
+    name: str
+    source: str
+    query: str
+    schedule: str = DEFAULT_SCHEDULE
+    max_pages: int | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceConfig:
+    """How to reach one marketplace. ``base_url`` and ``min_interval`` default per source from
+    the registry (``gpuscout.scraper.sources.registry``)."""
+
+    base_url: str
+    min_interval: float = 5.0
+    jitter: float = 0.3
+    max_pages: int = 3
+    obey_robots: bool = True
+    user_agent: str | None = None
+    proxy: str | None = None
+    cookies_file: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchConfig:
+    user_agent: str = "gpuscout/0.1 (used-GPU price watcher; +https://github.com/gpuscout/gpuscout)"
+    timeout: float = 20.0
+    max_retries: int = 3
+    max_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScanConfig:
+    gone_after: int = 3
+    data_dir: str = "data"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoringConfig:
+    #: currency -> rate into a watch's currency, e.g. {"EUR": 1.08} (1 EUR = 1.08 USD)
+    rates: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_RATES))
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailConfig:
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    security: str = "none"
+    sender: str = "gpuscout@localhost"
+    recipients: tuple[str, ...] = ()
+    username: str | None = None
+    timeout: float = 30.0
+    timezone: str = "UTC"
+
+    @property
+    def password(self) -> str | None:
+        return os.environ.get(SMTP_PASSWORD_ENV)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertRule:
+    name: str
+    watch: str
+    min_score: int = 70
+    max_price: Decimal | None = None
+    events: tuple[str, ...] = ("new", "price_drop")
+    mode: str = "instant"
+    drop_percent: Decimal = Decimal("5")
+    drop_amount: Decimal | None = None
+    digest_time: str = "08:00"
+    digest_top: int = 10
+    quiet_hours: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    database_url: str
+    watches: tuple[WatchConfig, ...]
+    searches: tuple[SearchConfig, ...]
+    sources: Mapping[str, SourceConfig]
+    fetch: FetchConfig = FetchConfig()
+    scan: ScanConfig = ScanConfig()
+    scoring: ScoringConfig = ScoringConfig()
+    email: EmailConfig | None = None
+    alerts: tuple[AlertRule, ...] = ()
+    #: ``[[catalog]]`` entries: models added to the shipped catalogue (catalogue model tables)
+    catalog: tuple[Mapping[str, Any], ...] = ()
+    #: the file this came from (None: built-in defaults)
+    path: str | None = None
+
+    @property
+    def folder(self) -> Path:
+        """Where relative paths in the file resolve: the file's folder, else the current one."""
+        return Path(self.path).resolve().parent if self.path else Path.cwd()
+
+    def watch(self, name: str | None) -> WatchConfig:
+        if name is None:
+            return self.watches[0]
+        for w in self.watches:
+            if w.name == name:
+                return w
+        raise ConfigError(f"no watch named {name!r}; configured: {', '.join(self.watch_names())}")
+
+    def watch_names(self) -> list[str]:
+        return [w.name for w in self.watches]
+
+    def search(self, name: str) -> SearchConfig:
+        for s in self.searches:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.searches)
+        raise ConfigError(f"no search named {name!r}; configured: {known}")
+
+    def credentials(self, source: str) -> dict[str, str]:
+        """Secrets for ``source`` from the environment only."""
+        from gpuscout.scraper.sources.registry import BY_NAME
+
+        env = BY_NAME[source].credentials if source in BY_NAME else {}
+        return {key: os.environ[var] for key, var in env.items() if os.environ.get(var)}

@@ -1,0 +1,152 @@
+"""The commented starter file (`gpuscout config init`), whose watch and searches are also the
+built-in ones used when no file exists. Every other value in it is rendered from the schema's
+defaults and the source registry, so the file and the defaults cannot disagree."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from functools import cache
+from string import Template
+from typing import Any
+
+from gpuscout.jobs.config.schema import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_SCHEDULE,
+    SMTP_PASSWORD_ENV,
+    AlertRule,
+    FetchConfig,
+    ScanConfig,
+    ScoringConfig,
+    SourceConfig,
+    WatchConfig,
+)
+from gpuscout.jobs.config.values import defaults
+
+_TEMPLATE = Template('''\
+# gpuscout configuration. Every key is optional; what is left out takes the default shown.
+# Relative paths (the SQLite file, data_dir, cookies files) are relative to this file's folder.
+# Secrets never go here; they are read from the environment:
+$secrets
+
+[database]
+url = "$database_url"          # or "postgresql://user@host/dbname"
+
+# What you want to buy. Prices are per unit, shipping included (see `prefer`).
+# `model` is a catalogue name (`gpuscout evaluate --help`); add models with [[catalog]] below.
+[[watch]]
+name = "3090-fe"
+model = "rtx 3090"
+variant = "fe"                         # fe | partner | oem | any
+price_low = 650
+price_high = 800
+currency = "$watch_currency"
+prefer = "$watch_prefer"                     # shipped | local: which price counts if both are given
+reference_min_count = $watch_reference_min_count   # blend the band with observed asks from this many...
+reference_window_days = $watch_reference_window_days # ...within this many days
+
+# Where to look. One job per search; `schedule` is cron syntax (minute hour day month weekday).
+[[search]]
+name = "ebay-3090-fe"
+source = "ebay"
+query = "rtx 3090 founders edition"
+schedule = "$default_schedule"
+
+[[search]]
+name = "hws-3090"
+source = "reddit"
+query = "3090"
+schedule = "*/20 * * * *"
+options = { subreddit = "hardwareswap" }
+
+[[search]]
+name = "craigslist-3090"
+source = "craigslist"
+query = "rtx 3090"
+schedule = "0 * * * *"
+options = { site = "sfbay" }
+
+# Per-source settings: base_url, min_interval (seconds between requests to one host),
+# jitter ($source_jitter = up to 30 % more), max_pages ($source_max_pages), obey_robots, user_agent, proxy,
+# cookies_file, options. Every source takes its base URL from here.
+$sources
+[fetch]
+timeout = $fetch_timeout
+max_retries = $fetch_max_retries
+max_bytes = $fetch_max_bytes    # larger responses are refused
+
+[scan]
+gone_after = $scan_gone_after          # successful scans a listing may be missing before it is gone
+data_dir = "$scan_data_dir"        # blocked and changed pages are saved here for inspection
+
+[scoring]
+rates = $scoring_rates   # into the watch currency; others stay unscored
+
+# Another GPU model for watches, beyond the shipped catalogue. `patterns` (regexes over
+# lowercased text) may be left out for names like "rtx 5090" or "rx 9070 xt".
+# [[catalog]]
+# name = "rtx 5070 ti super"
+# patterns = ['5070\\s*ti\\s*super']
+
+# Email alerts (password: $smtp_password_env)
+# [email]
+# smtp_host = "smtp.example.com"
+# smtp_port = 587
+# security = "starttls"                # none | starttls | tls
+# username = "me@example.com"
+# sender = "gpuscout@example.com"
+# recipients = ["me@example.com"]
+# timezone = "America/New_York"        # for digest times and quiet hours
+#
+# [[alert]]
+# watch = "3090-fe"
+# min_score = $alert_min_score
+# events = ["new", "price_drop"]       # also "back_in_stock"
+# mode = "$alert_mode"                     # or "digest"
+# drop_percent = $alert_drop_percent
+# quiet_hours = "23:00-07:00"
+''')
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return repr(value)
+
+
+def _sources() -> str:
+    from gpuscout.scraper.sources.registry import SOURCES
+
+    lines: list[str] = []
+    for s in SOURCES:
+        note = "   # experimental" if s.experimental else ""
+        lines += [f"[sources.{s.name}]{note}", f'base_url = "{s.base_url}"',
+                  f"min_interval = {s.min_interval}", ""]
+    return "\n".join(lines)
+
+
+@cache
+def starter_toml() -> str:
+    """The starter file's text."""
+    from gpuscout.scraper.sources.registry import SOURCES
+
+    values: dict[str, Any] = {"database_url": DEFAULT_DATABASE_URL,
+                              "default_schedule": DEFAULT_SCHEDULE,
+                              "smtp_password_env": SMTP_PASSWORD_ENV, "sources": _sources()}
+    secrets = [SMTP_PASSWORD_ENV, *(v for s in SOURCES for v in s.credentials.values())]
+    values["secrets"] = "\n".join(f"#   {name}" for name in secrets)
+    for prefix, cls in (("watch", WatchConfig), ("source", SourceConfig), ("fetch", FetchConfig),
+                        ("scan", ScanConfig), ("scoring", ScoringConfig), ("alert", AlertRule)):
+        for key, value in defaults(cls).items():
+            values[f"{prefix}_{key}"] = value if isinstance(value, str) else _toml(value)
+    return _TEMPLATE.substitute(values)
+
+
+@cache
+def builtin() -> dict[str, Any]:
+    """The starter file as data: where the built-in watch and searches come from."""
+    return tomllib.loads(starter_toml())
