@@ -217,12 +217,16 @@ def preview_alerts(cfg: Config, sessions: sessionmaker[Session], events: Sequenc
     """Run the scan's events through the alert pipeline (rules, outbox, rendering) with ``rule``
     and a mailer that keeps the messages: the emails an instant rule would have sent."""
     from gpuscout.jobs.alerts.dispatch import process_events
+    from gpuscout.models.storage.db import transaction
+    from gpuscout.models.storage.outbox import mark_previewed
 
     mailer = PreviewMailer()
-    # NOTE: the outbox rows this writes (into the demo's own database) end up marked sent, with
-    # the preview as their "server"; a kept demo database shows them under `alerts`.
     preview_cfg = replace(cfg, email=preview_email(cfg), alerts=(rule,))
     process_events(preview_cfg, sessions, events, now=now, mailer=mailer)
+    # NOTE: the outbox marks what the preview mailer took as sent; nothing was sent, so a kept
+    # demo database lists those alerts as "previewed"
+    with transaction(sessions) as session:
+        mark_previewed(session, note="gpuscout demo: rendered as a preview, never sent")
     return mailer.messages
 
 

@@ -156,15 +156,16 @@ async def _crawl_all(cfg: Config, searches: Sequence[SearchConfig], *, save_dir:
             await f.aclose()
 
 
-def run_scan(cfg: Config, engine: Engine, *, only: str | None = None,
+def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = None,
              transport: httpx.AsyncBaseTransport | None = None, now: datetime | None = None,
              fetcher_factory: Callable[[Any], Any] | None = None,
              progress: Progress | None = None, send_alerts: bool = True) -> ScanSummary:
-    """Scan every configured search (or ``only``) once under the scan lock."""
+    """Scan every configured search (or those named ``only``) once under the scan lock."""
     from gpuscout.models.storage.db import session_factory
     from gpuscout.models.storage.lock import scan_lock
 
-    searches = [cfg.search(only)] if only else list(cfg.searches)
+    names = [only] if isinstance(only, str) else list(only or ())
+    searches = [cfg.search(n) for n in names] if names else list(cfg.searches)
     clock = _clock(now)
     started = clock()
     save_dir = Path(cfg.scan.data_dir).expanduser()

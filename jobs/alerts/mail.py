@@ -27,6 +27,7 @@ import jinja2
 
 from gpuscout.jobs.config import SMTP_PASSWORD_ENV, EmailConfig
 from gpuscout.jobs.errors import DeliveryError
+from gpuscout.jobs.text import clean_text
 from gpuscout.models.storage.records import from_minor
 
 if TYPE_CHECKING:
@@ -37,39 +38,12 @@ CONNECTION_KINDS = frozenset({"dns", "refused", "timeout", "tls", "auth"})
 SUBJECT_TITLE_CHARS = 120
 BODY_TITLE_CHARS = 500
 _TEMPLATES = Path(__file__).with_name("templates")
-#: bidirectional overrides and isolates can disguise text; remove them with the control characters
-_BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class Mailer(Protocol):
     """Something that delivers a message and returns its Message-ID."""
 
     def send(self, msg: EmailMessage) -> str: ...
-
-
-def clean_text(value: object, limit: int = SUBJECT_TITLE_CHARS) -> str:
-    """Hostile text made safe for a header or a one-line display.
-
-    Control and bidi characters are dropped, every run of whitespace (CR, LF, tabs, U+2028 ...)
-    becomes one space, ``=?`` is broken so no RFC 2047 encoded word can be smuggled in, and the
-    result is cut at ``limit`` characters with an ellipsis.
-    """
-    text = "" if value is None else str(value)
-    out: list[str] = []
-    for ch in text:
-        if ch.isspace():
-            out.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI:
-            continue
-        else:
-            out.append(ch)
-    text = " ".join("".join(out).split())
-    # NOTE: Python's header parser decodes "=?charset?q?...?=" found in a value and may write the
-    # decoded text (line breaks included) back out; a space keeps such text literal.
-    text = text.replace("=?", "= ?")
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
 
 
 def safe_url(url: str | None) -> str | None:

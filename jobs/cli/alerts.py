@@ -10,6 +10,7 @@ import click
 from gpuscout.jobs.app import App
 from gpuscout.jobs.cli.common import pass_app
 from gpuscout.jobs.cli.output import emit, format_option
+from gpuscout.models.storage.records import DELIVERY_STATES
 
 LIST_COLUMNS = ("id", "state", "rule", "event", "mode", "listing_id", "title", "price", "currency",
                 "score", "attempts", "created_at", "due_at", "sent_at", "last_error",
@@ -115,7 +116,7 @@ def test_cmd(app: App) -> None:
 
 
 @alerts_group.command("list")
-@click.option("--state", type=click.Choice(["queued", "sending", "sent", "failed", "skipped"]),
+@click.option("--state", type=click.Choice(DELIVERY_STATES),
               help="Only alerts in this state.")
 @click.option("--rule", "rule", metavar="NAME", help="Only alerts of this rule.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
@@ -130,7 +131,7 @@ def list_cmd(app: App, state: str | None, rule: str | None, limit: int, fmt: str
     sent, or interrupted: the next run sends it again), sent, failed (rejected by the server or
     too many attempts), skipped (a digest candidate that did not make the digest).
     """
-    from gpuscout.jobs.alerts.mail import clean_text
+    from gpuscout.jobs.text import clean_text
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.outbox import deliveries
     from gpuscout.models.storage.records import from_minor

@@ -142,17 +142,26 @@ def evaluate_cmd(app: App, title: str | None, description: str | None, price: st
         sys.exit(1)
 
 
+KINDS = {"card": "a single card", "bundle": "a bundle", "system": "a complete system",
+         "parts": "sold for parts", "box_only": "a box without a card", "accessory": "an accessory",
+         "wanted": "a buying post", "other": "not a GPU"}
+
+
 @click.command("explain")
 @click.argument("ref", metavar="ID")
 @click.option("--watch", "watch_name", metavar="NAME", help="For this watch (default: every one).")
 @pass_app
 def explain_cmd(app: App, ref: str, watch_name: str | None) -> None:
     """Why a stored listing scores what it does, in words: what it was identified as and on what
-    evidence, and each component of its score for the watch."""
+    evidence, and each component of its stored score for the watch (the same score `show` and
+    `deals` use). When the current rules or market would score it differently, says so: `gpuscout
+    rescore` stores the new score."""
     from datetime import UTC, datetime
 
     from gpuscout.jobs.cli.common import find_listing
     from gpuscout.jobs.scoring import Evaluator, catalog_of, identify_raw_fields
+    from gpuscout.jobs.text import clean_text
+    from gpuscout.models.storage.queries import scores_for
     from gpuscout.models.storage.records import from_minor
 
     cfg = app.config
@@ -162,32 +171,57 @@ def explain_cmd(app: App, ref: str, watch_name: str | None) -> None:
         ident = identify_raw_fields(listing.title, listing.description, listing.condition,
                                     listing.status, catalog=catalog_of(cfg))
         price = from_minor(listing.price, listing.currency)
-        click.echo(f"#{listing.id} {listing.title}")
-        click.echo(f"  {listing.source} · {listing.status} · {listing.url}")
+        click.echo(f"#{listing.id} {clean_text(listing.title, 500)}")
+        click.echo(f"  {listing.source} · {listing.status} · {clean_text(listing.url, 1000)}")
         shipping = from_minor(listing.shipping, listing.currency)
         click.echo(f"  asks {price if price is not None else '(no price)'} {listing.currency or ''}"
                    + (f" + {shipping} shipping" if shipping else ""))
-        kinds = {"card": "a single card", "bundle": "a bundle", "system": "a complete system",
-                 "parts": "sold for parts", "box_only": "a box without a card",
-                 "accessory": "an accessory", "wanted": "a buying post", "other": "not a GPU"}
-        click.echo(f"\nWhat it is: {ident.model}, variant {ident.variant}, "
-                   f"{kinds.get(ident.kind, ident.kind)}"
-                   + (f", {ident.quantity} units" if ident.quantity > 1 else ""))
+        stored_ident = (listing.model, listing.variant, listing.kind, listing.quantity)
+        click.echo(f"\nWhat it is: {listing.model}, variant {listing.variant}, "
+                   f"{KINDS.get(listing.kind or '', listing.kind)}"
+                   + (f", {listing.quantity} units" if (listing.quantity or 1) > 1 else ""))
+        if stored_ident != (ident.model, ident.variant, ident.kind, ident.quantity):
+            click.echo(f"  (the current rules read it as {ident.model}, variant {ident.variant}, "
+                       f"{KINDS.get(ident.kind, ident.kind)}; `gpuscout rescore` stores that)")
         for item in ident.evidence:
-            click.echo(f"  because: {item}")
+            click.echo(f"  because: {clean_text(item, 300)}")
+        stored = {s.watch: s for s in scores_for(session, listing.id)}
         evaluator = Evaluator(cfg, session, now=datetime.now(UTC))
         for watch in watches:
-            score = evaluator.score(listing, watch)
-            click.echo(f"\nFor watch {watch.name} ({watch.model} {watch.variant}, "
-                       f"{watch.price_low}-{watch.price_high} {watch.currency}): "
-                       f"{score.total}/100"
+            head = (f"\nFor watch {watch.name} ({watch.model} {watch.variant}, "
+                    f"{watch.price_low}-{watch.price_high} {watch.currency}): ")
+            now_score = evaluator.score(listing, watch)
+            score = stored.get(watch.name)
+            if score is None:
+                click.echo(head + f"{now_score.total}/100 (not stored yet)")
+                _echo_components([c.to_dict() for c in now_score.components], now_score.flags)
+                continue
+            click.echo(head + f"{score.total}/100 (rules v{score.version})"
                        + ("" if score.fits else f" — never ranked: {score.unfit_reason}"))
-            for comp in score.components:
-                click.echo(f"  {comp.name.capitalize()} {comp.points}/{comp.max}")
-                for reason in comp.reasons:
-                    click.echo(f"    - {reason}")
-            if score.flags:
-                click.echo(f"  Flags: {', '.join(score.flags)}")
+            _echo_components(list(_stored_components(score.components)), score.flags or [])
+            if (now_score.total, now_score.fits, now_score.version) != (score.total, score.fits,
+                                                                       score.version):
+                click.echo(f"  Scored now it would be {now_score.total}/100"
+                           + ("" if now_score.fits else " (not ranked)")
+                           + f" with rules v{now_score.version} and today's market reference; "
+                           "`gpuscout rescore` stores that.")
+
+
+def _stored_components(components: Any) -> list[dict[str, Any]]:
+    from gpuscout.jobs.rows import components_of
+
+    return [{**c, "name": name} for name, c in components_of(components)]
+
+
+def _echo_components(components: list[dict[str, Any]], flags: Any) -> None:
+    from gpuscout.jobs.text import clean_text
+
+    for comp in components:
+        click.echo(f"  {str(comp.get('name')).capitalize()} {comp.get('points')}/{comp.get('max')}")
+        for reason in comp.get("reasons", []):
+            click.echo(f"    - {clean_text(reason, 300)}")
+    if flags:
+        click.echo(f"  Flags: {', '.join(clean_text(f, 100) for f in flags)}")
 
 
 @click.command("rescore")

@@ -93,6 +93,7 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
     import json
 
     from gpuscout.jobs.cli.output import jsonable
+    from gpuscout.jobs.text import clean_text, terminal_text
     from gpuscout.models.storage.queries import scores_for
 
     with app.sessions()() as session:
@@ -106,18 +107,18 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
     for key, value in data.items():
         if key in ("scores", "description"):
             continue
-        click.echo(f"{key.rjust(width)}  {'' if value is None else jsonable(value)}")
+        click.echo(f"{key.rjust(width)}  {'' if value is None else clean_text(jsonable(value), 1000)}")
     if data.get("description"):
-        click.echo("\n" + str(data["description"]).strip() + "\n")
+        click.echo("\n" + terminal_text(data["description"]).strip() + "\n")
     for sc in data["scores"]:
         click.echo(f"score for watch {sc['watch']}: {sc['total']}/100 (rules v{sc['version']})"
                    + ("" if sc["fits"] else f" — does not fit: {sc['unfit_reason']}"))
         for name, comp in components_of(sc["components"]):
             click.echo(f"  {name}: {comp.get('points')} / {comp.get('max')}")
             for reason in comp.get("reasons", []):
-                click.echo(f"    - {reason}")
+                click.echo(f"    - {clean_text(reason, 300)}")
         for flag in sc["flags"] or []:
-            click.echo(f"  ! {flag}")
+            click.echo(f"  ! {clean_text(flag, 100)}")
 
 
 @click.command("history")
@@ -173,7 +174,7 @@ def export_cmd(app: App, fmt: str) -> None:
     import json
     import sys
 
-    from gpuscout.jobs.cli.output import jsonable
+    from gpuscout.jobs.cli.output import csv_value, jsonable
     from gpuscout.models.storage.queries import iter_listings
     from gpuscout.models.storage.tables.listings import Listing
 
@@ -183,11 +184,11 @@ def export_cmd(app: App, fmt: str) -> None:
         writer.writeheader()
     with app.sessions()() as session:
         for listing in iter_listings(session):
-            row = jsonable(listing_dict(listing))
+            data = listing_dict(listing)
             if writer:
-                writer.writerow(row)
+                writer.writerow({k: csv_value(jsonable(v)) for k, v in data.items()})
             else:
-                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+                sys.stdout.write(json.dumps(jsonable(data), ensure_ascii=False) + "\n")
 
 
 COMMANDS: list[click.Command] = [deals_cmd, show_cmd, history_cmd, stats_cmd, export_cmd]

@@ -18,12 +18,13 @@ SUMMARY_COLUMNS = ("search", "source", "outcome", "pages", "listings", "new", "c
 
 
 @click.command("scan")
-@click.option("--search", "only", metavar="NAME", help="Run only this search (default: all).")
+@click.option("--search", "only", metavar="NAME", multiple=True,
+              help="Run only this search; repeat for several (default: all).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (for cron).")
 @click.option("--no-alerts", is_flag=True, help="Store and score, but send no email.")
 @format_option()
 @pass_app
-def scan_cmd(app: App, only: str | None, quiet: bool, no_alerts: bool, fmt: str) -> None:
+def scan_cmd(app: App, only: tuple[str, ...], quiet: bool, no_alerts: bool, fmt: str) -> None:
     """Run each configured search once: fetch, parse, identify, store, score, then alert.
 
     Exits 1 only when every search failed; 3 when another scan is running."""
@@ -31,8 +32,8 @@ def scan_cmd(app: App, only: str | None, quiet: bool, no_alerts: bool, fmt: str)
     from gpuscout.models.errors import ScanLocked
 
     cfg = app.config
-    if only:
-        cfg.search(only)  # a wrong name is a configuration error, before anything is written
+    for name in only:
+        cfg.search(name)  # a wrong name is a configuration error, before anything is written
     engine = app.engine()
     progress = None
     status_ctx: Any = None
@@ -79,17 +80,33 @@ def run_cmd(app: App) -> None:
 
 
 @click.command("cron")
-@click.option("--schedule", default=None, help="Cron schedule (default: the first search's).")
+@click.option("--schedule", default=None,
+              help="One cron schedule for every search (default: each search's own).")
 @pass_app
 def cron_cmd(app: App, schedule: str | None) -> None:
-    """Print a crontab line that runs `gpuscout scan` (for users who prefer the system's cron)."""
+    """Print crontab lines that run gpuscout from the system's cron instead of `gpuscout run`:
+    one `scan` line per distinct search schedule (naming its searches), and one `alerts digest`
+    line per digest rule at its digest time."""
     cfg = app.config
-    when = schedule or (cfg.searches[0].schedule if cfg.searches else "*/30 * * * *")
     exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "gpuscout" else "gpuscout"
     cwd = Path.cwd()
     config = f" --config {shlex.quote(str(Path(cfg.path).resolve()))}" if cfg.path else ""
-    click.echo(f"{when} cd {shlex.quote(str(cwd))} && {exe}{config} scan --quiet "
-               f">> {shlex.quote(str(cwd / 'gpuscout.log'))} 2>&1")
+    log = f">> {shlex.quote(str(cwd / 'gpuscout.log'))} 2>&1"
+    head = f"cd {shlex.quote(str(cwd))} && {exe}{config}"
+    groups: dict[str, list[str]] = {}
+    for s in cfg.searches:
+        groups.setdefault(schedule or s.schedule, []).append(s.name)
+    for when, names in groups.items():
+        only = "" if len(groups) == 1 else "".join(f" --search {shlex.quote(n)}" for n in names)
+        click.echo(f"{when} {head} scan --quiet{only} {log}")
+    digests = [r for r in cfg.alerts if r.mode == "digest"]
+    if digests and cfg.email is not None:
+        click.echo(f"# digest times are in {cfg.email.timezone}: cron reads them in the "
+                   "system's time zone")
+    for rule in digests:
+        hour, minute = (int(x) for x in rule.digest_time.split(":"))
+        click.echo(f"{minute} {hour} * * * {head} alerts digest --rule {shlex.quote(rule.name)} "
+                   f"{log}")
 
 
 @click.command("status")

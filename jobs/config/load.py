@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from gpuscout.jobs.config.cron import check_cron
 from gpuscout.jobs.config.schema import (
     CONFIG_ENV,
     CONFIG_FILE,
@@ -43,22 +44,9 @@ from gpuscout.jobs.errors import ConfigError
 TOP_LEVEL = ("database", "watch", "search", "sources", "fetch", "scan", "scoring", "email",
              "alert", "catalog")
 
-_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?]+$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ISO = re.compile(r"^[A-Z]{3}$")
 _DB_URL = re.compile(r"^(sqlite|postgres(ql)?)(\+\w+)?://")
-
-
-def _check_cron(key: str, expr: str) -> None:
-    parts = expr.split()
-    if len(parts) != 5 or not all(_CRON_FIELD.match(p) for p in parts):
-        raise ConfigError(f"{key} = {expr!r}: must be a 5-field cron expression like '*/30 * * * *'")
-    try:
-        from apscheduler.triggers.cron import CronTrigger
-
-        CronTrigger.from_crontab(expr)
-    except ValueError as exc:
-        raise ConfigError(f"{key} = {expr!r}: invalid cron expression ({exc})") from exc
 
 
 def _list_of_tables(data: dict[str, Any], name: str) -> list[Any]:
@@ -155,7 +143,7 @@ def _parse_search(i: int, raw: Any) -> SearchConfig:
         options=r.str_table("options"),
     )
     r.done()
-    _check_cron(f"search[{i}].schedule", s.schedule)
+    check_cron(f"search[{i}].schedule", s.schedule)
     return s
 
 

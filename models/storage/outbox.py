@@ -58,6 +58,13 @@ def mark_sent(session: Session, ids: Iterable[int], *, message_id: str, now: dat
                     .values(state="sent", sent_at=now, message_id=message_id, last_error=note))
 
 
+def mark_previewed(session: Session, *, note: str) -> int:
+    """Rows a preview "sent" (nothing left the machine) become "previewed", unsent."""
+    result = session.execute(update(_A).where(_A.state == "sent")
+                             .values(state="previewed", sent_at=None, last_error=note))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def release(session: Session, row_id: int, *, state: str, due_at: datetime, error: str,
             attempts: int | None = None) -> None:
     """After a failed send: back to "queued" (to retry at ``due_at``) or "failed"; ``attempts``

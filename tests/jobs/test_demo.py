@@ -187,6 +187,10 @@ def test_demo_keep_leaves_a_working_configuration(demo: Callable[..., Any],
     rows = [json.loads(line) for line in deals.output.splitlines()]
     assert rows[0]["title"] == TOP.title
     assert not UNFIT_TITLES & {r["title"] for r in rows}
+    listed = demo("alerts", "list", "--format", "json", config=str(config))
+    alerts = [json.loads(line) for line in listed.output.splitlines()]
+    assert alerts and {a["state"] for a in alerts} == {"previewed"}
+    assert all(a["last_error"] == "gpuscout demo: rendered as a preview, never sent" for a in alerts)
     again = demo("demo", "--keep", str(kept))
     assert again.exit_code == 2
     assert "already exists" in again.output

@@ -7,9 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gpuscout.models.storage.tables.base import Base, Currency, MinorUnits, Str32, Str64, UTCTime
 
-#: queued → sending → sent, or failed; "skipped" is a digest candidate left out of the digest
-DELIVERY_STATES = ("queued", "sending", "sent", "failed", "skipped")
-
 
 class AlertDelivery(Base):
     """An alert: queued when decided, marked sending just before SMTP, sent after it accepted.

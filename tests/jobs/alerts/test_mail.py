@@ -16,13 +16,13 @@ from gpuscout.jobs.alerts.mail import (
     alert_context,
     build_message,
     check_message,
-    clean_text,
     money,
     render_message,
     safe_url,
 )
 from gpuscout.jobs.config import SMTP_PASSWORD_ENV, EmailConfig
 from gpuscout.jobs.errors import DeliveryError
+from gpuscout.jobs.text import clean_text
 from gpuscout.models.storage.tables.listings import Listing, PriceObservation, Score
 from tests.support.smtp import SmtpServer, closed_port, smtp_server
 
@@ -57,7 +57,7 @@ def auth_server() -> Iterator[SmtpServer]:
 def test_clean_text_neutralises_hostile_titles() -> None:
     out = clean_text(HOSTILE)
     assert len(out) == 120 and out.endswith("…")
-    assert out.startswith("<script>alert(1)</script> RTX 3090 Bcc: victim@evil.example [31m"
+    assert out.startswith("<script>alert(1)</script> RTX 3090 Bcc: victim@evil.example "
                           "= ?utf-8?b?DQpCY2M6IGV2aWxAeC5jb20= ?= tail AAAA")
     assert not any(ch in out for ch in "\r\n\x1b\u202e\u2028")
     assert clean_text("  RTX\t3090  FE ") == "RTX 3090 FE" and clean_text(None) == ""

@@ -181,3 +181,80 @@ def test_unknown_watch_model_is_a_one_line_config_error(run_cli: Any, tmp_path: 
     assert result.output.strip().splitlines() == [
         "gpuscout: configuration error: watch[0].model = 'rtx 3099': not a model in the catalogue; "
         "did you mean 'rtx 3090' or 'rtx 5090' or 'rtx 4090'? (add one with a [[catalog]] entry)"]
+
+
+def _stored_hostile(db_url: str, title: str, seller: str) -> None:
+    from datetime import UTC, datetime
+
+    from gpuscout.models.storage.db import make_engine, session_factory, transaction
+    from gpuscout.models.storage.migrate import upgrade
+    from gpuscout.models.storage.records import ListingRecord, ScoreRecord
+    from gpuscout.models.storage.store import save_scores, upsert_listings
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    now = datetime.now(UTC)
+    with transaction(session_factory(engine)) as s:
+        ids = upsert_listings(s, [ListingRecord(
+            source="ebay", external_id="1", url="https://www.ebay.com/itm/1", title=title,
+            price=70000, shipping=0, currency="USD", seller=seller, model="rtx 3090", variant="fe",
+            kind="card")], now=now)
+        save_scores(s, [ScoreRecord(
+            listing_id=ids.ids[("ebay", "1")], watch="3090-fe", version=1, total=88, fits=True,
+            unfit_reason=None, unit_price=70000, currency="USD", price_points=50,
+            condition_points=20, risk_points=18, components={}, flags=[],
+            reasons=["[bold]why[/bold]"], reference=None, computed_at=now)])
+    engine.dispose()
+
+
+HOSTILE_TITLE = "[/bold][link=https://evil.example]RTX 3090 FE[/link] \x1b[2J\x1b]8;;https://x\x07y"
+
+
+@pytest.mark.parametrize("command", [("deals",), ("deals", "--format", "csv"), ("history", "1"),
+                                     ("show", "1"), ("export", "--format", "csv")])
+def test_hostile_titles_print_as_plain_text(run_cli: Any, tmp_path: Path,
+                                            command: tuple[str, ...]) -> None:
+    db_url = f"sqlite:///{tmp_path / 'h.db'}"
+    _stored_hostile(db_url, HOSTILE_TITLE, "=cmd|' /C calc'!A0")
+    result = run_cli(*command, db_url=db_url)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    if "csv" in command and command[0] == "export":
+        assert ",'=cmd|' /C calc'!A0," in result.output
+    if command == ("deals",) or command[0] == "history":
+        # the markup is shown as text, not interpreted
+        assert "[/bold][link=https://evil.example]RTX 3090 FE[/link]" in result.output
+
+
+def test_tables_are_not_wrapped_when_piped(run_cli: Any, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'w.db'}"
+    long_title = "NVIDIA GeForce RTX 3090 Founders Edition " + "very long words " * 12
+    _stored_hostile(db_url, long_title.strip(), "seller")
+    result = run_cli("deals", db_url=db_url)
+    lines = [line for line in result.output.splitlines() if "Founders Edition" in line]
+    assert len(lines) == 1 and long_title.strip() in lines[0]
+
+
+@pytest.mark.parametrize(("command", "formats"), [
+    (("deals",), "table for reading, json (one object per line) or csv"),
+    (("export",), "json (one object per line) or csv"),
+    (("show", "1"), "table for reading or json (one object per line)"),
+    (("parse", "x"), "json (one object per line) or table for reading"),
+])
+def test_format_help_names_only_accepted_formats(run_cli: Any, command: tuple[str, ...],
+                                                 formats: str) -> None:
+    result = run_cli(command[0], "--help")
+    assert f"Output: {formats}." in " ".join(result.output.split())
+
+
+def test_help_imports_no_heavy_library() -> None:
+    """`gpuscout --help` and config loading stay fast: no database, HTTP, HTML or table library."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from gpuscout.jobs.cli.main import cli; from gpuscout.jobs.config import "
+            "load_config; load_config(); heavy = ('sqlalchemy', 'httpx', 'selectolax', 'rich', "
+            "'apscheduler', 'alembic'); print(sorted({m.split('.')[0] for m in sys.modules "
+            "if m.split('.')[0] in heavy}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

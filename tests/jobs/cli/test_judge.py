@@ -64,8 +64,12 @@ def test_explain_in_words(run_cli: Any, db_url: str) -> None:
     lid = _store(db_url)
     result = run_cli("explain", str(lid), db_url=db_url)
     assert result.exit_code == 0, result.output
-    assert "What it is: rtx 3090, variant fe, a single card" in result.output
-    assert "For watch 3090-fe (rtx 3090 fe, 650-800 USD)" in result.output
+    # stored with the wrong variant: explain says what is stored and what the rules read now
+    assert "What it is: rtx 3090, variant partner, a single card" in result.output
+    assert ("(the current rules read it as rtx 3090, variant fe, a single card; `gpuscout rescore` "
+            "stores that)") in result.output
+    assert "For watch 3090-fe (rtx 3090 fe, 650-800 USD): " in result.output
+    assert "/100 (not stored yet)" in result.output
     assert "lightly mined" in result.output.lower()
     assert "Price " in result.output and "Condition " in result.output and "Risk " in result.output
 
@@ -82,3 +86,23 @@ def test_rescore_reidentifies_and_scores(run_cli: Any, db_url: str) -> None:
         score = s.scalar(select(Score).where(Score.listing_id == lid))
         assert score is not None and score.fits and score.version == 1 and score.unit_price == 70000
     engine.dispose()
+
+
+def test_show_and_explain_agree_on_the_stored_score(run_cli: Any, db_url: str) -> None:
+    """explain reports the stored score (what `show` and `deals` use) and says when today's rules
+    or market would score the listing differently."""
+    lid = _store(db_url)
+    assert run_cli("rescore", db_url=db_url).exit_code == 0
+    engine = make_engine(db_url)
+    with transaction(session_factory(engine)) as s:
+        score = s.scalar(select(Score).where(Score.listing_id == lid))
+        assert score is not None
+        stored_total = score.total - 7  # as if scored against an older market reference
+        score.total = stored_total
+    engine.dispose()
+    shown = json.loads(run_cli("show", str(lid), "--format", "json", db_url=db_url).output)
+    assert shown["scores"][0]["total"] == stored_total
+    explained = run_cli("explain", str(lid), db_url=db_url).output
+    assert f"For watch 3090-fe (rtx 3090 fe, 650-800 USD): {stored_total}/100 (rules v" in explained
+    assert (f"Scored now it would be {stored_total + 7}/100 with rules v") in explained
+    assert "`gpuscout rescore` stores that." in explained

@@ -61,10 +61,37 @@ def test_unknown_search_is_a_config_error(run_cli: Any) -> None:
     assert "no search named 'nope'" in result.output
 
 
-def test_cron_prints_a_crontab_line(run_cli: Any, tmp_path: Path) -> None:
+def test_cron_prints_one_line_per_schedule_and_the_digests(run_cli: Any, tmp_path: Path) -> None:
     run_cli("config", "init")
+    path = tmp_path / "gpuscout.toml"
+    path.write_text(path.read_text() + """
+[email]
+recipients = ["me@example.com"]
+timezone = "Europe/Berlin"
+
+[[alert]]
+name = "morning"
+watch = "3090-fe"
+mode = "digest"
+digest_time = "07:45"
+""")
     result = run_cli("cron", config="gpuscout.toml")
-    line = result.output.strip()
-    assert line.startswith("*/30 * * * * cd ")
-    assert f"--config {tmp_path / 'gpuscout.toml'} scan --quiet" in line
-    assert line.endswith("2>&1")
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    head = f"cd {tmp_path} && gpuscout --config {path}"
+    log = f">> {tmp_path / 'gpuscout.log'} 2>&1"
+    assert lines == [
+        f"*/30 * * * * {head} scan --quiet --search ebay-3090-fe {log}",
+        f"*/20 * * * * {head} scan --quiet --search hws-3090 {log}",
+        f"0 * * * * {head} scan --quiet --search craigslist-3090 {log}",
+        "# digest times are in Europe/Berlin: cron reads them in the system's time zone",
+        f"45 7 * * * {head} alerts digest --rule morning {log}",
+    ]
+    one = run_cli("cron", "--schedule", "*/5 * * * *", config="gpuscout.toml").output.splitlines()
+    assert one[0] == f"*/5 * * * * {head} scan --quiet {log}"
+
+
+def test_scan_takes_several_searches(run_cli: Any) -> None:
+    result = run_cli("scan", "--search", "hws-3090", "--search", "nope")
+    assert result.exit_code == 2
+    assert "no search named 'nope'" in result.output

@@ -186,3 +186,27 @@ def test_configs_are_frozen() -> None:
     cfg = parse_config({})
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.database_url = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("schedule", ["*/30 * * * *", "0 8 * * mon-fri", "15,45 */2 1-15 jan,jul *",
+                                      "0 0 29 2 *", "5/15 * * * *", "0 12 last * *"])
+def test_cron_schedules_that_fire_are_accepted(schedule: str) -> None:
+    search = {"name": "s", "source": "ebay", "query": "q", "schedule": schedule}
+    assert parse_config({"search": [search]}).searches[0].schedule == schedule
+
+
+@pytest.mark.parametrize(("schedule", "why"), [
+    ("* * 31 2 *", "never fires"),
+    ("0 0 30,31 2 *", "never fires"),
+    ("*/30 * * *", "must be a 5-field cron expression"),
+    ("61 * * * *", "minute 61 is outside 0-59"),
+    ("0 0 * 13 *", "month 13 is outside 1-12"),
+    ("0 0 * * 7", "day of week 7 is outside 0-6"),
+    ("10-5 * * * *", "runs backwards"),
+    ("0 0 * * funday", "invalid cron expression"),
+])
+def test_bad_cron_schedules_name_the_key(schedule: str, why: str) -> None:
+    search = {"name": "s", "source": "ebay", "query": "q", "schedule": schedule}
+    with pytest.raises(ConfigError, match=r"^search\[0\]\.schedule = ") as caught:
+        parse_config({"search": [search]})
+    assert why in str(caught.value)
