@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -11,24 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gpuscout.models.judge.identify import Identity, identify
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # NOTE: run as a script, bench/ is on the path, not the repo
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.common import LABELS_ENV, fixtures_root, labels_root  # noqa: E402
+from gpuscout.models.judge.identify import Identity, identify  # noqa: E402
+
 FIELDS = ("model", "variant", "kind")
 # eBay Browse API captures whose items are labelled: their `condition` is a marketplace fact the
 # identifier is given, exactly as a live scan would give it.
 EBAY_CAPTURES = ("ebay-api/search-rtx-4090-2023-12.json", "ebay-api/search-rtx-5090-2025-10.json",
                  "ebay-api/search-envelope-rtx-a5000-2023-11.json")
-
-
-def labels_root() -> Path:
-    env = os.environ.get("GPUSCOUT_LABELS")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "labels"
-
-
-def fixtures_root() -> Path:
-    env = os.environ.get("GPUSCOUT_FIXTURES")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "fixtures"
 
 
 def load_labels(path: Path) -> list[dict[str, Any]]:
@@ -120,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     path = Path(args[0]) if args else labels_root() / "titles-dev.jsonl"
     if not path.is_file():
-        print(f"labels not found at {path}; set GPUSCOUT_LABELS", file=sys.stderr)
+        print(f"labels not found at {path}; set {LABELS_ENV} to their folder", file=sys.stderr)
         return 2
     print(render(measure(load_labels(path), ebay_conditions(fixtures_root()))))
     return 0

@@ -1,4 +1,5 @@
-"""Shared benchmark helpers: where the captures are, timers, percentiles, throw-away databases."""
+"""Shared benchmark helpers: where the captures and labels are, timers, percentiles, throw-away
+databases."""
 
 from __future__ import annotations
 
@@ -14,10 +15,25 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+FIXTURES_ENV = "GPUSCOUT_FIXTURES"
+LABELS_ENV = "GPUSCOUT_LABELS"
+
+
+def shared_root(variable: str, name: str) -> Path:
+    """A folder of real data kept outside the repository: ``$variable`` when set, else
+    ``../shared/<name>`` beside the repository root (wherever the command runs from)."""
+    env = os.environ.get(variable)
+    return Path(env) if env else REPO_ROOT.parent / "shared" / name
+
+
 def fixtures_root() -> Path:
     """The real marketplace captures: $GPUSCOUT_FIXTURES, else ../shared/fixtures beside the repo."""
-    env = os.environ.get("GPUSCOUT_FIXTURES")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "fixtures"
+    return shared_root(FIXTURES_ENV, "fixtures")
+
+
+def labels_root() -> Path:
+    """The labelled titles: $GPUSCOUT_LABELS, else ../shared/labels beside the repo."""
+    return shared_root(LABELS_ENV, "labels")
 
 
 def best_of(fn: Callable[[], Any], *, repeat: int, min_time: float = 0.0) -> float:

@@ -1,4 +1,4 @@
-"""Shared test fixtures: where the real captures live, and (below) databases and local servers."""
+"""Shared test fixtures: where the real captures live (absent: their tests skip), and databases."""
 
 from __future__ import annotations
 
@@ -9,15 +9,20 @@ from typing import Any
 
 import pytest
 
-from bench.common import fixtures_root
+from tests.support.shared import fold_skip, require, shared_folders
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    fold_skip(report)
+    return report
 
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    root = fixtures_root()
-    if not root.is_dir():
-        pytest.fail(f"real captures not found at {root}; set GPUSCOUT_FIXTURES to their folder")
-    return root
+    """The real captures' folder; tests that use it skip when it is absent (see tests.support.shared)."""
+    return require(shared_folders()[0])
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""CLI test helpers: run gpuscout in-process in an isolated folder with a throw-away database."""
+"""Job test helpers: gpuscout run in-process in an isolated folder, and the pages a scan reads."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+
+from tests.support.market import OWN_PAGES, PageSet, capture_pages
 
 
 @pytest.fixture
@@ -28,3 +30,11 @@ def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
                                   prog_name="gpuscout")
 
     return _run
+
+
+@pytest.fixture(params=["own", "captures"])
+def page_set(request: pytest.FixtureRequest) -> PageSet:
+    """The project's own pages, then the real captures (skipped when they are absent)."""
+    if request.param == "own":
+        return OWN_PAGES
+    return capture_pages(request.getfixturevalue("read_fixture"))

@@ -1,5 +1,6 @@
 """Bad networks and bad pages: one search misbehaves, the scan finishes, the others stay ok, the
-run records the right outcome, `gpuscout status` shows it, and no stored listing is harmed."""
+run records the right outcome, `gpuscout status` shows it, and no stored listing is harmed (on the
+project's own pages)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from gpuscout.scraper.crawl import fetch_page
 from gpuscout.scraper.fetch.client import FetchedPage
 from gpuscout.scraper.sources import get_source
 from gpuscout.scraper.sources.registry import NAMES
-from tests.support.market import CRAIGSLIST, market_config, serve_captures, write_toml
+from tests.support.market import OWN_PAGES, market_config, serve_pages, write_toml
 
 Read = Callable[[str], bytes]
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -33,7 +34,6 @@ PATHS = {"ebay-3090-fe": "/sch/i.html", "hws-3090": "/r/hardwareswap/search.json
 SOURCE = {"ebay-3090-fe": "ebay", "hws-3090": "reddit", "craigslist-3090": "craigslist",
           "fb-3090": "facebook"}
 FACEBOOK_SEARCH = {"name": "fb-3090", "source": "facebook", "query": "rtx 3090"}
-LOGIN_WALL = "facebook/item-login-wall-2025-04.html"
 HTML = "text/html; charset=utf-8"
 FIFTY_MB = 50 * 1024 * 1024
 #: a craigslist hCaptcha interstitial, as the site serves it instead of results
@@ -45,17 +45,17 @@ CAPTCHA_PAGE = (b"<!DOCTYPE html><html><head><title>craigslist | verify</title>"
 
 
 def _renamed_cards(read: Read) -> bytes:
-    """The real Craigslist capture after a redesign renamed its result-card classes."""
-    body = read(CRAIGSLIST).replace(b"cl-static-search-result", b"cl-result-card-2027")
+    """The Craigslist search page after a redesign renamed its result-card classes."""
+    body = read(OWN_PAGES.craigslist).replace(b"cl-static-search-result", b"cl-result-card-2027")
     assert b"cl-static-search-result" not in body
     return body
 
 
 def _invalid_utf8(read: Read) -> bytes:
-    """The real Craigslist capture with invalid UTF-8 between every card and in the head."""
-    body = read(CRAIGSLIST)
+    """The Craigslist search page with invalid UTF-8 between every card and in the head."""
+    body = read(OWN_PAGES.craigslist)
     corrupted = body.replace(b"</li>", b"</li>\xff\xfe\xc3(").replace(b"<head>", b"<head>\x80\xbf", 1)
-    assert corrupted != body and corrupted.count(b"\xff\xfe") >= 37
+    assert corrupted != body and corrupted.count(b"\xff\xfe") >= OWN_PAGES.counts["craigslist"]
     with pytest.raises(UnicodeDecodeError):
         corrupted.decode("utf-8")
     return corrupted
@@ -118,7 +118,7 @@ FAULTS: dict[str, Fault] = {
         lambda m, path, _r: m.add(path, "", status=307, headers={
             "Location": "/splashui/challenge?ap=1&appName=orch&ru=https%3A%2F%2Fwww.ebay.com"}),
         error="redirected to a captcha page", advice="captcha, login wall"),
-    "login-wall": Fault("fb-3090", "blocked", _body(lambda r: r(LOGIN_WALL)), error="login",
+    "login-wall": Fault("fb-3090", "blocked", _body(lambda r: r(OWN_PAGES.login_wall)), error="login",
                         saved=True, advice="captcha, login wall"),
     "changed-markup": Fault("craigslist-3090", "drift", _body(_renamed_cards), saved=True,
                             error="no search results", advice="the markup changed"),
@@ -135,7 +135,7 @@ FAULTS: dict[str, Fault] = {
                                   headers={"Location": "http://127.0.0.2:1/consent?continue=1"}),
         error="another host", advice="network or server errors"),
     # NOTE: browsers and every parser here decode with replacement characters; a few bad bytes
-    # between the cards are a sloppy server, not a failed page, so the 37 listings still count.
+    # between the cards are a sloppy server, not a failed page, so every listing still counts.
     "invalid-utf8": Fault("craigslist-3090", "ok", _body(_invalid_utf8)),
     # NOTE: an empty 200 says nothing: not "no results" (which would let listings go gone), not
     # changed markup (there is no markup to look at, nothing worth saving); a server glitch.
@@ -178,23 +178,23 @@ def _runs(engine: Any, search: str) -> list[ScrapeRun]:
 @pytest.mark.parametrize("name", list(FAULTS))
 def test_fault_is_recorded_and_harms_no_listing(
         name: str, market: LocalMarket, engine: Any, db_url: str, tmp_path: Path,
-        read_fixture: Read, run_cli: Any) -> None:
+        run_cli: Any) -> None:
     fault = FAULTS[name]
     path = PATHS[fault.search]
     fetch = {"max_retries": 0, "timeout": 5, **fault.fetch}
     base_cfg, _ = market_config(market.url, db_url, tmp_path, fetch=fetch)
-    serve_captures(market, read_fixture)
+    serve_pages(market, OWN_PAGES)
     first = run_scan(base_cfg, engine, now=T0)
     assert {s.outcome for s in first.searches} == {"ok"}
     before = _snapshot(engine)
-    assert len(before) == 120 + 25 + 37
+    assert len(before) == OWN_PAGES.total
 
     cfg, data = market_config(market.url, db_url, tmp_path, fetch=fetch)
     if fault.search == "fb-3090":
         cfg, data = market_config(market.url, db_url, tmp_path, fetch=fetch,
                                   search=[*data["search"], FACEBOOK_SEARCH])
     conf = write_toml(data, tmp_path / "gpuscout.toml")
-    served = fault.serve(market, path, read_fixture).body
+    served = fault.serve(market, path, OWN_PAGES.read).body
     market.requests.clear()
 
     t1 = T0 + timedelta(hours=1)

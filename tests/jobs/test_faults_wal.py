@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,20 +17,18 @@ from gpuscout.jobs.scan import ScanSummary, run_scan
 from gpuscout.jobs.testing.localmarket import LocalMarket
 from gpuscout.models.storage.db import make_engine
 from gpuscout.models.storage.migrate import upgrade
-from tests.support.market import market_config, serve_captures, write_toml
+from tests.support.market import OWN_PAGES, market_config, serve_pages, write_toml
 
-Read = Callable[[str], bytes]
 #: generous: a reader blocked by the writer would wait the 30 s busy timeout, then fail
 ANSWER_WITHIN = 20.0
 
 
 @pytest.fixture
-def scanned(tmp_path: Path, read_fixture: Read) -> Iterator[tuple[LocalMarket, Any, dict[str, Any],
-                                                                   Path]]:
-    """A SQLite database holding one scan of the real captures, and its config file."""
+def scanned(tmp_path: Path) -> Iterator[tuple[LocalMarket, Any, dict[str, Any], Path]]:
+    """A SQLite database holding one scan of the project's own pages, and its config file."""
     db_path = tmp_path / "gpuscout.db"
     with LocalMarket() as market:
-        serve_captures(market, read_fixture)
+        serve_pages(market, OWN_PAGES)
         cfg, data = market_config(market.url, f"sqlite:///{db_path}", tmp_path)
         engine = make_engine(f"sqlite:///{db_path}")
         upgrade(engine)
@@ -65,8 +63,8 @@ def test_deals_reads_committed_data_while_a_write_transaction_is_open(
         scanned: Any, run_cli: Any) -> None:
     _market, _engine, _data, conf = scanned
     committed = _deals(run_cli, conf)
-    fe = next(r for r in committed if r["external_id"] == "11a7rf2")
-    assert fe["unit_price"] == "730.00" and fe["source"] == "reddit"
+    fe = next(r for r in committed if r["external_id"] == OWN_PAGES.fe_post)
+    assert fe["unit_price"] == str(OWN_PAGES.fe_price) and fe["source"] == "reddit"
 
     writer = sqlite3.connect(conf.parent / "gpuscout.db", isolation_level=None)
     try:
@@ -75,13 +73,13 @@ def test_deals_reads_committed_data_while_a_write_transaction_is_open(
         # (as a committing scan does); in WAL mode readers go on reading the last commit
         writer.execute("BEGIN EXCLUSIVE")
         writer.execute("UPDATE listings SET price = 100, title = 'uncommitted' "
-                       "WHERE external_id = '11a7rf2'")
+                       f"WHERE external_id = '{OWN_PAGES.fe_post}'")
         writer.execute("UPDATE scores SET total = 100, unit_price = 100")
         columns = [r[1] for r in writer.execute("PRAGMA table_info(listings)")
                    if r[1] not in ("id", "external_id")]
         names = ", ".join(columns)
         writer.execute(f"INSERT INTO listings (external_id, {names}) SELECT 'uncommitted-1', "
-                       f"{names} FROM listings WHERE external_id = '11a7rf2'")
+                       f"{names} FROM listings WHERE external_id = '{OWN_PAGES.fe_post}'")
         assert writer.in_transaction
 
         during = _deals(run_cli, conf)
@@ -95,7 +93,7 @@ def test_deals_reads_committed_data_while_a_write_transaction_is_open(
 
 
 def test_deals_answers_while_a_scan_is_waiting_on_the_network(
-        scanned: Any, run_cli: Any, read_fixture: Read) -> None:
+        scanned: Any, run_cli: Any) -> None:
     market, engine, data, conf = scanned
     committed = _deals(run_cli, conf)
     cfg, _ = market_config(market.url, data["database"]["url"], conf.parent)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,13 +19,13 @@ from gpuscout.jobs.testing.localmarket import LocalMarket
 from gpuscout.models.storage.db import make_engine, session_factory
 from gpuscout.models.storage.migrate import upgrade
 from gpuscout.models.storage.tables.runs import ScrapeRun
-from tests.support.market import market_config, serve_captures, write_toml
+from tests.support.market import OWN_PAGES, market_config, serve_pages, write_toml
 
 
 @pytest.fixture
-def scheduled(db_url: str, tmp_path: Path, read_fixture: Callable[[str], bytes]) -> Iterator[Any]:
+def scheduled(db_url: str, tmp_path: Path) -> Iterator[Any]:
     with LocalMarket() as market:
-        serve_captures(market, read_fixture)
+        serve_pages(market, OWN_PAGES)
         cfg, data = market_config(market.url, db_url, tmp_path)
         path = write_toml(data, tmp_path / "gpuscout.toml")
         engine = make_engine(db_url)
@@ -85,7 +85,8 @@ def test_a_due_job_runs_the_scan_and_records_it(scheduled: Any) -> None:
         sched._process_jobs()
         with session_factory(engine)() as s:
             runs = s.scalars(select(ScrapeRun)).all()
-        assert [(r.search, r.outcome, r.listings) for r in runs] == [("hws-3090", "ok", 25)]
+        assert [(r.search, r.outcome, r.listings) for r in runs] == [
+            ("hws-3090", "ok", OWN_PAGES.counts["reddit"])]
         # the next run is scheduled again, in the future
         assert sched.get_job("search:hws-3090").next_run_time > datetime.now(UTC)
     finally:

@@ -3,7 +3,6 @@ scores of the stored listings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,20 +18,22 @@ from gpuscout.models.storage.store import upsert_listings
 from gpuscout.models.storage.tables.listings import Listing, Score
 from gpuscout.scraper.listing import RawListing
 from gpuscout.scraper.sources import get_source
-from tests.support.market import EBAY_PAGE1, REDDIT, market_config
+from tests.support.market import PageSet, market_config
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def _raw_listings(read: Callable[[str], bytes]) -> list[RawListing]:
-    ebay = get_source("ebay").parse(read(EBAY_PAGE1), "https://www.ebay.com/sch/i.html?_nkw=x")
-    reddit = get_source("reddit").parse(read(REDDIT), "https://www.reddit.com/r/hardwareswap/new.json")
+def _raw_listings(pages: PageSet) -> list[RawListing]:
+    ebay = get_source("ebay").parse(pages.read(pages.ebay[0]),
+                                    "https://www.ebay.com/sch/i.html?_nkw=x")
+    reddit = get_source("reddit").parse(pages.read(pages.reddit),
+                                        "https://www.reddit.com/r/hardwareswap/new.json")
     return [*ebay.listings, *reddit.listings]
 
 
 def test_identity_cache_identifies_each_distinct_listing_once(
-        read_fixture: Callable[[str], bytes], monkeypatch: Any) -> None:
-    raws = _raw_listings(read_fixture)
+        page_set: PageSet, monkeypatch: Any) -> None:
+    raws = _raw_listings(page_set)
     assert any(r.status == "wanted" for r in raws) and any(r.description for r in raws)
     calls: list[str] = []
 
@@ -49,7 +50,7 @@ def test_identity_cache_identifies_each_distinct_listing_once(
 
 
 def test_scores_from_rows_are_the_scores_of_the_stored_listings(
-        read_fixture: Callable[[str], bytes], tmp_path: Path, db_url: str) -> None:
+        page_set: PageSet, tmp_path: Path, db_url: str) -> None:
     watches = [
         {"name": "3090-fe", "model": "rtx 3090", "variant": "fe", "price_low": 650,
          "price_high": 800, "currency": "USD"},
@@ -63,7 +64,7 @@ def test_scores_from_rows_are_the_scores_of_the_stored_listings(
     sessions = session_factory(engine)
     try:
         with transaction(sessions) as session:
-            records = [to_record(r) for r in _raw_listings(read_fixture)]
+            records = [to_record(r) for r in _raw_listings(page_set)]
             ids = list(upsert_listings(session, records, now=T0, search="s").ids.values())
             assert Evaluator(cfg, session, now=T0).score_ids(ids) == len(ids) * len(watches)
         with sessions() as session:

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EBAY_CAPTURES = ("ebay-api/search-rtx-4090-2023-12.json", "ebay-api/search-rtx-5090-2025-10.json",
-                 "ebay-api/search-envelope-rtx-a5000-2023-11.json")
-
-
-def labels_root() -> Path:
-    """The labelled titles: $GPUSCOUT_LABELS, else ../shared/labels beside the repo."""
-    env = os.environ.get("GPUSCOUT_LABELS")
-    return Path(env) if env else (REPO_ROOT.parent / "shared" / "labels")
+from bench.accuracy import EBAY_CAPTURES
+from tests.support.shared import require, shared_folders
 
 
 @pytest.fixture(scope="session")
 def labels_dir() -> Path:
-    root = labels_root()
-    if not root.is_dir():
-        pytest.fail(f"labelled titles not found at {root}; set GPUSCOUT_LABELS to their folder")
-    return root
+    """The labelled titles' folder; tests that use it skip when it is absent (tests.support.shared)."""
+    return require(shared_folders()[1])
 
 
 @pytest.fixture(scope="session")

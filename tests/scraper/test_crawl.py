@@ -19,7 +19,9 @@ from gpuscout.scraper.errors import Blocked, FetchError, MarkupDrift, Unsupporte
 from gpuscout.scraper.fetch.client import Fetcher, FetchSettings
 from gpuscout.scraper.listing import RawListing
 from gpuscout.scraper.sources.base import ParseResult, SearchSpec, Source
+from gpuscout.scraper.sources.ebay.source import EbaySource
 from tests.support.fake_time import FakeTime
+from tests.support.pages import read_page
 
 pytestmark = pytest.mark.anyio
 
@@ -212,6 +214,43 @@ def test_bot_check_markers(body: str, marker: str | None) -> None:
 def test_bot_check_ignores_json() -> None:
     assert bot_check_marker(b'{"title": "captcha"}', "application/json") is None
     assert bot_check_marker(b'[{"title": "captcha"}]', "") is None
+
+
+def _padded(body: bytes, script: bytes) -> bytes:
+    """``body`` with a large inline script in its head (as real pages carry), past SMALL_PAGE_BYTES."""
+    filler = b"/* " + b"x" * (SMALL_PAGE_BYTES + 1024) + b" */"
+    return body.replace(b"</head>", b"<script>" + script + filler + b"</script></head>", 1)
+
+
+async def test_large_results_page_mentioning_captcha_is_not_blocked(tmp_path: Path) -> None:
+    # eBay lists captcha vendors among its scripts on every results page
+    body = _padded(read_page("ebay/search-scard-us.html"),
+                   b'window.vendors = ["arkose_captcha", "google_recaptcha"];')
+    assert bot_check_marker(body, "text/html") == "captcha"
+    assert len(body) > SMALL_PAGE_BYTES
+    outcome = await one_on(EbaySource(), body, tmp_path)
+    assert outcome.outcome == "ok"
+    assert outcome.result is not None and len(outcome.result.listings) == 5
+
+
+async def test_large_marker_page_without_results_markup_is_blocked_own_page(tmp_path: Path) -> None:
+    body = _padded(read_page("facebook/item-login-wall.html"), b'require("ExampleCaptchaModule");')
+    assert len(body) > SMALL_PAGE_BYTES
+    source = FakeSource(raising(MarkupDrift("no listing cards")))
+    outcome = await one(source, httpx.Response(200, content=body,
+                                               headers={"Content-Type": "text/html"}), tmp_path)
+    assert (outcome.outcome, outcome.reason) == ("blocked", "bot-check")
+    assert source.calls == 1
+    assert outcome.saved_path == tmp_path / "fake" / saved_name("blocked", body)
+
+
+async def one_on(source: Source, body: bytes, tmp_path: Path) -> PageOutcome:
+    """``body`` fetched from a local search URL and read by a real ``source``."""
+    site = Site({"/sch/i.html?_nkw=3090": httpx.Response(
+        200, content=body, headers={"Content-Type": "text/html; charset=utf-8"})})
+    async with make_fetcher(site) as fetcher:
+        return await fetch_page(fetcher, source, f"{BASE}/sch/i.html?_nkw=3090",
+                                save_dir=tmp_path, now=lambda: STAMP)
 
 
 async def test_real_results_page_mentioning_captcha_is_not_blocked(

@@ -27,6 +27,7 @@ from gpuscout.scraper.sources.craigslist import source as craigslist
 from gpuscout.scraper.sources.ebay import html as ebay_html
 from gpuscout.scraper.sources.reddit import prices
 from gpuscout.scraper.sources.reddit import source as reddit
+from tests.support.pages import read_page
 
 SETTINGS = settings(max_examples=400, deadline=None)
 
@@ -129,6 +130,12 @@ def _lines(capture: bytes) -> list[str]:
     posts = [child["data"] for child in json.loads(capture)["data"]["children"]]
     return [line for post in posts for text in (post["title"], reddit.decode(post["selftext"]))
             for line in prices.plain_lines(text)]
+
+
+def test_regexes_on_phrases_and_an_own_page() -> None:
+    for text in [*PHRASES, *_lines(read_page("reddit/hardwareswap-new.json"))]:
+        _check_reddit_regexes(text)
+        _check_text_tests(text, ("3090",))
 
 
 def test_regexes_on_phrases_and_a_real_capture(read_fixture: Callable[[str], bytes]) -> None:

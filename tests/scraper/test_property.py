@@ -20,6 +20,7 @@ from gpuscout.scraper.money import Money, parse_amount, parse_price, parse_price
 from gpuscout.scraper.sources import detect_source, get_source
 from gpuscout.scraper.sources.base import ParseResult, Source
 from gpuscout.scraper.sources.registry import NAMES
+from tests.support.pages import all_pages, read_page
 
 SOURCES = sorted(NAMES)
 #: the URL a page came from changes what parsers accept (host checks), so vary it too
@@ -125,13 +126,9 @@ def test_json_shaped_bodies_raise_only_scrape_errors(doc: Any, kind: str, url: s
     _check_all(b"for (;;);" + body if kind == "loop" else body, url)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_damaged_real_captures_raise_only_scrape_errors(
-        data: st.DataObject, fixtures_dir: Path) -> None:
-    """A real capture cut short, with bytes flipped, spans dropped and junk spliced in."""
-    path = data.draw(st.sampled_from(_captures(fixtures_dir)), label="capture")
-    body = bytearray(path.read_bytes())
+def _damage(data: st.DataObject, page: bytes) -> bytes:
+    """``page`` cut short, with bytes flipped, spans dropped and junk spliced in."""
+    body = bytearray(page)
     for _ in range(data.draw(st.integers(0, 6), label="edits")):
         at = data.draw(st.integers(0, max(len(body) - 1, 0)), label="at")
         edit = data.draw(st.sampled_from(["flip", "drop", "splice", "cut"]), label="edit")
@@ -143,7 +140,24 @@ def test_damaged_real_captures_raise_only_scrape_errors(
             body[at:at] = data.draw(st.sampled_from(FRAGMENTS) | st.binary(max_size=16), label="junk")
         else:
             del body[at:]
-    _check_all(bytes(body), data.draw(st.sampled_from(URLS), label="url"))
+    return bytes(body)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_damaged_own_pages_raise_only_scrape_errors(data: st.DataObject) -> None:
+    """One of the project's own pages, damaged."""
+    name = data.draw(st.sampled_from(all_pages()), label="page")
+    _check_all(_damage(data, read_page(name)), data.draw(st.sampled_from(URLS), label="url"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_damaged_real_captures_raise_only_scrape_errors(
+        data: st.DataObject, fixtures_dir: Path) -> None:
+    """A real capture, damaged."""
+    path = data.draw(st.sampled_from(_captures(fixtures_dir)), label="capture")
+    _check_all(_damage(data, path.read_bytes()), data.draw(st.sampled_from(URLS), label="url"))
 
 
 # ------------------------------------------------------------------------------------ prices

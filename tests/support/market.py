@@ -1,35 +1,86 @@
-"""Serving the real captures at the paths each source requests, and a config pointed at them."""
+"""Serving marketplace pages at the paths each source requests (the project's own pages, or the
+real captures), what a scan of them must store, and a config pointed at them."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from gpuscout.jobs.config import Config, parse_config
 from gpuscout.jobs.testing.localmarket import LocalMarket
+from tests.support.pages import read_page
 
 EBAY_PAGE1 = "ebay-html/search-scard-sold-us-2025-11.html"
 EBAY_PAGE2 = "ebay-html/search-scard-uk-2025-08.html"
 REDDIT = "reddit/hardwareswap-new-2023-02.json"
 CRAIGSLIST = "craigslist/search-static-2026-05.html"
+LOGIN_WALL = "facebook/item-login-wall-2025-04.html"
 EMPTY_REDDIT = json.dumps({"kind": "Listing", "data": {"after": None, "children": []}})
 
 
-def serve_captures(market: LocalMarket, read: Callable[[str], bytes], *,
-                   reddit: bytes | None = None) -> None:
-    """eBay: two search pages (the second via _pgn=2); Reddit: the capture then an empty page
-    for its `after` token; Craigslist: the static search page."""
+@dataclass(frozen=True)
+class PageSet:
+    """The pages served as each source's search results, and what a scan of them must store.
+
+    ``fe_post`` is the r/hardwareswap RTX 3090 Founders Edition post every set holds: the one deal
+    the default watch must find; its body states ``fe_price_text`` for the card.
+    """
+
+    name: str
+    read: Callable[[str], bytes] = field(repr=False)
+    ebay: tuple[str, str]
+    reddit: str
+    reddit_after: str
+    craigslist: str
+    login_wall: str
+    counts: Mapping[str, int]
+    fe_post: str
+    fe_price: Decimal
+    fe_price_text: str
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+#: the project's own pages (tests/scraper/sources/pages): a fresh clone scans these
+OWN_PAGES = PageSet(
+    name="own", read=read_page,
+    ebay=("ebay/search-scard-us.html", "ebay/search-scard-sold-uk.html"),
+    reddit="reddit/hardwareswap-new.json", reddit_after="t3_ex0007",
+    craigslist="craigslist/search-static.html", login_wall="facebook/item-login-wall.html",
+    counts={"ebay": 8, "reddit": 6, "craigslist": 5},
+    fe_post="ex0001", fe_price=Decimal("725.00"), fe_price_text="$725",
+)
+
+
+def capture_pages(read: Callable[[str], bytes]) -> PageSet:
+    """The real captures (../shared/fixtures), read with ``read``."""
+    return PageSet(
+        name="captures", read=read, ebay=(EBAY_PAGE1, EBAY_PAGE2), reddit=REDDIT,
+        reddit_after="t3_11a0v9f", craigslist=CRAIGSLIST, login_wall=LOGIN_WALL,
+        counts={"ebay": 120, "reddit": 25, "craigslist": 37},
+        fe_post="11a7rf2", fe_price=Decimal("730.00"), fe_price_text="$730",
+    )
+
+
+def serve_pages(market: LocalMarket, pages: PageSet, *, reddit: bytes | None = None) -> None:
+    """eBay: two search pages (the second via _pgn=2); Reddit: its page (or ``reddit``) then an
+    empty page for its ``after`` token; Craigslist: the static search page."""
     market.clear()
     html = "text/html; charset=utf-8"
-    market.add("/sch/i.html", read(EBAY_PAGE1), content_type=html)
-    market.add("/sch/i.html", read(EBAY_PAGE2), content_type=html, query={"_pgn": "2"})
-    market.add("/r/hardwareswap/search.json", reddit if reddit is not None else read(REDDIT),
+    market.add("/sch/i.html", pages.read(pages.ebay[0]), content_type=html)
+    market.add("/sch/i.html", pages.read(pages.ebay[1]), content_type=html, query={"_pgn": "2"})
+    market.add("/r/hardwareswap/search.json",
+               reddit if reddit is not None else pages.read(pages.reddit),
                content_type="application/json")
     market.add("/r/hardwareswap/search.json", EMPTY_REDDIT, content_type="application/json",
-               query={"after": "t3_11a0v9f"})
-    market.add("/search/sss", read(CRAIGSLIST), content_type=html)
+               query={"after": pages.reddit_after})
+    market.add("/search/sss", pages.read(pages.craigslist), content_type=html)
 
 
 def market_config(base_url: str, db_url: str, tmp: Path, **extra: Any) -> tuple[Config, dict[str, Any]]:

@@ -1,10 +1,68 @@
-"""`gpuscout parse`: saved pages offline, source detection, clear refusals."""
+"""`gpuscout parse`: saved pages offline (the project's own pages, and the real captures when
+present), source detection, clear refusals."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
+
+from tests.support.pages import page_path
+
+FIELDS = {"source", "external_id", "url", "title", "price", "shipping", "currency", "location",
+          "posted_at", "seller", "seller_feedback", "condition", "buying_format", "status",
+          "description", "image_url"}
+
+
+def test_parse_own_reddit_page_as_json(run_cli: Any) -> None:
+    result = run_cli("parse", str(page_path("reddit/hardwareswap-new.json")))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["external_id"] for r in rows] == ["ex0001", "ex0002", "ex0003", "ex0004", "ex0005",
+                                                "ex0006"]
+    fe = rows[0]
+    assert fe["title"] == ("[USA-TX] [H] RTX 3090 Founders Edition & example headset [W] PayPal, "
+                           "local cash")
+    assert (fe["price"], fe["shipping"], fe["currency"]) == ("725.00", "0.00", "USD")
+    assert (fe["buying_format"], fe["status"], fe["seller_feedback"]) == ("best_offer", "active", 14)
+    assert fe["posted_at"] == "2025-11-01T12:26:40Z"
+    assert set(fe) == FIELDS
+    assert rows[1]["status"] == "wanted" and rows[1]["price"] is None
+
+
+def test_parse_detects_own_ebay_and_craigslist_pages(run_cli: Any) -> None:
+    table = run_cli("parse", "--format", "table", str(page_path("craigslist/search-static.html")))
+    assert table.exit_code == 0
+    assert "5 listings from craigslist" in table.output
+    item = run_cli("parse", "--url", "https://www.ebay.com/itm/400000000001",
+                   str(page_path("ebay/item.html")))
+    assert item.exit_code == 0, item.output
+    (row,) = [json.loads(line) for line in item.output.splitlines()]
+    assert (row["source"], row["external_id"], row["price"], row["currency"]) == (
+        "ebay", "400000000001", "600.00", "GBP")
+
+
+def test_parse_own_login_wall_exits_non_zero_and_says_so(run_cli: Any) -> None:
+    result = run_cli("parse", str(page_path("facebook/item-login-wall.html")))
+    assert result.exit_code == 1
+    assert "blocked page (login)" in result.output
+
+
+def test_parse_own_unsupported_pages_are_named(run_cli: Any) -> None:
+    for rel, name in (("kijiji/search-next-data.json", "Kijiji"),
+                      ("kleinanzeigen/search.html", "Kleinanzeigen")):
+        result = run_cli("parse", str(page_path(rel)))
+        assert result.exit_code == 1
+        assert f"looks like a {name} page" in result.output
+
+
+def test_parse_own_page_with_wrong_source_is_a_clear_error(run_cli: Any) -> None:
+    result = run_cli("parse", "--source", "craigslist", str(page_path("reddit/hardwareswap-new.json")))
+    assert result.exit_code == 1
+    assert "Error:" in result.output
+
+
+# --- the real captures (skipped when absent) ---------------------------------------------------
 
 
 def test_parse_reddit_capture_as_json(run_cli: Any, fixtures_dir: Path) -> None:
@@ -19,9 +77,7 @@ def test_parse_reddit_capture_as_json(run_cli: Any, fixtures_dir: Path) -> None:
     assert fe["price"] == "730.00" and fe["shipping"] == "0.00" and fe["currency"] == "USD"
     assert fe["buying_format"] == "best_offer" and fe["status"] == "active"
     assert fe["posted_at"].endswith("Z")
-    assert set(fe) == {"source", "external_id", "url", "title", "price", "shipping", "currency",
-                       "location", "posted_at", "seller", "seller_feedback", "condition",
-                       "buying_format", "status", "description", "image_url"}
+    assert set(fe) == FIELDS
 
 
 def test_parse_detects_craigslist_and_prints_a_table(run_cli: Any, fixtures_dir: Path) -> None:

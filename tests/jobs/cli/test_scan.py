@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,22 +11,24 @@ from gpuscout.jobs.testing.localmarket import LocalMarket
 from gpuscout.models.storage.db import make_engine
 from gpuscout.models.storage.lock import scan_lock
 from gpuscout.models.storage.migrate import upgrade
-from tests.support.market import market_config, serve_captures, write_toml
+from tests.support.market import OWN_PAGES, market_config, serve_pages, write_toml
 
 
 def test_scan_prints_a_summary_and_a_second_scan_waits_for_nothing(
-        run_cli: Any, db_url: str, tmp_path: Path, read_fixture: Callable[[str], bytes]) -> None:
+        run_cli: Any, db_url: str, tmp_path: Path) -> None:
+    counts = OWN_PAGES.counts
     with LocalMarket() as market:
-        serve_captures(market, read_fixture)
+        serve_pages(market, OWN_PAGES)
         _cfg, data = market_config(market.url, db_url, tmp_path)
         conf = str(write_toml(data, tmp_path / "gpuscout.toml"))
         result = run_cli("scan", "--format", "json", config=conf)
         assert result.exit_code == 0, result.output
         rows = {r["search"]: r for r in map(json.loads, result.stdout.splitlines())}
         assert rows["hws-3090"] == {"search": "hws-3090", "source": "reddit", "outcome": "ok",
-                                    "pages": 2, "listings": 25, "new": 25, "changed": 0,
+                                    "pages": 2, "listings": counts["reddit"],
+                                    "new": counts["reddit"], "changed": 0,
                                     "gone": 0, "error": None}
-        assert rows["craigslist-3090"]["new"] == 37
+        assert rows["craigslist-3090"]["new"] == counts["craigslist"]
 
         # another scan holds the lock: this one says so and exits 3 without scanning
         engine = make_engine(db_url)
@@ -40,7 +41,7 @@ def test_scan_prints_a_summary_and_a_second_scan_waits_for_nothing(
 
         table = run_cli("scan", "--search", "hws-3090", config=conf)
         assert table.exit_code == 0
-        assert "Scan summary" in table.stdout and "hws-3090: ok: 25 listings" in table.stderr
+        assert "Scan summary" in table.stdout and f"hws-3090: ok: {counts['reddit']} listings" in table.stderr
 
 
 def test_scan_exits_1_only_when_every_search_failed(run_cli: Any, db_url: str,
