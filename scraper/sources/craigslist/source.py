@@ -200,7 +200,13 @@ def _ld_entries(tree: LexborHTMLParser) -> list[dict[str, Any]] | None:
 
 
 def _ld_place(item: dict[str, Any]) -> str | None:
+    """"Town, ST" from an entry: housing states ``address``; for-sale entries state the place
+    of their offer (``offers.availableAtOrFrom.address``)."""
     address = item.get("address")
+    if not isinstance(address, dict):
+        offers = item.get("offers")
+        place = offers.get("availableAtOrFrom") if isinstance(offers, dict) else None
+        address = place.get("address") if isinstance(place, dict) else None
     if not isinstance(address, dict):
         return None
     parts = [address.get(k) for k in ("addressLocality", "addressRegion")]

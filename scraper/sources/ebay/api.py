@@ -284,10 +284,19 @@ def _description(item: Mapping[str, Any], *, detail: bool) -> str | None:
     return text or None
 
 
+#: elements that start a new line of text (inline ones such as <b> or <span> do not)
+_BLOCKS = ("br, p, div, li, tr, td, th, h1, h2, h3, h4, h5, h6, ul, ol, table, section, article, "
+           "blockquote, pre, hr, dt, dd")
+
+
 def html_text(html: str) -> str:
-    """Text lines of an HTML description fragment (one line per block of text)."""
+    """Text lines of an HTML description fragment: one line per block of text, inline markup
+    ("never <b>mined</b>") kept on its line."""
     tree = LexborHTMLParser(html, is_fragment=True)
-    lines = (squash(line) for line in tree.text(separator="\n").splitlines())
+    for node in tree.css(_BLOCKS):
+        node.insert_before("\n")
+        node.insert_after("\n")
+    lines = (squash(line) for line in tree.text(separator="").splitlines())
     return "\n".join(line for line in lines if line)
 
 

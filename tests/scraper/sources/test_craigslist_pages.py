@@ -63,9 +63,6 @@ def test_static_search_listings(source: CraigslistSource) -> None:
     assert (fifth.price, fifth.currency) == (D("0.00"), "USD")
 
 
-@pytest.mark.xfail(strict=True, reason="for-sale JSON-LD states the place under offers."
-                                       "availableAtOrFrom.address; _ld_place reads only a top-level "
-                                       "address (housing)")
 def test_static_search_place_from_the_offer_when_the_card_has_none(source: CraigslistSource) -> None:
     third = source.parse(read_page(SEARCH), SEARCH_URL).listings[2]
     assert third.location == "Palo Alto, CA"

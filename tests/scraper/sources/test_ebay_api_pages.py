@@ -115,8 +115,6 @@ def test_getitem(source: EbaySource) -> None:
     assert "Example card, used for two years" not in item.description
 
 
-@pytest.mark.xfail(strict=True, reason="html_text puts every text node on its own line, so inline "
-                                       "markup (<b>) splits a sentence")
 def test_getitem_description_keeps_inline_markup_on_its_line(source: EbaySource) -> None:
     item = source.parse(read_page("ebay-api/getitem.json"), GETITEM_URL).listings[0]
     assert item.description is not None
