@@ -1,10 +1,16 @@
-# gpuscout: `make scan` (set up, scan once, show the best deals) and `make test`.
+# gpuscout: `make scan` (set up, scan once, show the best deals) and `make test` (what CI runs).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LINTED := scraper models jobs tests bench alembic/env.py
 
-.PHONY: setup scan deals demo test lint bench clean
+.DEFAULT_GOAL := help
+.PHONY: help setup scan deals demo test pytest lint bench clean
+
+help:             ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | \
+		awk -F'\t' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 setup: $(STAMP)   ## create .venv and install gpuscout with its test tools
+	@true
 
 scan: $(STAMP)    ## the main job: scan every configured search once, then list the best deals
 	@$(BIN)/gpuscout scan; status=$$?; $(BIN)/gpuscout deals; exit $$status
@@ -20,15 +27,17 @@ scan: $(STAMP)    ## the main job: scan every configured search once, then list 
 demo: $(STAMP)    ## the whole pipeline against a local fictional marketplace (no internet needed)
 	$(BIN)/gpuscout demo
 
-test: $(STAMP)    ## the test suite (PostgreSQL too when GPUSCOUT_TEST_DATABASE_URL is set)
+test: lint pytest ## what CI runs: ruff, mypy --strict, then the test suite
+
+pytest: $(STAMP)  ## the test suite alone (PostgreSQL too when GPUSCOUT_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
-	$(BIN)/ruff check scraper models jobs tests bench alembic/env.py
+lint: $(STAMP)    ## ruff and mypy --strict (the package, the tests and the benchmarks)
+	$(BIN)/ruff check $(LINTED)
 	$(BIN)/mypy
 
 bench: $(STAMP)   ## benchmarks (add ARGS=--quick for a short run)
 	$(BIN)/python bench/run.py $(ARGS)
 
-clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+clean:            ## remove .venv and build leftovers
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
