@@ -40,10 +40,17 @@ class SearchSummary:
     error: str | None = None
     saved_path: str | None = None
     run_id: int | None = None
+    #: the pages read cover the search's whole result set, so a listing it no longer shows may
+    #: count toward "gone"; False when the crawl ended early (an empty page after results)
+    complete: bool = True
 
     @property
     def failed(self) -> bool:
         return self.outcome not in COMPLETE_OUTCOMES
+
+    @property
+    def may_mark_gone(self) -> bool:
+        return self.complete and not self.failed
 
 
 @dataclass(frozen=True)
@@ -103,16 +110,21 @@ async def crawl_search(cfg: Config, search: SearchConfig, fetcher: Any, *, save_
         if page.outcome not in COMPLETE_OUTCOMES:
             error = page.error
             saved = str(page.saved_path) if page.saved_path else None
+    complete = True
     if outcomes:
-        # NOTE: "empty" only when nothing at all came back; a later empty page after results is ok
+        # NOTE: "empty" only when nothing at all came back. An empty page after results is ok,
+        # but the results ended where a next page was promised: the scan saw only part of them
         outcome = max(outcomes, key=lambda o: _SEVERITY.get(o, 3))
         if outcome == "empty" and listings:
             outcome = "ok"
+            if not source.ends_on_empty_page:
+                complete = False
+                error = f"page {outcomes.index('empty') + 1} said 'no results' after results"
     else:
         outcome, error = "error", "no page was fetched"
     return listings, SearchSummary(search=search.name, source=search.source, outcome=outcome,
                                    pages=pages, listings=len(listings), error=error,
-                                   saved_path=saved)
+                                   saved_path=saved, complete=complete)
 
 
 def _clock(now: datetime | None) -> Callable[[], datetime]:
@@ -227,7 +239,7 @@ def _store_search(cfg: Config, sessions: sessionmaker[Session], search: SearchCo
             records = [to_record(raw, ident(raw)) for raw in listings]
             result = upsert_listings(session, records, now=now, search=search.name)
             gone: list[int] = []
-            if summary.outcome in COMPLETE_OUTCOMES:
+            if summary.may_mark_gone:
                 gone = mark_missing(session, search.name, now=now, gone_after=cfg.scan.gone_after)
             evaluator = Evaluator(cfg, session, now=now)
             touched = list(result.ids.values())

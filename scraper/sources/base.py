@@ -60,6 +60,10 @@ class Source(ABC):
     default_base_url: ClassVar[str]
     #: ISO currency when a page does not state one
     default_currency: ClassVar[str] = "USD"
+    #: whether the site's paging normally ends on an empty page (Reddit's ``after`` token may
+    #: point past the last post); elsewhere an empty page after results means the scan saw only
+    #: part of them
+    ends_on_empty_page: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

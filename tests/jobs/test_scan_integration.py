@@ -48,8 +48,10 @@ def _counts(engine: Any) -> dict[str, int]:
 
 
 def _reddit_without(pages: PageSet, post_id: str) -> bytes:
+    """The Reddit page without one post, as the last page of the results (``after`` null)."""
     data = json.loads(pages.read(pages.reddit))
     data["data"]["children"] = [c for c in data["data"]["children"] if c["data"]["id"] != post_id]
+    data["data"]["after"] = None
     return json.dumps(data).encode()
 
 
@@ -155,6 +157,29 @@ def test_missing_listing_goes_gone_after_n_successful_scans_not_after_a_failed_o
     back = run_scan(cfg, engine, only="hws-3090", now=T0 + timedelta(hours=6))
     assert status() == "active"
     assert [e.event for e in back.events if e.event == "back_in_stock"] == ["back_in_stock"]
+
+
+EBAY_NO_RESULTS = (b'<html><head><title>rtx 3090 | eBay</title></head><body>'
+                   b'<h1 class="srp-controls__count-heading"><span class="BOLD">0</span> results '
+                   b'for <span class="BOLD">rtx 3090</span></h1><div class="srp-save-null-search">'
+                   b'No exact matches found</div><ul class="srp-results srp-list"></ul></body></html>')
+
+
+def test_an_empty_page_after_results_is_a_partial_scan_that_marks_nothing_gone(
+        setup: Any, market: LocalMarket, page_set: PageSet) -> None:
+    """Page 1 links a page 2, which says "no results": the scan saw only part of the results, so
+    listings it did not see are not counted toward gone, however often it happens."""
+    cfg, _data, engine = setup
+    run_scan(cfg, engine, only="ebay-3090-fe", now=T0)
+    market.add("/sch/i.html", EBAY_NO_RESULTS, content_type="text/html", query={"_pgn": "2"})
+    for hour in range(1, 5):
+        summary = run_scan(cfg, engine, only="ebay-3090-fe", now=T0 + timedelta(hours=hour))
+        search = summary.searches[0]
+        assert (search.outcome, search.complete, search.gone, search.pages) == ("ok", False, 0, 2)
+        assert search.error == "page 2 said 'no results' after results"
+    with session_factory(engine)() as s:
+        statuses = set(s.scalars(select(Listing.status).where(Listing.source == "ebay")))
+    assert "gone" not in statuses
 
 
 def test_read_commands_return_what_was_stored(setup: Any, run_cli: Any, db_url: str,

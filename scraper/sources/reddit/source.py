@@ -70,6 +70,7 @@ class RedditSource(Source):
 
     name: ClassVar[str] = "reddit"
     default_currency: ClassVar[str] = "USD"
+    ends_on_empty_page: ClassVar[bool] = True
 
     def __init__(self, currencies: Mapping[str, str] | None = None) -> None:
         merged = {**SUBREDDIT_CURRENCIES, **(currencies or {})}
