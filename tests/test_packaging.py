@@ -16,7 +16,7 @@ def _package_folder(package: str) -> Path:
     for prefix, folder in sorted(SETUPTOOLS["package-dir"].items(), key=lambda kv: -len(kv[0])):
         if package == prefix or package.startswith(prefix + "."):
             rest = package[len(prefix):].lstrip(".")
-            return ROOT / folder / rest.replace(".", "/")
+            return ROOT / str(folder) / rest.replace(".", "/")
     raise AssertionError(f"{package} is not under a package-dir mapping")
 
 
