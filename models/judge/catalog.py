@@ -326,4 +326,13 @@ def user_model(entry: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, A
     raise CatalogError(f"name = {name!r}: no pattern can be derived from it; give patterns = ['...']")
 
 
-DEFAULT: Catalog = load_catalog()
+#: the shipped catalogue, compiled on first use (``from ... import DEFAULT``): reading names and
+#: checking a user's entries (``model_names``, ``user_model``) never compiles it
+DEFAULT: Catalog
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT":
+        catalog = globals()["DEFAULT"] = load_catalog()
+        return catalog
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
