@@ -174,3 +174,18 @@ def sub_each(patterns: Iterable[re.Pattern[str]], repl: str, text: str) -> str:
         if may_match(g, text):
             text = p.sub(repl, text)
     return text
+
+
+def earliest(patterns: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
+    """The match of any of ``patterns`` that starts first in ``text``."""
+    best: re.Match[str] | None = None
+    for p in candidates(patterns, text):
+        m = p.search(text)
+        if m and (best is None or m.start() < best.start()):
+            best = m
+    return best
+
+
+def every(patterns: Iterable[re.Pattern[str]], text: str) -> list[re.Match[str]]:
+    """Every match of every one of ``patterns`` in ``text``, pattern by pattern."""
+    return [m for p in candidates(patterns, text) for m in p.finditer(text)]

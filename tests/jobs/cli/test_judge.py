@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from gpuscout.models.judge.score import SCORE_VERSION
 from gpuscout.models.storage.db import make_engine, session_factory, transaction
 from gpuscout.models.storage.migrate import upgrade
 from gpuscout.models.storage.records import ListingRecord
@@ -74,11 +75,12 @@ def test_rescore_reidentifies_and_scores(run_cli: Any, db_url: str) -> None:
     lid = _store(db_url)  # stored with a wrong variant and no score
     result = run_cli("rescore", db_url=db_url)
     assert result.exit_code == 0, result.output
-    assert "rescored 1 listings with rules version 1" in result.output
+    assert f"rescored 1 listings with rules version {SCORE_VERSION}" in result.output
     engine = make_engine(db_url)
     with session_factory(engine)() as s:
         listing = s.get(Listing, lid)
         assert listing is not None and listing.variant == "fe"
         score = s.scalar(select(Score).where(Score.listing_id == lid))
-        assert score is not None and score.fits and score.version == 1 and score.unit_price == 70000
+        assert score is not None and score.fits and score.version == SCORE_VERSION
+        assert score.unit_price == 70000
     engine.dispose()

@@ -20,7 +20,7 @@ def test_hardwareswap_bodies(hardwareswap_posts: list[dict[str, Any]]) -> None:
     fe = rules(body("[USA-NY][H] Rtx 3090 Founders Edition"))
     assert fe == {"original box": 2, "gaming only": 2}
     devil = rules(body("[USA-NJ] [H] PowerColor Red Devil"))
-    assert devil == {"gaming only": 2}
+    assert devil == {"gaming only": 2, "great condition": 2}
     cpu = assess_condition(body("[USA-CA] [H] AMD Ryzen 9 5950X"))
     assert [s.rule for s in cpu.signals] == ["no issues", "original box"]
     assert cpu.bad == ()
@@ -49,7 +49,7 @@ def test_hardwareswap_bodies(hardwareswap_posts: list[dict[str, Any]]) -> None:
     ("Was used for mining", {"mined": -10}),
     ("Has artifacts in games and crashes to desktop", {"artifacts": -12, "crashes": -8}),
     ("Card was repaired (reflowed) last year", {"repaired": -8}),
-    ("One fan rattles at low rpm", {"fan noise": -4}),
+    ("One fan rattles at low rpm", {"fan noise": -6}),
     ("Slight coil whine under load", {"coil whine": -2}),
     ("Shunt modded and BIOS flashed to the 1000W XOC", {"shunt mod": -6, "bios flashed": -4}),
     ("EK waterblock only, no stock cooler", {"no stock cooler": -8}),

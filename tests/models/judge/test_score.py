@@ -32,7 +32,7 @@ def score(price: str | None, **kw: Any) -> Score:
     ("800", 32),   # band high edge
     ("920", 15),   # 15% above the band
     ("1040", 0),   # 30% above the band: nothing
-    ("363", 50),   # just over half the reference: still a price
+    ("472", 50),   # just over 0.65 of the reference: still a price
 ])
 def test_price_points_by_band(price: str, points: int) -> None:
     s = score(price)
