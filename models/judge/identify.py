@@ -64,6 +64,8 @@ _PLURAL = re.compile(r"(?<![a-z0-9])(?:cards|gpus|units|pcs|fes|\d{4}s)(?![a-z0-
 # "RTX 3090 x2", "3090 FE (x2)", "RTX 3090 24GB ×2" after a mention.
 _QTY_AFTER = re.compile(r"^\s*(?:founders?\s*edition|founders|fe|\d{1,2}\s*gb)?\s*\(?\s*[x×]\s*(\d{1,2})"
                         r"\s*\)?(?![a-z0-9])")
+# "... 8GB x2" ending a title: the count of what the title describes.
+_QTY_AT_END = re.compile(r"(?<![a-z0-9])\(?\s*[x×]\s*([2-9])\s*\)?\s*$")
 # NOTE: Inno3D names its coolers X2, X3, X4 ("iChill X4", "Twin X2"): after the model, not counts.
 _X_COOLERS = re.compile(r"inno\s*3d|ichill|twin\s*x\d")
 _QTY_WORDS = {"two": 2, "three": 3, "four": 4}
@@ -117,6 +119,7 @@ def stated_memory(text: str) -> set[int]:
 
 def _resolve_names(mentions: Sequence[Mention], text: str, catalog: Catalog,
                    laptop: bool) -> list[str]:
+    mentions = _named_twice(mentions, text)
     memory = stated_memory(text)
     by_spec: dict[str, list[Mention]] = {}
     for m in mentions:
@@ -150,27 +153,23 @@ def _resolve_names(mentions: Sequence[Mention], text: str, catalog: Catalog,
     # a refined model named alongside its parent ("4070 Ti ... 4070 Ti Super") is the refinement
     parents = {found.refines for n in names
                if (found := catalog.model(n)) is not None and found.refines}
-    names = [n for n in names if n not in parents]
-    return _named_twice(names, mentions, text)
+    return [n for n in names if n not in parents]
 
 
-def _named_twice(names: list[str], mentions: Sequence[Mention], text: str) -> list[str]:
+def _named_twice(mentions: Sequence[Mention], text: str) -> Sequence[Mention]:
     """One model named twice, its suffix left off once ("RTX 4080 SUPER 16G ... RTX 4080"), is
     that model, unless a list separator stands between the two ("3090, 3090 Ti")."""
+    names = {m.spec.name for m in mentions}
     if len(names) < 2:
-        return names
-    dropped: set[str] = set()
+        return mentions
+    dropped = set()
     for short in names:
-        for long in names:
-            if long == short or not long.startswith(short + " "):
-                continue
-            a = [m for m in mentions if m.spec.name == short.removesuffix(" laptop")]
-            b = [m for m in mentions if m.spec.name == long.removesuffix(" laptop")]
-            if a and b and not any(
-                    _LIST_SEPARATOR.search(text[min(x.end, y.end):max(x.start, y.start)])
-                    for x in a for y in b):
-                dropped.add(short)
-    return [n for n in names if n not in dropped]
+        longer = [m for m in mentions if m.spec.name.startswith(short + " ")]
+        shorts = [m for m in mentions if m.spec.name == short]
+        if longer and not any(_LIST_SEPARATOR.search(text[min(x.end, y.end):max(x.start, y.start)])
+                              for x in shorts for y in longer):
+            dropped.add(short)
+    return [m for m in mentions if m.spec.name not in dropped] if dropped else mentions
 
 
 def _trade_sides(title: str) -> tuple[str, str] | None:
@@ -194,7 +193,7 @@ def _items(side: str, catalog: Catalog) -> list[str]:
 def _quantity(text: str, mentions: Sequence[Mention], catalog: Catalog) -> tuple[int, str]:
     m = earliest(catalog.kind.get("quantity", ()), text)
     if m:
-        return int(m.group(1)), m.group(0)
+        return int(m.group(1)), m.group(0).strip()
     if mentions and _PAIR_OF.search(text):
         return 2, "pair of"
     x_coolers = _X_COOLERS.search(text) is not None
@@ -212,6 +211,9 @@ def _quantity(text: str, mentions: Sequence[Mention], catalog: Catalog) -> tuple
         a = _QTY_AFTER.match(text[mention.end:])
         if a and not x_coolers:
             return int(a.group(1)), a.group(0).strip()
+    end = _QTY_AT_END.search(text)
+    if mentions and end and not x_coolers:
+        return int(end.group(1)), end.group(0).strip()
     return 1, ""
 
 
