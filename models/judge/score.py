@@ -102,7 +102,7 @@ _MARKET_CONDITION: tuple[tuple[re.Pattern[str], int, str], ...] = (
 _UNFIT_KINDS = {"box_only": "box only, no card", "parts": "sold for parts",
                 "accessory": "an accessory, not a card", "wanted": "a buying post",
                 "system": "a complete system", "other": "not a graphics card"}
-_UNFIT_STATUS = {"sold": "the listing is sold", "gone": "the listing is gone",
+_UNFIT_STATUS = {"sold": "listing is sold", "gone": "listing is gone",
                  "wanted": "a buying post"}
 
 
