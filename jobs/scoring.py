@@ -23,7 +23,7 @@ class ListingEvent:
     """Something an alert rule may care about: a new listing, a price drop, a return."""
 
     listing_id: int
-    event: str  # new | price_drop | back_in_stock
+    event: str  # new | price_drop | back_in_stock | ending_soon
     old_price: int | None = None
     new_price: int | None = None
 
@@ -188,8 +188,17 @@ class Evaluator:
         return rows
 
     def score_and_collect(self, ids: Sequence[int], result: UpsertResult) -> list[ListingEvent]:
+        """Score ``ids`` and report what alert rules may care about: new listings, price drops,
+        returns, and auctions that now end within the longest ``auction_hours`` of a rule."""
         self.score_ids(ids)
         events = [ListingEvent(i, "new") for i in result.new]
+        hours = [r.auction_hours for r in self.cfg.alerts if r.auction_hours is not None]
+        if hours and ids:
+            from gpuscout.models.storage.queries import auctions_ending
+
+            until = self.now + timedelta(hours=max(hours))
+            events += [ListingEvent(i, "ending_soon")
+                       for i in auctions_ending(self.session, ids, after=self.now, until=until)]
         for ch in result.changed:
             old = (ch.old_price or 0) + (ch.old_shipping or 0)
             new = (ch.new_price or 0) + (ch.new_shipping or 0)

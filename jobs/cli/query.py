@@ -121,7 +121,9 @@ def _read_deals(app: App, wanted: Any, *, count: bool) -> tuple[list[Any], int |
 
 
 def listing_dict(listing: Any) -> dict[str, Any]:
-    """Everything stored about a listing, money as decimals in its currency."""
+    """Everything stored about a listing, money as decimals in its currency, the item lines of a
+    multi-item post as a list."""
+    from gpuscout.models.judge.items import items_from_json
     from gpuscout.models.storage.records import from_minor
 
     cur = listing.currency
@@ -130,8 +132,16 @@ def listing_dict(listing: Any) -> dict[str, Any]:
         value = getattr(listing, col)
         if col in ("price", "shipping", "price_local", "price_max"):
             value = from_minor(value, cur)
+        elif col == "items":
+            value = [i.to_dict() for i in items_from_json(value)]
         out[col] = value
     return out
+
+
+def _describe_item(item: dict[str, Any]) -> str:
+    from gpuscout.models.judge.items import Item
+
+    return Item.from_dict(item).describe()
 
 
 def _find(session: Any, ref: str) -> Any:
@@ -164,11 +174,16 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
         return
     width = max(len(k) for k in data)
     for key, value in data.items():
-        if key in ("scores", "description"):
+        if key in ("scores", "description", "items"):
             continue
         click.echo(f"{key.rjust(width)}  {'' if value is None else jsonable(value)}")
     if data.get("description"):
         click.echo("\n" + str(data["description"]).strip() + "\n")
+    if data.get("items"):
+        click.echo("items read from the post, with their prices:")
+        for item in data["items"]:
+            click.echo(f"  - {_describe_item(item)}")
+        click.echo("")
     for sc in data["scores"]:
         click.echo(f"score for watch {sc['watch']}: {sc['total']}/100 (rules v{sc['version']})"
                    + ("" if sc["fits"] else f" — does not fit: {sc['unfit_reason']}"))
@@ -263,7 +278,8 @@ def export_cmd(app: App, fmt: str) -> None:
         for listing in iter_listings(session):
             row = jsonable(listing_dict(listing))
             if writer:
-                writer.writerow(row)
+                writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
+                                 for k, v in row.items()})
             else:
                 sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
 

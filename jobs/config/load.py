@@ -139,6 +139,8 @@ class AlertRule:
     digest_time: str = "08:00"
     digest_top: int = 10
     quiet_hours: str | None = None
+    #: alert on an auction only as it ends within this many hours (None: auctions never alert)
+    auction_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,7 @@ rates = { EUR = 1.08, GBP = 1.27, CAD = 0.73 }   # into the watch currency; othe
 # mode = "instant"                     # or "digest"
 # drop_percent = 5
 # quiet_hours = "23:00-07:00"
+# auction_hours = 6                    # alert on auctions ending within 6 h (unset: never)
 """
 
 
@@ -492,6 +495,7 @@ def _parse_alert(i: int, raw: Any, watches: set[str]) -> AlertRule:
         digest_time=digest_time,
         digest_top=r.num("digest_top", 10, minimum=1, integer=True),
         quiet_hours=quiet,
+        auction_hours=r.num("auction_hours", None, minimum=0.25, maximum=720),
     )
     r.done()
     return a
