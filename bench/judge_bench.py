@@ -7,6 +7,7 @@ fully correct (fit, kind, model, variant, quantity and unit price all as expecte
 order A > B > C among the listings that fit, the C listings scoring 70 or more, the top 10, and every
 disagreement. r/hardwareswap rows are posts (title and body): they go through the Reddit parser as a
 scan would, so the price a body states is read the way it is read live.
+``python bench/judge_bench.py --speed`` times identification and scoring alone on real captures.
 """
 
 from __future__ import annotations
@@ -208,21 +209,68 @@ def render(f: Figures, *, elapsed: float | None = None, detail: bool = True) -> 
     return "\n".join(lines)
 
 
-def run(path: Path = DEV_SET) -> dict[str, Any]:
+#: real captures whose listings the speed figure judges (as a scan reads them)
+SPEED_CAPTURES = (("ebay-api/search-rtx-4090-2023-12.json", "https://api.ebay.com/buy/browse/v1/"
+                   "item_summary/search?q=rtx"),
+                  ("ebay-api/search-rtx-5090-2025-10.json", "https://api.ebay.com/buy/browse/v1/"
+                   "item_summary/search?q=rtx"),
+                  ("reddit/hardwareswap-new-2023-02.json",
+                   "https://www.reddit.com/r/hardwareswap/new.json"),
+                  ("ebay-html/search-sitem-de-2022-11.html", "https://www.ebay.de/sch/i.html"))
+
+
+def speed(root: Path | None = None, *, repeat: int = 5) -> dict[str, Any]:
+    """Identification and scoring time per listing (the judge alone: pages parsed beforehand),
+    every text read afresh in each round, the best of ``repeat`` rounds."""
+    from bench.common import best_of, fixtures_root
+    from gpuscout.models.judge import score as score_module
+    from gpuscout.models.judge.identify import identify
+    from gpuscout.models.judge.score import ListingFacts, Watch, score_listing
+    from gpuscout.scraper.sources import detect_source
+
+    root = root or fixtures_root()
+    raws: list[Any] = []
+    for rel, url in SPEED_CAPTURES:
+        path = root / rel
+        if path.is_file():
+            body = path.read_bytes()
+            raws.extend(detect_source(body, url).parse(body, url).listings)
+    watch = Watch("3090-fe", "rtx 3090", "fe", Decimal(650), Decimal(800))
+    facts = [ListingFacts(title=r.title, description=r.description, price=r.price,
+                          shipping=r.shipping, price_local=r.price_local, currency=r.currency,
+                          source=r.source, seller_feedback=r.seller_feedback,
+                          seller_positive_pct=r.seller_positive_pct, condition=r.condition,
+                          buying_format=r.buying_format) for r in raws]
+
+    def once() -> None:
+        score_module._text_signals.cache_clear()
+        for raw, fact in zip(raws, facts, strict=True):
+            ident = identify(raw.title, raw.description, condition=raw.condition,
+                             flair="BUYING" if raw.status == "wanted" else None)
+            score_listing(fact, ident, watch, now=NOW, rates=RATES)
+
+    seconds = best_of(once, repeat=repeat)
+    return {"listings": len(raws), "us_per_listing": round(seconds * 1e6 / max(len(raws), 1), 1)}
+
+
+def run(path: Path = DEV_SET, *, repeat: int = 5) -> dict[str, Any]:
     """The figures as a results dict (for ``bench/run.py``)."""
     rows = load(path)
-    t0 = time.perf_counter()
     judged = judge_all(rows)
-    elapsed = time.perf_counter() - t0
     f = figures(judged)
     return {"listings": f.total, "fully_correct_pct": round(f.fully_correct * 100, 1),
             "pairwise_pct": round(f.pairwise * 100, 1), "c_at_or_above_70": len(f.c_over_70),
-            "c_in_top10": f.c_in_top, "ms_per_listing": round(elapsed * 1000 / max(f.total, 1), 3),
-            "top10": [j.row["id"] for j in f.top]}
+            "c_in_top10": f.c_in_top, "top10": [j.row["id"] for j in f.top],
+            "speed": speed(repeat=repeat)}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "--speed":
+        s = speed()
+        print(f"identification and scoring: {s['us_per_listing']} µs per listing "
+              f"({s['listings']} captured listings)")
+        return 0
     path = Path(args[0]) if args else DEV_SET
     rows = load(path)
     t0 = time.perf_counter()

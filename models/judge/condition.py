@@ -48,7 +48,8 @@ def is_negated(text: str, start: int, end: int | None = None, *, window: int = 4
     """Whether the phrase at text[start:end] is denied: "never mined", "no coil whine",
     "not used for mining", "artifact-free", or answered "no" ("Mining: no", "Mined? No.").
     Looks back at most ``window`` words in the clause."""
-    before = text[:start]
+    # NOTE: a clause is short; the look-back never needs more than the text just before
+    before = text[max(0, start - 160):start]
     ends = [m.end() for m in _CLAUSE_END.finditer(before)]
     if ends:
         before = before[ends[-1]:]

@@ -39,10 +39,10 @@ RULES: tuple[Rule, ...] = (
        r"nie\s*(?:zum\s*)?(?:gemined|gemint|geminet|minen|mining)|kein\s*mining|"
        r"nicht\s*(?:zum\s*)?(?:minen|mining)(?:\s*(?:genutzt|verwendet|benutzt))?|nicht\s*gemined|"
        r"jamais\s*(?:utilis[ée]e?\s*pour\s*(?:le\s*)?)?(?:min[ée]e?|minage|mining)|"
-       r"pas\s*de\s*minage|pas\s*(?:[ée]t[ée]\s*)?min[ée]e?|"
+       r"pas de minage|pas min[ée]e?|pas [ée]t[ée] min[ée]e?|"
        r"nunca\s*(?:se\s*us[óo]\s*para\s*)?(?:minad[ao]|minar|miner[íi]a)|sin\s*minar|"
        r"no\s*(?:ha\s*sido\s*)?minad[ao]|sin\s*miner[íi]a", hedged=("never mined", 1)),
-    _r("never overclocked", 1, r"never\s*(?:been\s*)?(?:overclocked|oc'?d)|"
+    _r("never overclocked", 1, r"never\s*(?:been\s*)?(?:overclocked|oc'd|ocd)|"
        r"(?:overclocked|oc'?d)\s*[?:\-]\s*(?:no|never|nope)"),
     _r("no issues", 2,
        r"(?:zero|no|without\s*any|never\s*had\s*any)\s*(?:issues|problems)|"
@@ -90,31 +90,31 @@ RULES: tuple[Rule, ...] = (
        r"originalverpackt|versiegelt|neuf\s*(?:sous\s*blister|jamais\s*ouvert)|scell[ée]e?|"
        r"nuevo\s*(?:a\s*estrenar|sin\s*abrir|precintado)|precintad[ao]"),
     _r("like new", 2, r"like\s*-?\s*new|mint|pristine|immaculate|excellent\s*condition|neuwertig|"
-       r"wie\s*neu|comme\s*neu(?:f|ve)|[ée]tat\s*neuf|como\s*nuev[ao]|impecable"),
+       r"wie neu|comme neu(?:f|ve)|état neuf|etat neuf|como nuev[ao]|impecable"),
     _r("great condition", 2,
        r"(?:great|excellent|perfect|top|superb|amazing|fantastic|very\s*good)\s*(?:condition|shape)|"
        r"excellent|well\s*(?:kept|cared\s*for|maintained)|babied|sehr\s*gut(?:er)?\s*(?:zustand)?|"
-       r"top\s*zustand|tr[èe]s\s*bon\s*[ée]tat|excellent\s*[ée]tat|parfait\s*[ée]tat|"
-       r"(?:perfecto|excelente)\s*estado"),
-    _r("good condition", 1, r"(?:good|decent|nice)\s*(?:condition|shape)|guter\s*zustand|"
-       r"bon\s*[ée]tat|buen\s*estado"),
+       r"top zustand|très bon [ée]tat|tres bon [ée]tat|excellent [ée]tat|parfait [ée]tat|"
+       r"(?:perfecto|excelente) estado"),
+    _r("good condition", 1, r"(?:good|decent|nice)\s*(?:condition|shape)|guter zustand|"
+       r"bon état|bon etat|buen estado"),
     # -- bad
     _r("lightly mined", -5, r"(?:lightly|briefly)\s*mined|mined\s*(?:lightly|briefly|for\s*a\s*"
        r"(?:few|couple)\s*(?:weeks|months))|light\s*mining|undervolted\s*(?:for\s*)?mining|"
        r"(?:used\s*)?(?:for\s*)?mining\s*for\s*(?:a\s*few|a\s*couple|\d|one|two|three|six)\s*"
        r"(?:weeks?|months?)"),
     _r("heavy use", -8,
-       r"(?<!available\s)(?<!availability\s)(?<!reachable\s)(?<!open\s)(?<!me\s)24\s*/\s*7"
+       r"(?<!available\s)(?<!availability\s)(?<!reachable\s)(?<!open\s)(?<!me\s)24/7"
        r"(?!\s*(?:for\s*pick|pick|availab|support|contact|call|text|messag|respon|reply|ship))|"
        r"(?:ai|ml|model|llm|deep\s*learning)\s*training|training\s*(?:ai|ml|llm|models?|neural)|"
        r"render(?:ing)?\s*(?:farm|node|server|workstation|box|rig|machine)|folding\s*@\s*home|"
        r"heavily\s*used|"
-       r"dauerbetrieb|24\s*h\s*/\s*24"),
+       r"dauerbetrieb|24h/24"),
     _r("mined", -10,
        r"mined|mining|ex\s*-?\s*mining|crypto\s*farm|mining\s*rig|"
        r"(?:bought|purchased|got\s*it)\s*from\s*(?:a\s*)?(?:miner|mining\s*(?:farm|operation))|"
-       r"ex\s*-?\s*miner|hash\s*-?\s*rate|\d+\s*mh\s*/\s*s|mh/s|gemined|gemint|minage|min[ée]e|"
-       r"miner[íi]a|minad[ao]", negated=("never mined", 3), hedged=("mining history unknown", -3)),
+       r"ex\s*-?\s*miner|hash\s*-?\s*rate|\d+\s*mh\s*/\s*s|mh/s|gemined|gemint|minage|minée|minee|"
+       r"minería|mineria|minado|minada", negated=("never mined", 3), hedged=("mining history unknown", -3)),
     _r("artifacts", -12, r"artifact(?:s|ing)?|artefact(?:s|ing|os)?|artefakte|bildfehler",
        negated=("no artifacts", 1)),
     _r("fan not spinning", -10,
@@ -127,7 +127,8 @@ RULES: tuple[Rule, ...] = (
        r"ventilador(?:es)?\s*(?:no\s*(?:gira|giran|funciona)|roto|averiado)", negated=None),
     _r("crashes", -8,
        r"crash(?:es|ing|ed)?|black\s*screens?|freez(?:es|ing)|blue\s*screens?|bsod|"
-       r"abst[üu]rz\w*|st[üu]rzt\s*ab|schwarze?r?\s*bildschirm|blackscreens?|[ée]cran\s*(?:noir|bleu)|"
+       r"absturz\w*|abstürz\w*|stürzt ab|sturzt ab|schwarze?r? bildschirm|blackscreens?|"
+       r"écran (?:noir|bleu)|ecran (?:noir|bleu)|"
        r"plante|red[ée]marre|se\s*(?:reinicia|cuelga|bloquea)|pantallazos?|pantalla\s*(?:negra|azul)|"
        r"(?:reboots?|restarts?|shuts?\s*(?:down|off))\s*(?:randomly|under\s*load|in\s*games)",
        negated=("no crashes", 1)),
@@ -137,7 +138,7 @@ RULES: tuple[Rule, ...] = (
        r"capacitors?|mosfets?|power\s*stages?)|"
        r"(?:vram|memory|mem|gddr6x?)\s*(?:chips?|modules?)?\s*(?:was\s*|were\s*|has\s*been\s*|"
        r"have\s*been\s*)?(?:replaced|swapped|reballed)|repariert|chip\s*(?:getauscht|ersetzt)|"
-       r"speicher\s*getauscht|r[ée]par[ée]e?|rebill[ée]e?|puce\s*remplac[ée]e|reparad[ao]|"
+       r"speicher getauscht|répar[ée]e?|repar[ée]e?|rebill[ée]e?|puce remplac[ée]e|reparad[ao]|"
        r"resoldad[ao]"),
     _r("fan noise", -6, r"fan\s*(?:noise|rattle|rattles|rattling|clicks|clicking|grinding|is\s*loud|"
        r"wobble)|fans?\s*(?:are\s*|is\s*)?(?:loud|noisy)|noisy\s*fans?|loud\s*fans?|rattl(?:e|es|ing)|"
@@ -164,8 +165,8 @@ RULES: tuple[Rule, ...] = (
        r"air)\s*(?:cooler|heatsink|heat\s*sink)|(?:stock|original)\s*(?:cooler|heatsink)\s*(?:is\s*)?"
        r"(?:not\s*included|missing|lost)|water\s*-?\s*block\s*only|only\s*(?:with\s*)?(?:the\s*)?"
        r"water\s*-?\s*block"),
-    _r("as is", -10, r"sold\s*as\s*-?\s*is|as\s*-?\s*is(?=\s*$|\s*[^\w\s])|"
-       r"as\s*-?\s*is\s*(?:condition|no\s*returns)|en\s*l'?\s*[ée]tat|tal\s*cual"),
+    _r("as is", -10, r"sold as-?is|sold as - is|(?:as is|as-is|as - is)(?=\s*$|\s*[^\w\s])|"
+       r"(?:as is|as-is) (?:condition|no returns)|en l'?état|en l'?etat|tal cual"),
     _r("broken", -15, r"broken(?!\s*(?:box|packaging|seal|in|sticker))|"
        r"dead(?!\s*(?:space|island|by|rising|cells))|"
        r"not\s*working|doesn'?t\s*work|does\s*not\s*work|no\s*(?:display|signal|video\s*output)|"
@@ -174,6 +175,6 @@ RULES: tuple[Rule, ...] = (
        r"no\s*funciona|averiad[ao]", negated=None),
     _r("damaged", -5, r"damaged(?!\s*(?:box|packaging))|bent\s*(?:pins|pcb)|"
        r"missing\s*(?:fan|screws|backplate)|besch[äa]digt|endommag[ée]e?|dañad[ao]"),
-    _r("cosmetic wear", -1, r"scratch(?:es|ed)?|scuff(?:s|ed)?|kratzer|rayures?|ray[ée]e?|"
-       r"ara[ñn]azos?|cosmetic\s*(?:wear|damage|marks?)", negated=("no scratches", 1)),
+    _r("cosmetic wear", -1, r"scratch(?:es|ed)?|scuff(?:s|ed)?|kratzer|rayures?|rayée?|rayee?|"
+       r"arañazos?|aranazos?|cosmetic\s*(?:wear|damage|marks?)", negated=("no scratches", 1)),
 )

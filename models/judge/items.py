@@ -74,6 +74,7 @@ _PLACE = re.compile(r"(?:local(?:ly)?|pick\s*-?\s*up|cash)\s*(?:only\s*)?(?:in|t
                     r"from)\s*(?:\d{5}|[a-z]+(?:\s*[a-z]+)?)|\d{5}")
 _CUT = re.compile(r"[,;/|]|\bor\b|\.\s")
 _OR_END = re.compile(r"(?:\bor|/)\s*$")
+_DIGIT = re.compile(r"\d")
 _MAX_LINES = 200
 
 
@@ -107,7 +108,7 @@ def _decimal(text: str) -> Decimal | None:
 
 def amounts(line: str) -> list[_Amount]:
     """Asking amounts on one lowercase line (paid/retail/budget amounts and labels left out)."""
-    if not any(c.isdigit() for c in line):
+    if not _DIGIT.search(line):
         return []
     found = []
     for m in _AMOUNT.finditer(line):
@@ -205,39 +206,46 @@ def _item(text: str, run: list[_Amount], *, shipped_default: bool, sold: bool) -
 def read_lines(description: str | None) -> tuple[ItemLine, ...]:
     """Every priced item line of a post body, in order (an unpriced item line followed by a line
     holding only prices takes those prices)."""
-    if not description or not any(c.isdigit() for c in description):
+    if not description or not _DIGIT.search(description):
         return ()
-    raw_lines = description.replace("\u200b", "").splitlines()[:_MAX_LINES]
-    lines = [_plain(r) for r in raw_lines if not _TABLE_RULE.match(r)]
-    shipped_default = any(_POST_SHIPPED.search(t) for t, _sold in lines)
+    shipped_default = _POST_SHIPPED.search(description.lower()) is not None
     items: list[ItemLine] = []
-    pending: tuple[str, bool] | None = None  # the last unpriced line naming something
-    for text, sold in lines:
-        if not text:
+    pending: str | None = None  # the last line without a digit (read only when needed)
+    pending_plain: tuple[str, bool] | None = None  # a line whose amounts were no asking price
+    for raw in description.replace("\u200b", "").splitlines()[:_MAX_LINES]:
+        if not _DIGIT.search(raw):
+            if raw.strip():
+                pending, pending_plain = raw, None
             continue
+        if _TABLE_RULE.match(raw):
+            continue
+        text, sold = _plain(raw)
         found = amounts(text)
         if not found:
-            pending = (text, sold) if _words(text) else None
+            pending, pending_plain = None, (text, sold)
             continue
+        before = pending_plain if pending is None else _plain(pending)
+        if before is not None and not _words(before[0]):
+            before = None
         for part, run in _split(text, found):
-            if pending is not None and not _words(_without(part, run)):
-                part, sold = f"{pending[0]} {part}", sold or pending[1]
+            if before is not None and not _words(_without(part, run)):
+                part, sold = f"{before[0]} {part}", sold or before[1]
                 # NOTE: the item's own words come first, so amounts move by the prefix length
-                shift = len(pending[0]) + 1
+                shift = len(before[0]) + 1
                 run = [_Amount(a.start + shift, a.end + shift, a.value) for a in run]
             items.append(_item(part, run, shipped_default=shipped_default, sold=sold))
-        pending = None
+        pending = pending_plain = None
     return tuple(items)
 
 
 def per_unit_amounts(text: str | None) -> set[Decimal]:
     """Amounts the text states per item: "$700 each", "650 ea", "$700/ea", "each $700",
     "$700 per card", "700 a piece"."""
-    if not text or ("ea" not in text.lower() and "per" not in text.lower() \
-            and "piece" not in text.lower()):
+    lower = text.lower() if text else ""
+    if not lower or not _EACH.search(lower) or not _DIGIT.search(lower):
         return set()
     out: set[Decimal] = set()
-    for raw in text.lower().splitlines():
+    for raw in lower.splitlines():
         line = " ".join(raw.split())
         if not _EACH.search(line):
             continue

@@ -61,11 +61,14 @@ def _inclusion_heads(catalog: Catalog) -> Phrases:
 
 def _accessory(text: str, catalog: Catalog) -> re.Match[str] | None:
     inclusion = catalog.memo("inclusion_heads", _inclusion_heads)
-    fitted = _FITTED.search(text) is not None
+    fitted: bool | None = None  # NOTE: read only when a weak accessory word is found
     for key in ("accessory", "accessory_weak"):
         for m in every(catalog.kind.get(key, ()), text):
-            if key == "accessory_weak" and (_CARD_WORDS.search(text) or fitted):
-                continue
+            if key == "accessory_weak":
+                if fitted is None:
+                    fitted = _FITTED.search(text) is not None
+                if _CARD_WORDS.search(text) or fitted:
+                    continue
             before = text[max(0, m.start() - 30):m.start()]
             if _WITHOUT.search(before) or (key == "accessory_weak" and _COOLER_KIND.search(before)):
                 continue

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from gpuscout.models.judge.condition import is_negated
 from gpuscout.models.judge.inputs import ListingFacts, ScoreRules
-from gpuscout.models.judge.patterns import GateIndex, literal_gate
+from gpuscout.models.judge.patterns import Gated, GateIndex, literal_gate
 from gpuscout.models.judge.prices import MarketReference
 
 PAYMENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -32,25 +32,25 @@ _PAYMENT_INDEX = GateIndex([literal_gate(p) for _name, p in PAYMENTS])
 # A protected way to pay offered beside the unprotected one.
 _PROTECTED = re.compile(r"(?<![a-z0-9])(?:g\s*&\s*s|goods\s*(?:and|&|n)\s*services|paypal\s*(?:g|gs)"
                         r"(?![a-z0-9])|pp\s*g\s*&?\s*s|ebay\s*(?:checkout|buy\s*it\s*now))")
-_SHIPPING_ONLY = re.compile(r"(?<![a-z0-9])(?:shipping\s*only|ship(?:ping)?\s*only|will\s*only\s*ship|"
+_SHIPPING_ONLY = Gated(re.compile(r"(?<![a-z0-9])(?:shipping\s*only|ship(?:ping)?\s*only|will\s*only\s*ship|"
                             r"only\s*ship(?:ping)?|can\s*only\s*ship|no\s*(?:local\s*)?(?:pick\s*-?\s*up|"
                             r"meet\s*-?\s*ups?)|will\s*ship\s*(?:it\s*)?(?:after|once)\s*(?:payment|paid))"
-                            r"(?![a-z0-9])")
+                            r"(?![a-z0-9])"))
 # The seller is somewhere else and the card can only be shipped: the local-marketplace scam.
-_AWAY = re.compile(r"(?<![a-z0-9])(?:deployed|deployment|out\s*of\s*(?:town|state|the\s*country)|"
+_AWAY = Gated(re.compile(r"(?<![a-z0-9])(?:deployed|deployment|out\s*of\s*(?:town|state|the\s*country)|"
                    r"overseas|offshore|on\s*a\s*(?:ship|rig)|relocat(?:ed|ing)|moved\s*(?:away|out\s*of\s*"
                    r"state)|not\s*(?:in|around)\s*(?:town|the\s*area)|travel(?:l)?ing\s*for\s*work)"
-                   r"(?![a-z0-9])")
+                   r"(?![a-z0-9])"))
 # An exchange in person: the buyer sees the card before paying, so how they pay carries no risk.
-_IN_PERSON = re.compile(r"(?<![a-z0-9])(?:cash(?!\s*app)|pick\s*-?\s*up|picked\s*up|in\s*person|"
+_IN_PERSON = Gated(re.compile(r"(?<![a-z0-9])(?:cash(?!\s*app)|pick\s*-?\s*up|picked\s*up|in\s*person|"
                         r"meet(?:\s*up)?|local(?:ly)?\s*(?:only|pick\s*-?\s*up|cash|sale)|test\s*(?:it\s*)?(?:in\s*person|"
-                        r"before)|demo)(?![a-z0-9])")
-_NEW_SELLER = re.compile(r"(?<![a-z0-9])(?:new\s*(?:account|seller|to\s*(?:ebay|reddit|this\s*sub|"
+                        r"before)|demo)(?![a-z0-9])"))
+_NEW_SELLER = Gated(re.compile(r"(?<![a-z0-9])(?:new\s*(?:account|seller|to\s*(?:ebay|reddit|this\s*sub|"
                          r"hardwareswap|selling|facebook|marketplace))|first\s*(?:sale|trade|post|time\s*"
-                         r"selling))(?![a-z0-9])")
+                         r"selling))(?![a-z0-9])"))
 # NOTE: "crypto" also appears as the reason a card is sold ("crypto mining"); that is a condition
 # matter, not a payment method.
-_CRYPTO_MINING = re.compile(r"crypto\s*(?:mining|mined|farm)")
+_CRYPTO_MINING = Gated(re.compile(r"crypto\s*(?:mining|mined|farm)"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +67,10 @@ class RiskText:
 
 
 def read_risk(text: str) -> RiskText:
-    """Risk signals in normalised ``text`` (title and description)."""
-    masked = _CRYPTO_MINING.sub(" ", text)
+    """Risk signals in normalised ``text`` (title and description). What qualifies a payment
+    (a protected alternative, an exchange in person, a seller away or new) is read only when the
+    text asks for an unprotected payment."""
+    masked = _CRYPTO_MINING.pattern.sub(" ", text) if "crypto" in text else text
     payments = []
     for i in _PAYMENT_INDEX.hits(masked):
         name, pattern = PAYMENTS[i]
@@ -76,11 +78,14 @@ def read_risk(text: str) -> RiskText:
         if m and not is_negated(masked, m.start(), m.end(), window=3):
             payments.append((name, m.group(0)))
     shipping = _SHIPPING_ONLY.search(text)
+    only = shipping.group(0) if shipping else None
+    if not payments:
+        return RiskText((), shipping_only=only)
     away = _AWAY.search(text)
     new = _NEW_SELLER.search(text)
-    return RiskText(tuple(payments), _PROTECTED.search(text) is not None,
-                    shipping.group(0) if shipping else None, away.group(0) if away else None,
-                    _IN_PERSON.search(text) is not None, new.group(0) if new else None)
+    return RiskText(tuple(payments), _PROTECTED.search(text) is not None, only,
+                    away.group(0) if away else None, _IN_PERSON.search(text) is not None,
+                    new.group(0) if new else None)
 
 
 def unprotected(risk: RiskText, *, local: bool) -> tuple[tuple[str, str], ...]:
