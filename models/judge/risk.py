@@ -88,12 +88,20 @@ def read_risk(text: str) -> RiskText:
                     new.group(0) if new else None)
 
 
-def unprotected(risk: RiskText, *, local: bool) -> tuple[tuple[str, str], ...]:
+#: contact outside the marketplace is a scam sign only where the marketplace handles the payment
+OFF_MARKETPLACE = "payment off the marketplace"
+_PAYMENT_HANDLED_BY = frozenset({"ebay"})
+
+
+def unprotected(risk: RiskText, *, local: bool,
+                source: str | None = None) -> tuple[tuple[str, str], ...]:
     """The payments that leave the buyer without protection: on a local marketplace an exchange
-    in person (and no "shipping only") carries none, whatever the means of payment."""
+    in person (and no "shipping only") carries none, whatever the means of payment; "email me"
+    or "text me" is ordinary on a classifieds site and a scam sign only on eBay."""
     if local and risk.in_person and risk.shipping_only is None and risk.away is None:
         return ()
-    return risk.payments
+    return tuple(p for p in risk.payments
+                 if p[0] != OFF_MARKETPLACE or (source or "") in _PAYMENT_HANDLED_BY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +132,8 @@ def assess_risk(risk: RiskText, facts: ListingFacts, price: Decimal | None,
     penalty, reasons, flags = 0, [], []
     source = (facts.source or "").lower()
     local = source in rules.local_sources
-    payments = unprotected(risk, local=local)
-    if risk.payments and not payments:
+    payments = unprotected(risk, local=local, source=source)
+    if risk.payments and not payments and local:
         reasons.append("asks for " + ", ".join(n for n, _ in risk.payments)
                        + " at an exchange in person: no risk to the buyer")
     payment = 0

@@ -353,3 +353,14 @@ def test_evaluate_reads_status_auctions_and_local_prices() -> None:
                 {"title": "x", "bids": "7"}, {"title": "x", "price_each": "yes"}):
         with pytest.raises(EvaluationInputError):
             facts_from_mapping(bad)
+
+
+def test_contact_outside_the_marketplace_is_a_sign_only_on_ebay() -> None:
+    text = "Text me at 555-0100 before coming over. Zelle accepted."
+    ebay = score("700", description="Contact me before buying, I give a discount", source="ebay",
+                 seller_feedback=300)
+    assert "risky_payment" in ebay.flags
+    assert "asks for payment off the marketplace" in ebay.component("risk").reasons[0]
+    local = score("700", description="Text me at 555-0100, cash only", source="craigslist")
+    assert "risky_payment" not in local.flags and local.component("risk").points == 25
+    assert "risky_payment" in score("700", description=text, source="craigslist").flags
