@@ -65,6 +65,7 @@ RULES: tuple[Rule, ...] = (
     _r("original box", 2, r"(?:original|orig|retail|complete)\s*(?:retail\s*)?(?:box|packaging)|"
        r"(?:with|w/|comes\s*with(?:\s*the)?|incl\.?|including)\s*(?:the\s*)?box|box\s*included|"
        r"in\s*(?:the\s*)?box|box\s*[?:\-]\s*(?:yes|included|y)|boxes\s*included|"
+       r"(?:\+|&|and)\s*(?:the\s*)?(?:original\s*)?box(?!\s*only)|"
        r"ovp|originalverpackung|originalkarton|mit\s*karton|bo[iî]te\s*d'?\s*origine|"
        r"emballage\s*d'?\s*origine|avec\s*(?:sa\s*)?bo[iî]te|caja\s*original|con\s*(?:su\s*)?caja|"
        r"embalaje\s*original"),
@@ -110,10 +111,14 @@ RULES: tuple[Rule, ...] = (
        r"render(?:ing)?\s*(?:farm|node|server|workstation|box|rig|machine)|folding\s*@\s*home|"
        r"heavily\s*used|"
        r"dauerbetrieb|24h/24"),
+    # a card bought from a miner or a farm ran at full load around the clock
+    _r("mining farm", -12,
+       r"(?:bought|purchased|got\s*(?:it|them))\s*from\s*(?:a\s*)?(?:miner|mining\s*(?:farm|operation))|"
+       r"mining\s*farm|crypto\s*farm|ex\s*-?\s*miner", negated=("never mined", 3),
+       hedged=("mining history unknown", -3)),
     _r("mined", -10,
-       r"mined|mining|ex\s*-?\s*mining|crypto\s*farm|mining\s*rig|"
-       r"(?:bought|purchased|got\s*it)\s*from\s*(?:a\s*)?(?:miner|mining\s*(?:farm|operation))|"
-       r"ex\s*-?\s*miner|hash\s*-?\s*rate|\d+\s*mh\s*/\s*s|mh/s|gemined|gemint|minage|minée|minee|"
+       r"mined|mining|ex\s*-?\s*mining|mining\s*rig|hash\s*-?\s*rate|\d+\s*mh\s*/\s*s|mh/s|"
+       r"gemined|gemint|minage|minée|minee|"
        r"minería|mineria|minado|minada", negated=("never mined", 3), hedged=("mining history unknown", -3)),
     _r("artifacts", -12, r"artifact(?:s|ing)?|artefact(?:s|ing|os)?|artefakte|bildfehler",
        negated=("no artifacts", 1)),

@@ -28,8 +28,12 @@ _FITTED = re.compile(
 _DESCRIBED = re.compile(r"\s*(?:dreh|spin|not|n't|is\b|are\b|was\b|were\b|work|make|noise|loud|rattl|"
                         r"defekt|kaputt|ne\s|no\s|doesn|don|won|stopp|sometimes|occasionally)")
 # "warranty seal broken", "sticker is broken": the seal is broken, not the card
-_NOT_THE_CARD = re.compile(r"(?:seal|sticker|tab|box|packaging|latch|clip|label)s?\s*"
-                           r"(?:is\s*|was\s*|are\s*|were\s*|has\s*been\s*|got\s*)?$")
+_NOT_THE_CARD = re.compile(r"(?:seal|sticker|tab|box|packaging|latch|clip|label|fan|led|rgb|light"
+                           r"|bearing|pixel)s?\s*(?:is\s*|was\s*|are\s*|were\s*|has\s*been\s*|"
+                           r"got\s*)?$")
+# "tested with a 5800X3D": the other part is what the card was tried in, not what is sold
+_NOT_SOLD_WITH = re.compile(r"(?:tested|benchmarked|paired|used|ran|run|running|works|worked|fits|"
+                            r"compatible|pulled)\s*(?:with|w/)?\s*$")
 _BOX_TITLE = re.compile(r"(?<![a-z0-9])(?:box|packaging|ovp)\s*$")
 # Items of a trade post's [H] side that stand apart: a "+" or "&" inside one of them joins parts.
 _SEGMENTS = re.compile(r",|;|\|")
@@ -164,8 +168,9 @@ def decide_kind(k: KindInput, catalog: Catalog) -> tuple[str, str]:
     why = _parts(k.scope, k.description, k.condition, catalog)
     if why:
         return "parts", why
-    b = earliest(kind.get("bundle", ()), _segment(k))
-    if b:
+    segment = _segment(k)
+    b = earliest(kind.get("bundle", ()), segment)
+    if b and not _NOT_SOLD_WITH.search(segment[max(0, b.start() - 16):b.start()]):
         return "bundle", repr(b.group(0).strip())
     if k.quantity > 1 and k.model != "none":
         return "bundle", f"{k.quantity} cards"

@@ -43,7 +43,8 @@ _AWAY = Gated(re.compile(r"(?<![a-z0-9])(?:deployed|deployment|out\s*of\s*(?:tow
                    r"(?![a-z0-9])"))
 # An exchange in person: the buyer sees the card before paying, so how they pay carries no risk.
 _IN_PERSON = Gated(re.compile(r"(?<![a-z0-9])(?:cash(?!\s*app)|pick\s*-?\s*up|picked\s*up|in\s*person|"
-                        r"meet(?:\s*up)?|local(?:ly)?\s*(?:only|pick\s*-?\s*up|cash|sale)|test\s*(?:it\s*)?(?:in\s*person|"
+                        r"meet(?:\s*up)?|local(?:ly)?\s*(?:only|pick\s*-?\s*up|cash|sale)|"
+                        r"test\s*(?:it\s*)?(?:in\s*person|"
                         r"before)|demo)(?![a-z0-9])"))
 _NEW_SELLER = Gated(re.compile(r"(?<![a-z0-9])(?:new\s*(?:account|seller|to\s*(?:ebay|reddit|this\s*sub|"
                          r"hardwareswap|selling|facebook|marketplace))|first\s*(?:sale|trade|post|time\s*"

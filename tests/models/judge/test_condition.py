@@ -116,7 +116,8 @@ def test_result_properties() -> None:
     ("Bought it used, not sure if it was mined", {"mining history unknown": -3}),
     ("As far as I know, never mined", {"never mined": 1}),
     # heavy use
-    ("Bought from a miner, it did 120 MH/s", {"mined": -10}),
+    ("Bought from a miner, it did 120 MH/s", {"mining farm": -12, "mined": -10}),
+    ("Bought from a mining farm, repadded", {"mining farm": -12, "new thermal pads": 3}),
     ("Used for AI training 24/7 for the past year", {"heavy use": -8}),
     ("ran 24/7 in a render farm", {"heavy use": -8}),
     ("Available 24/7 for pickup, text me 24/7", {}),
