@@ -174,3 +174,30 @@ def test_evaluate_table_ranks_fitting_listings_first(run_cli: Any) -> None:
     never, fault, sold = (out.index("never mined"), out.index("fans not"), out.index("listing is"))
     assert never < fault < sold
     assert "(83)" in out and "described_fault" in out
+
+
+def test_explain_and_show_an_auction(run_cli: Any, db_url: str) -> None:
+    from datetime import timedelta
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    now = datetime.now(UTC).replace(microsecond=0)
+    ends = now + timedelta(hours=30)
+    rec = ListingRecord(source="ebay", external_id="auc", url="https://www.ebay.com/itm/1",
+                        title="NVIDIA GeForce RTX 3090 Founders Edition 24GB - NO RESERVE",
+                        price=25500, shipping=2000, currency="USD", seller_feedback=540,
+                        buying_format="auction", bids=7, ends_at=ends, model="rtx 3090",
+                        variant="fe", kind="card")
+    with transaction(session_factory(engine)) as s:
+        lid = upsert_listings(s, [rec], now=now, search="s").ids[("ebay", "auc")]
+    engine.dispose()
+    explained = run_cli("explain", str(lid), db_url=db_url)
+    assert explained.exit_code == 0, explained.output
+    assert f"an auction: 7 bids, ends {ends:%Y-%m-%d %H:%M} UTC" in explained.output
+    assert f"auction: current bid 275.00 USD (7 bids), ends {ends:%Y-%m-%d %H:%M} UTC (in " \
+        in explained.output
+    assert "ranked at the expected final price 725.00" in explained.output
+    shown = run_cli("show", str(lid), "--format", "json", db_url=db_url)
+    data = json.loads(shown.output)
+    assert (data["buying_format"], data["bids"]) == ("auction", 7)
+    assert data["ends_at"] == ends.isoformat().replace("+00:00", "Z")
