@@ -1,7 +1,8 @@
 """gpuscout benchmarks: ``python bench/run.py [--quick] [--json PATH] [--pg URL]``.
 
 Parse, ingest, query, CLI start-up and end-to-end scan figures, each a ratio or measured beside
-its baseline in the same run; prints a table (figure, target, pass/fail) and writes JSON.
+its baseline in the same run, and the judge's agreement with a careful buyer on the development
+listings; prints a table (figure, target, pass/fail) and writes JSON.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ TARGETS = (
     Target("cli.help_s", "cli: gpuscout --help (median)", "<=", 0.25, "s"),
     Target("cli.deals_s", "cli: gpuscout deals (median)", "<=", 0.5, "s"),
     Target("e2e.cpu_per_page_vs_parse", "e2e: scan CPU per page vs its parse time", "<=", 2, "x"),
+    Target("judge.fully_correct_pct", "judge: dev listings read fully correct", ">=", 95, "%"),
+    Target("judge.pairwise_pct", "judge: pairwise order A > B > C", ">=", 95, "%"),
+    Target("judge.c_at_or_above_70", "judge: poor/risky (C) listings scoring 70+", "<=", 0, ""),
+    Target("judge.c_in_top10", "judge: C listings in the top 10", "<=", 0, ""),
 )
 
 
@@ -102,7 +107,7 @@ def table(results: dict[str, Any]) -> str:
         target = f"{t.op} {_fmt(float(t.value))}{t.unit}"
         lines.append(f"{t.label:<55} {_fmt(value):>12}  {target:>12}  {verdict(t, value)}")
     lines.append("")
-    for name in ("parse", "ingest", "query", "cli", "e2e"):
+    for name in ("parse", "ingest", "query", "cli", "e2e", "judge"):
         if "error" in (results.get(name) or {}):
             lines.append(f"  {name} failed: {results[name]['error'].splitlines()[0]}")
             results = {**results, name: {}}
@@ -142,6 +147,11 @@ def table(results: dict[str, Any]) -> str:
                      f"{e2e['fetch_ms_per_page']:.1f} ms), start-up "
                      f"{e2e['startup_cpu_s'] * 1000:.0f} ms CPU once, peak RSS "
                      f"{e2e['peak_rss_mb']:.0f} MB")
+    judge = results.get("judge") or {}
+    if judge:
+        lines.append(f"  judge {judge['listings']} dev listings; top 10: {', '.join(judge['top10'])}; "
+                     f"identify + score {judge['speed']['us_per_listing']:.0f} µs per captured "
+                     f"listing ({judge['speed']['listings']})")
     return "\n".join(lines)
 
 
@@ -160,7 +170,7 @@ def _timed(label: str, fn: Callable[[], Any]) -> Any:
 
 def run(sizes: Sizes, *, pg_url: str | None, only: set[str] | None,
         fixtures: Path | None = None) -> dict[str, Any]:
-    from bench import cli_bench, e2e_bench, ingest_bench, parse_bench, query_bench
+    from bench import cli_bench, e2e_bench, ingest_bench, judge_bench, parse_bench, query_bench
     from bench.synthetic import fill_database
 
     def wanted(name: str) -> bool:
@@ -203,6 +213,8 @@ def run(sizes: Sizes, *, pg_url: str | None, only: set[str] | None,
             results["cli"] = _timed("cli", lambda: cli_bench.run(small, sizes.cli_runs))
     if wanted("e2e"):
         results["e2e"] = _timed("e2e", lambda: e2e_bench.run(sizes.e2e_pages, fixtures))
+    if wanted("judge"):
+        results["judge"] = _timed("judge", lambda: judge_bench.run(repeat=sizes.parse_repeat))
     results["verdicts"] = {t.key: verdict(t, lookup(results, t.key)) for t in TARGETS}
     return results
 
@@ -214,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", metavar="URL", default=os.environ.get(PG_ENV),
                         help=f"also measure PostgreSQL (default ${PG_ENV})")
     parser.add_argument("--only", metavar="NAMES",
-                        help="comma-separated subset: parse,ingest,query,cli,e2e")
+                        help="comma-separated subset: parse,ingest,query,cli,e2e,judge")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = TINY if args.tiny else QUICK if args.quick else FULL

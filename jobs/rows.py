@@ -32,7 +32,9 @@ def deal_row(deal: Any, now: datetime) -> dict[str, Any]:
 
 
 def listing_dict(listing: Any) -> dict[str, Any]:
-    """Everything stored about a listing, money as decimals in its currency."""
+    """Everything stored about a listing, money as decimals in its currency, the item lines of a
+    multi-item post as a list."""
+    from gpuscout.models.judge.items import items_from_json
     from gpuscout.models.storage.records import from_minor
 
     cur = listing.currency
@@ -41,6 +43,8 @@ def listing_dict(listing: Any) -> dict[str, Any]:
         value = getattr(listing, col)
         if col in ("price", "shipping", "price_local", "price_max"):
             value = from_minor(value, cur)
+        elif col == "items":
+            value = [i.to_dict() for i in items_from_json(value)]
         out[col] = value
     return out
 

@@ -236,7 +236,7 @@ def _store_search(cfg: Config, sessions: sessionmaker[Session], search: SearchCo
     try:
         with transaction(sessions) as session:
             ident = identify or identify_raw
-            records = [to_record(raw, ident(raw)) for raw in listings]
+            records = [to_record(raw, ident(raw), now=now) for raw in listings]
             result = upsert_listings(session, records, now=now, search=search.name)
             gone: list[int] = []
             if summary.may_mark_gone:

@@ -23,7 +23,7 @@ class ListingEvent:
     """Something an alert rule may care about: a new listing, a price drop, a return."""
 
     listing_id: int
-    event: str  # new | price_drop | back_in_stock
+    event: str  # new | price_drop | back_in_stock | ending_soon
     old_price: int | None = None
     new_price: int | None = None
 
@@ -77,12 +77,19 @@ class IdentityCache:
         return ident
 
 
-def to_record(raw: RawListing, identity: Any | None = None) -> ListingRecord:
-    """A parsed listing as a storage record: money in minor units, identity attached."""
+def to_record(raw: RawListing, identity: Any | None = None, *,
+              now: datetime | None = None) -> ListingRecord:
+    """A parsed listing as a storage record: money in minor units, identity and the items it
+    read attached; an auction's "time left" becomes its end time from ``now`` (when the page
+    was read)."""
+    from gpuscout.models.judge.items import items_to_json
     from gpuscout.models.storage.records import ListingRecord, to_minor
 
     ident = identity if identity is not None else identify_raw(raw)
     cur = raw.currency
+    ends_at = raw.ends_at
+    if ends_at is None and raw.ends_in is not None and now is not None:
+        ends_at = now + raw.ends_in
     return ListingRecord(
         source=raw.source, external_id=raw.external_id[:64], url=raw.url[:1000],
         title=raw.title[:500], description=raw.description,
@@ -95,7 +102,8 @@ def to_record(raw: RawListing, identity: Any | None = None) -> ListingRecord:
         buying_format=raw.buying_format, bids=raw.bids, status=raw.status,
         image_url=(raw.image_url or None) and raw.image_url[:1000], posted_at=raw.posted_at,
         sold_at=raw.sold_at, model=ident.model, variant=ident.variant, kind=ident.kind,
-        quantity=ident.quantity,
+        quantity=ident.quantity, ends_at=ends_at, price_each=raw.price_each,
+        items=items_to_json(ident.items),
     )
 
 
@@ -118,21 +126,25 @@ def facts_of(listing: Listing) -> Any:
         price_local=from_minor(listing.price_local, cur), currency=cur, source=listing.source,
         seller_feedback=listing.seller_feedback, seller_positive_pct=listing.seller_positive_pct,
         condition=listing.condition, buying_format=listing.buying_format,
-        location=listing.location, posted_at=listing.posted_at,
+        location=listing.location, posted_at=listing.posted_at, status=listing.status,
+        bids=listing.bids, ends_at=listing.ends_at, price_each=bool(listing.price_each),
     )
 
 
 def identity_of(listing: Listing) -> Any:
     from gpuscout.models.judge.identify import Identity
+    from gpuscout.models.judge.items import items_from_json
 
     return Identity(model=listing.model or "none", variant=listing.variant or "unknown",
-                    kind=listing.kind or "other", quantity=listing.quantity or 1, evidence=())
+                    kind=listing.kind or "other", quantity=listing.quantity or 1, evidence=(),
+                    items=items_from_json(listing.items))
 
 
 #: the listing columns scoring reads (see ``facts_of`` and ``identity_of``)
 _SCORED_COLUMNS = ("id", "title", "description", "price", "shipping", "price_local", "currency",
                    "source", "seller_feedback", "seller_positive_pct", "condition", "buying_format",
-                   "location", "posted_at", "model", "variant", "kind", "quantity")
+                   "location", "posted_at", "model", "variant", "kind", "quantity", "status",
+                   "bids", "ends_at", "price_each", "items")
 #: ids per ``IN (...)`` when reading listings back to score them
 _ID_CHUNK = 500
 
@@ -208,8 +220,17 @@ class Evaluator:
         return rows
 
     def score_and_collect(self, ids: Sequence[int], result: UpsertResult) -> list[ListingEvent]:
+        """Score ``ids`` and report what alert rules may care about: new listings, price drops,
+        returns, and auctions that now end within the longest ``auction_hours`` of a rule."""
         self.score_ids(ids)
         events = [ListingEvent(i, "new") for i in result.new]
+        hours = [r.auction_hours for r in self.cfg.alerts if r.auction_hours is not None]
+        if hours and ids:
+            from gpuscout.models.storage.queries import auctions_ending
+
+            until = self.now + timedelta(hours=max(hours))
+            events += [ListingEvent(i, "ending_soon")
+                       for i in auctions_ending(self.session, ids, after=self.now, until=until)]
         for ch in result.changed:
             old = (ch.old_price or 0) + (ch.old_shipping or 0)
             new = (ch.new_price or 0) + (ch.new_shipping or 0)
@@ -260,6 +281,7 @@ def rescore_all(cfg: Config, sessions: Any, *, now: datetime, batch: int = 2000,
     """Re-identify and re-score every listing, one committed batch at a time."""
     from sqlalchemy import select
 
+    from gpuscout.models.judge.items import items_to_json
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.tables.listings import Listing
 
@@ -276,6 +298,7 @@ def rescore_all(cfg: Config, sessions: Any, *, now: datetime, batch: int = 2000,
                                             listing.status, catalog=catalog)
                 listing.model, listing.variant = ident.model, ident.variant
                 listing.kind, listing.quantity = ident.kind, ident.quantity
+                listing.items = items_to_json(ident.items)
             session.flush()
             Evaluator(cfg, session, now=now).score_ids([r.id for r in rows])
             last = rows[-1].id

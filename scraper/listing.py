@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -18,6 +18,9 @@ class RawListing:
     ``price`` is what the page asks for the item (for a Reddit multi-item post: the price stated
     for the graphics card, shipped when both are given); ``price_local`` is a separately stated
     local-pickup price. ``shipping`` is ``Decimal(0)`` when free, ``None`` when unknown.
+    ``price_each``: the page states the price per item ("$700 each" for two cards). An auction
+    carries its ``bids`` and its end: ``ends_at`` when the page gives the time, ``ends_in`` when it
+    gives the time left (relative to when the page was fetched).
     """
 
     source: str
@@ -42,3 +45,6 @@ class RawListing:
     bids: int | None = None
     sold_at: datetime | None = None
     images: tuple[str, ...] = field(default_factory=tuple)
+    ends_at: datetime | None = None
+    ends_in: timedelta | None = None
+    price_each: bool = False

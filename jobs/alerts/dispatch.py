@@ -112,7 +112,8 @@ def facts_of(listing: Listing, score: Score | None) -> ScoreFacts | None:
         return None
     return ScoreFacts(status=listing.status, fits=score.fits, total=score.total,
                       unit_price=score.unit_price, currency=score.currency,
-                      quantity=listing.quantity or 1)
+                      quantity=listing.quantity or 1, flags=tuple(score.flags or ()),
+                      ends_at=listing.ends_at)
 
 
 # --------------------------------------------------------------------------- recording
@@ -135,7 +136,7 @@ def record_events(cfg: Config, session: Session, events: Sequence[ListingEvent],
         for rule in cfg.alerts:
             score = scores.get(rule.watch)
             reason = reject_reason(rule, ev.event, facts_of(listing, score),
-                                   old_price=ev.old_price, new_price=ev.new_price)
+                                   old_price=ev.old_price, new_price=ev.new_price, now=now)
             if reason is not None or score is None:
                 log.debug("listing %d, rule %s, %s: no alert (%s)", ev.listing_id, rule.name,
                           ev.event, reason)
@@ -320,7 +321,8 @@ def _choose(rule: AlertRule, session: Session, *, now: datetime) -> list[int]:
     for row in rows:
         listing, scores = data.get(row.listing_id or 0, (None, {}))
         score = scores.get(rule.watch)
-        reason = score_reason(rule, facts_of(listing, score)) if listing else "listing removed"
+        reason = score_reason(rule, facts_of(listing, score), now=now) if listing \
+            else "listing removed"
         if reason is not None or listing is None or score is None:
             skip(session, [row.id], f"no longer qualifies: {reason}")
             continue

@@ -123,7 +123,8 @@ def check_message(email: EmailConfig, *, now: datetime, message_id: str) -> Emai
 # --------------------------------------------------------------------------- content
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$", "JPY": "¥"}
-_EVENTS = {"new": "New listing", "price_drop": "Price drop", "back_in_stock": "Back in stock"}
+_EVENTS = {"new": "New listing", "price_drop": "Price drop", "back_in_stock": "Back in stock",
+           "ending_soon": "Auction ending soon"}
 _VARIANTS = {"fe": "FE", "oem": "OEM"}
 
 
@@ -148,7 +149,8 @@ def model_label(listing: Listing) -> str:
 
 def alert_subject(listing: Listing, score: Score, event: str, *, old_price: int | None) -> str:
     price = money(score.unit_price, score.currency)
-    prefix = {"price_drop": "Price drop: ", "back_in_stock": "Back in stock: "}.get(event, "")
+    prefix = {"price_drop": "Price drop: ", "back_in_stock": "Back in stock: ",
+              "ending_soon": "Auction ending soon: "}.get(event, "")
     was = f" (was {money(old_price, listing.currency)})" if old_price is not None else ""
     return (f"[gpuscout] {prefix}{model_label(listing)} {price}{was} — score {score.total}: "
             f"{clean_text(listing.title, SUBJECT_TITLE_CHARS)}")

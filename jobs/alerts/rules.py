@@ -10,12 +10,17 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from gpuscout.jobs.config import AlertRule
+from gpuscout.models.judge.score import RED_FLAGS
 from gpuscout.models.storage.records import to_minor
+
+#: the event a scan reports for an auction that now ends within a rule's ``auction_hours``
+ENDING_SOON = "ending_soon"
 
 
 @dataclass(frozen=True)
 class ScoreFacts:
-    """What a rule looks at: the listing's status and its stored score for the rule's watch."""
+    """What a rule looks at: the listing's status and its stored score for the rule's watch
+    (with its flags), and when the listing ends if it is an auction."""
 
     status: str
     fits: bool
@@ -23,34 +28,71 @@ class ScoreFacts:
     unit_price: int | None
     currency: str | None
     quantity: int = 1
+    flags: tuple[str, ...] = ()
+    ends_at: datetime | None = None
+
+    @property
+    def auction(self) -> bool:
+        return "auction" in self.flags
 
 
 def reject_reason(rule: AlertRule, event: str, facts: ScoreFacts | None, *,
-                  old_price: int | None = None, new_price: int | None = None) -> str | None:
+                  old_price: int | None = None, new_price: int | None = None,
+                  now: datetime | None = None) -> str | None:
     """Why ``rule`` does not alert on this event, or None when it does."""
-    if event not in rule.events:
+    if event == ENDING_SOON:
+        if rule.auction_hours is None:
+            return "the rule sets no auction_hours: auctions never alert"
+    elif event not in rule.events:
         return f"event {event} is not in the rule's events"
-    reason = score_reason(rule, facts)
+    elif facts is not None and facts.auction:
+        return "an auction alerts only as it nears its end (see auction_hours)"
+    reason = score_reason(rule, facts, now=now)
     if reason is None and event == "price_drop" and facts is not None and not drop_qualifies(
             rule, old_price, new_price, facts):
         return "the price drop is below the rule's threshold"
     return reason
 
 
-def score_reason(rule: AlertRule, facts: ScoreFacts | None) -> str | None:
-    """Why the listing as it stands does not interest ``rule`` (any event), or None."""
+def score_reason(rule: AlertRule, facts: ScoreFacts | None, *,
+                 now: datetime | None = None) -> str | None:
+    """Why the listing as it stands does not interest ``rule`` (any event), or None. A red flag
+    (a described fault, a payment scam risk) never alerts; an auction alerts only under the
+    rule's ``auction_hours``: ending within that many hours of ``now`` and expected inside the
+    watch's band."""
     if facts is None:
         return f"no score for watch {rule.watch}"
     if facts.status != "active":
         return f"listing is {facts.status}"
     if not facts.fits:
         return "does not fit the watch"
+    flagged = [f for f in facts.flags if f in RED_FLAGS]
+    if flagged:
+        return f"red flag ({', '.join(flagged)}): never alerted"
+    if facts.auction:
+        reason = _auction_reason(rule, facts, now)
+        if reason is not None:
+            return reason
     if facts.total < rule.min_score:
         return f"score {facts.total} is below {rule.min_score}"
     if rule.max_price is not None:
         limit = to_minor(rule.max_price, facts.currency)
         if facts.unit_price is None or limit is None or facts.unit_price > limit:
             return "unit price is above max_price"
+    return None
+
+
+def _auction_reason(rule: AlertRule, facts: ScoreFacts, now: datetime | None) -> str | None:
+    if rule.auction_hours is None:
+        return "an auction, and the rule sets no auction_hours"
+    if "auction_above_band" in facts.flags:
+        return "the auction's expected final price is above the watch's band"
+    if now is None:
+        return None
+    if facts.ends_at is None:
+        return "the auction's end is not known"
+    if not now < facts.ends_at <= now + timedelta(hours=rule.auction_hours):
+        return f"the auction does not end within {rule.auction_hours:g} hours"
     return None
 
 
@@ -119,7 +161,10 @@ def local_date(now: datetime, tz_name: str) -> date:
 
 
 def dedupe_key(listing_id: int, rule: str, event: str, unit_price: int | None) -> str:
-    """The outbox key: one alert per (listing, rule, event, unit price in minor units)."""
+    """The outbox key: one alert per (listing, rule, event, unit price in minor units); an
+    auction ending soon alerts once whatever its price does."""
+    if event == ENDING_SOON:
+        unit_price = None
     return f"{listing_id}:{rule}:{event}:{'none' if unit_price is None else unit_price}"
 
 

@@ -13,16 +13,25 @@ from gpuscout.jobs.cli.common import pass_app
 from gpuscout.jobs.cli.output import emit, format_option
 from gpuscout.scraper.sources.registry import NAMES
 
-PARSE_COLUMNS = ("source", "external_id", "url", "title", "price", "shipping", "currency",
-                 "location", "posted_at", "seller", "seller_feedback", "condition",
-                 "buying_format", "status", "description", "image_url")
+PARSE_COLUMNS = ("source", "external_id", "url", "title", "price", "shipping", "price_local",
+                 "price_max", "price_each", "currency", "location", "posted_at", "seller",
+                 "seller_feedback", "seller_positive_pct", "condition", "buying_format", "bids",
+                 "ends_at", "hours_left", "status", "sold_at", "description", "image_url")
+_MONEY = ("price", "shipping", "price_local", "price_max")
+
+
 def raw_to_dict(raw: Any) -> dict[str, Any]:
     from gpuscout.scraper.money import format_amount
 
     out: dict[str, Any] = {}
     for key in PARSE_COLUMNS:
+        if key == "hours_left":
+            # NOTE: an auction's time left as the page stated it, when it gave no end time
+            left = raw.ends_in
+            out[key] = None if left is None else round(left.total_seconds() / 3600, 2)
+            continue
         value = getattr(raw, key)
-        if key in ("price", "shipping"):
+        if key in _MONEY:
             value = format_amount(value)
         out[key] = value
     return out
@@ -61,8 +70,8 @@ def parse_cmd(file: Path, source: str | None, url: str | None, fmt: str) -> None
     if fmt == "table":
         emit(rows, "table", PARSE_COLUMNS, title=f"{file.name}: {len(rows)} listings from {src.name}"
              + (" (a 'no results' page)" if result.empty else ""),
-             table_columns=("external_id", "title", "price", "shipping", "currency", "location",
-                            "status"))
+             table_columns=("external_id", "title", "price", "shipping", "price_local",
+                            "currency", "buying_format", "bids", "location", "status"))
         return
     emit(rows, "json", PARSE_COLUMNS)
     if not rows and result.empty:
@@ -72,30 +81,49 @@ def parse_cmd(file: Path, source: str | None, url: str | None, fmt: str) -> None
 COMMANDS: list[click.Command] = [parse_cmd]
 
 
+EVALUATE_COLUMNS = ("score", "fits", "model", "variant", "kind", "quantity", "unit_price",
+                    "currency", "why", "title")
+
+
 @click.command("evaluate")
 @click.option("--title", help="Evaluate one listing with this title instead of reading stdin.")
 @click.option("--description", help="Its description.")
 @click.option("--price", help="Its price (a number in its currency).")
 @click.option("--shipping", help="Its shipping cost.")
+@click.option("--price-local", help="A separately stated local pickup price.")
 @click.option("--currency", help="ISO currency of price and shipping (default: the watch's).")
 @click.option("--source", help="Marketplace it is from (a registered one, or another such as "
               "kijiji: local-pickup marketplaces are judged for 'shipping only' sellers).")
 @click.option("--seller-feedback", type=int, help="eBay feedback count or Reddit trades.")
+@click.option("--status", type=click.Choice(["active", "sold", "gone", "wanted"]),
+              help="The listing's status; sold and wanted are never deals.")
+@click.option("--buying-format", type=click.Choice(["fixed", "auction", "best_offer"]),
+              help="An auction is ranked at its expected final price, not its current bid.")
+@click.option("--bids", type=int, help="An auction's bid count.")
+@click.option("--ends-at", help="When an auction ends (ISO 8601, e.g. 2025-06-01T18:00Z).")
 @click.option("--watch", "watch_name", metavar="NAME", help="Score for this watch (default: first).")
+@format_option(default="json", choices=("json", "table"))
 @pass_app
 def evaluate_cmd(app: App, title: str | None, description: str | None, price: str | None,
-                 shipping: str | None, currency: str | None, source: str | None,
-                 seller_feedback: int | None, watch_name: str | None) -> None:
+                 shipping: str | None, price_local: str | None, currency: str | None,
+                 source: str | None, seller_feedback: int | None, status: str | None,
+                 buying_format: str | None, bids: int | None, ends_at: str | None,
+                 watch_name: str | None, fmt: str) -> None:
     """Identify and score listings without storing them.
 
-    Reads JSON lines on stdin, each {title, description?, price?, shipping?, currency?, source?,
-    seller_feedback?}, and prints one JSON line each with model, variant, kind, quantity,
-    unit_price, score, components (price, condition, risk with their points), flags and reasons.
-    The price is judged against the watch's band (the stored market is not consulted).
+    Reads JSON lines on stdin, each a listing object as `gpuscout parse` prints it: {title,
+    description?, price?, shipping?, price_local?, price_each?, currency?, source?,
+    seller_feedback?, seller_positive_pct?, condition?, status?, buying_format?, bids?, ends_at?},
+    and prints one JSON line each with model, variant, kind, quantity, unit_price, score, rank
+    (null when the listing does not fit the watch: it is never ranked), components (price,
+    condition, risk with their points), flags, reasons and the item lines of a multi-item post.
+    --format table prints one row per listing for reading. The price is judged against the
+    watch's band (the stored market is not consulted).
 
     \b
     echo '{"title": "RTX 3090 Founders Edition, never mined", "price": 700}' | gpuscout evaluate
     gpuscout evaluate --title "EVGA RTX 3090 FTW3 for parts" --price 300
+    gpuscout parse saved-page.html | gpuscout evaluate --format table
     """
     import json
     from datetime import UTC, datetime
@@ -109,21 +137,31 @@ def evaluate_cmd(app: App, title: str | None, description: str | None, price: st
     rates = dict(cfg.scoring.rates)
     catalog = catalog_of(cfg)
     rules = score_rules()
+    results: list[dict[str, Any]] = []
 
     def one(obj: Any) -> dict[str, Any]:
         if isinstance(obj, dict) and obj.get("currency") is None:
             obj = {**obj, "currency": watch.currency}
         if not isinstance(obj, dict):
             raise EvaluationInputError("each line must be a JSON object")
-        return evaluate(obj, watch, now=now, rates=rates, catalog=catalog, rules=rules).to_dict()
+        out = evaluate(obj, watch, now=now, rates=rates, catalog=catalog, rules=rules).to_dict()
+        results.append({**out, "title": obj.get("title")})
+        return out
+
+    def show(out: dict[str, Any]) -> None:
+        if fmt == "json":
+            click.echo(json.dumps(out, ensure_ascii=False))
 
     if title is not None:
         obj = {"title": title, "description": description, "price": price, "shipping": shipping,
-               "currency": currency, "source": source, "seller_feedback": seller_feedback}
+               "price_local": price_local, "currency": currency, "source": source,
+               "seller_feedback": seller_feedback, "status": status,
+               "buying_format": buying_format, "bids": bids, "ends_at": ends_at}
         try:
-            click.echo(json.dumps(one(obj), ensure_ascii=False))
+            show(one(obj))
         except EvaluationInputError as exc:
             raise click.ClickException(str(exc)) from None
+        _evaluation_table(results, watch, fmt)
         return
     if sys.stdin.isatty():
         click.echo("reading JSON lines from stdin (Ctrl-D to end; see --help)", err=True)
@@ -132,14 +170,36 @@ def evaluate_cmd(app: App, title: str | None, description: str | None, price: st
         if not line.strip():
             continue
         try:
-            result = one(json.loads(line))
+            show(one(json.loads(line)))
         except (json.JSONDecodeError, EvaluationInputError) as exc:
             errors += 1
             click.echo(f"gpuscout: line {number}: {exc}", err=True)
             continue
-        click.echo(json.dumps(result, ensure_ascii=False))
+    _evaluation_table(results, watch, fmt)
     if errors:
         sys.exit(1)
+
+
+def _evaluation_table(results: list[dict[str, Any]], watch: Any, fmt: str) -> None:
+    """The results as one table, rankable listings first, best first."""
+    if fmt != "table":
+        return
+    rows = []
+    for out in sorted(results, key=lambda r: (r["rank"] is None, -(r["rank"] or r["score"]))):
+        item = out.get("item") or {}
+        flags = [f for f in out["flags"] if f != "unfit"]
+        why = out["unfit_reason"] if not out["fits"] else "; ".join(flags)
+        rows.append({"score": out["rank"] if out["fits"] else f"({out['score']})",
+                     "fits": "yes" if out["fits"] else "no",
+                     "model": item.get("model", out["model"]),
+                     "variant": item.get("variant", out["variant"]), "kind": out["kind"],
+                     "quantity": item.get("quantity", out["quantity"]),
+                     "unit_price": out["unit_price"], "currency": out["currency"], "why": why,
+                     "title": out.get("title")})
+    emit(rows, "table", EVALUATE_COLUMNS,
+         title=f"{len(rows)} listings judged for watch {watch.name} ({watch.model} {watch.variant}, "
+               f"{watch.price_low}-{watch.price_high} {watch.currency}); a score in brackets "
+               "is never ranked")
 
 
 KINDS = {"card": "a single card", "bundle": "a bundle", "system": "a complete system",
@@ -153,9 +213,9 @@ KINDS = {"card": "a single card", "bundle": "a bundle", "system": "a complete sy
 @pass_app
 def explain_cmd(app: App, ref: str, watch_name: str | None) -> None:
     """Why a stored listing scores what it does, in words: what it was identified as and on what
-    evidence, and each component of its stored score for the watch (the same score `show` and
-    `deals` use). When the current rules or market would score it differently, says so: `gpuscout
-    rescore` stores the new score."""
+    evidence, the items read from a multi-item post, and each component of its stored score for
+    the watch (the same score `show` and `deals` use). When the current rules or market would
+    score it differently, says so: `gpuscout rescore` stores the new score."""
     from datetime import UTC, datetime
 
     from gpuscout.jobs.cli.common import find_listing
@@ -184,7 +244,16 @@ def explain_cmd(app: App, ref: str, watch_name: str | None) -> None:
             click.echo(f"  (the current rules read it as {ident.model}, variant {ident.variant}, "
                        f"{KINDS.get(ident.kind, ident.kind)}; `gpuscout rescore` stores that)")
         for item in ident.evidence:
-            click.echo(f"  because: {clean_text(item, 300)}")
+            if not item.startswith("items: "):
+                click.echo(f"  because: {clean_text(item, 300)}")
+        if listing.buying_format == "auction":
+            ends = listing.ends_at.strftime("%Y-%m-%d %H:%M UTC") if listing.ends_at else "unknown"
+            click.echo(f"  an auction: {listing.bids if listing.bids is not None else '?'} bids, "
+                       f"ends {ends}")
+        if ident.items:
+            click.echo("\nItems read from the post, with their prices:")
+            for read in ident.items:
+                click.echo(f"  - {clean_text(read.describe(), 300)}")
         stored = {s.watch: s for s in scores_for(session, listing.id)}
         evaluator = Evaluator(cfg, session, now=datetime.now(UTC))
         for watch in watches:
@@ -193,14 +262,23 @@ def explain_cmd(app: App, ref: str, watch_name: str | None) -> None:
             now_score = evaluator.score(listing, watch)
             score = stored.get(watch.name)
             if score is None:
-                click.echo(head + f"{now_score.total}/100 (not stored yet)")
-                _echo_components([c.to_dict() for c in now_score.components], now_score.flags)
-                continue
-            click.echo(head + f"{score.total}/100 (rules v{score.version})"
-                       + ("" if score.fits else f" — never ranked: {score.unfit_reason}"))
-            _echo_components(list(_stored_components(score.components)), score.flags or [])
-            if (now_score.total, now_score.fits, now_score.version) != (score.total, score.fits,
-                                                                       score.version):
+                click.echo(head + f"{now_score.total}/100 (not stored yet)"
+                           + ("" if now_score.fits else f" — never ranked: {now_score.unfit_reason}"))
+                components = [c.to_dict() for c in now_score.components]
+                reasons, flags = list(now_score.reasons), list(now_score.flags)
+            else:
+                click.echo(head + f"{score.total}/100 (rules v{score.version})"
+                           + ("" if score.fits else f" — never ranked: {score.unfit_reason}"))
+                components = _stored_components(score.components)
+                reasons, flags = list(score.reasons or []), list(score.flags or [])
+            if now_score.item is not None:
+                click.echo(f"  scored as the item {clean_text(now_score.item.describe(), 300)}")
+            for reason in reasons:
+                if reason.startswith(("red flag:", "auction:")):
+                    click.echo(f"  {clean_text(reason, 300)}")
+            _echo_components(components, flags)
+            if score is not None and (now_score.total, now_score.fits, now_score.version) != (
+                    score.total, score.fits, score.version):
                 click.echo(f"  Scored now it would be {now_score.total}/100"
                            + ("" if now_score.fits else " (not ranked)")
                            + f" with rules v{now_score.version} and today's market reference; "

@@ -84,6 +84,12 @@ def _read_deals(app: App, wanted: Any, *, count: bool) -> tuple[list[Any], int |
         return rows, queries.count_listings(session) if count and not rows else None
 
 
+def _describe_item(item: dict[str, Any]) -> str:
+    from gpuscout.models.judge.items import Item
+
+    return Item.from_dict(item).describe()
+
+
 @click.command("show")
 @click.argument("ref", metavar="ID")
 @format_option(default="table", choices=("table", "json"))
@@ -105,11 +111,16 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
         return
     width = max(len(k) for k in data)
     for key, value in data.items():
-        if key in ("scores", "description"):
+        if key in ("scores", "description", "items"):
             continue
         click.echo(f"{key.rjust(width)}  {'' if value is None else clean_text(jsonable(value), 1000)}")
     if data.get("description"):
         click.echo("\n" + terminal_text(data["description"]).strip() + "\n")
+    if data.get("items"):
+        click.echo("items read from the post, with their prices:")
+        for item in data["items"]:
+            click.echo(f"  - {clean_text(_describe_item(item), 300)}")
+        click.echo("")
     for sc in data["scores"]:
         click.echo(f"score for watch {sc['watch']}: {sc['total']}/100 (rules v{sc['version']})"
                    + ("" if sc["fits"] else f" — does not fit: {sc['unfit_reason']}"))
@@ -186,7 +197,9 @@ def export_cmd(app: App, fmt: str) -> None:
         for listing in iter_listings(session):
             data = listing_dict(listing)
             if writer:
-                writer.writerow({k: csv_value(jsonable(v)) for k, v in data.items()})
+                writer.writerow({k: csv_value(json.dumps(jsonable(v), ensure_ascii=False)
+                                              if isinstance(v, list) else jsonable(v))
+                                 for k, v in data.items()})
             else:
                 sys.stdout.write(json.dumps(jsonable(data), ensure_ascii=False) + "\n")
 

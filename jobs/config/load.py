@@ -233,6 +233,7 @@ def _parse_alert(i: int, raw: Any, watches: set[str]) -> AlertRule:
         digest_time=digest_time,
         digest_top=r.number("digest_top", minimum=1, integer=True),
         quiet_hours=quiet,
+        auction_hours=r.number("auction_hours", minimum=0.25, maximum=720),
     )
     r.done()
     return a

@@ -125,6 +125,8 @@ class AlertRule:
     digest_time: str = "08:00"
     digest_top: int = 10
     quiet_hours: str | None = None
+    #: alert on an auction only as it ends within this many hours (None: auctions never alert)
+    auction_hours: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

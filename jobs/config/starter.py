@@ -105,6 +105,7 @@ rates = $scoring_rates   # into the watch currency; others stay unscored
 # mode = "$alert_mode"                     # or "digest"
 # drop_percent = $alert_drop_percent
 # quiet_hours = "23:00-07:00"
+# auction_hours = 6                    # alert on auctions ending within 6 h (unset: never)
 ''')
 
 

@@ -66,6 +66,8 @@ class ModelSpec:
     vendor: str = "nvidia"
     suffix_count: int = 0
     part_numbers: tuple[tuple[int, re.Pattern[str]], ...] = ()
+    #: for a laptop part ("rtx a5000 laptop"): the desktop model whose mention it can be
+    laptop_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,10 @@ class Catalog:
     def refinements(self, name: str) -> tuple[ModelSpec, ...]:
         return self.memo("refinements", _refinements).get(name, ())
 
+    def laptop_part(self, name: str) -> ModelSpec | None:
+        """The laptop part of desktop model ``name`` ("rtx a5000" -> "rtx a5000 laptop")."""
+        return self.memo("laptop_parts", _laptop_parts).get(name)
+
     def mention_patterns(self, text: str) -> list[MentionPattern]:
         """The model patterns and part numbers that may match ``text``, in catalogue order."""
         entries, index = self.memo("mention_patterns", _mention_patterns)
@@ -135,6 +141,10 @@ def _refinements(catalog: Catalog) -> dict[str, tuple[ModelSpec, ...]]:
         if spec.refines is not None:
             found[spec.refines] = (*found.get(spec.refines, ()), spec)
     return found
+
+
+def _laptop_parts(catalog: Catalog) -> dict[str, ModelSpec]:
+    return {spec.laptop_of: spec for spec in catalog.models if spec.laptop_of is not None}
 
 
 def _mention_patterns(catalog: Catalog) -> tuple[tuple[MentionPattern, ...], GateIndex]:
@@ -197,6 +207,13 @@ def _build_models(raw: Mapping[str, Any]) -> tuple[ModelSpec, ...]:
         for key in ("memory", "memory_in_name", "refines", "laptop", "part_numbers"):
             if key in m:
                 entry[key] = m[key]
+    for lap in raw.get("laptop", []):
+        of = lap.get("of")
+        if not isinstance(of, str) or of not in entries:
+            raise CatalogError(f"laptop entry for an unknown model: {lap!r}")
+        entries[f"{of} laptop"] = {"patterns": [], "laptop_of": of,
+                                   "memory": list(lap.get("memory", [])),
+                                   "suffix_count": entries[of].get("suffix_count", 0)}
     specs = []
     for name, e in entries.items():
         pns = tuple((int(mem), re.compile(_EDGE_L + re.escape(pn)))
@@ -207,7 +224,8 @@ def _build_models(raw: Mapping[str, Any]) -> tuple[ModelSpec, ...]:
             memory=tuple(int(x) for x in e.get("memory", ())),
             memory_in_name=bool(e.get("memory_in_name", False)), refines=e.get("refines"),
             laptop=bool(e.get("laptop", False)), vendor=_vendor(name),
-            suffix_count=max(0, int(e.get("suffix_count", 0))), part_numbers=pns))
+            suffix_count=max(0, int(e.get("suffix_count", 0))), part_numbers=pns,
+            laptop_of=e.get("laptop_of")))
     return tuple(specs)
 
 
@@ -241,7 +259,7 @@ def merge_catalog(base: Catalog, extra: Mapping[str, Any]) -> Catalog:
     """Base catalogue plus user entries: families and models are added (a model of the same name
     gains patterns and settings), phrase lists are extended, market bands replaced per model."""
     raw: dict[str, Any] = copy.deepcopy(dict(base.raw))
-    for key in ("family", "model"):
+    for key in ("family", "model", "laptop"):
         raw[key] = list(raw.get(key, [])) + list(extra.get(key, []))
     for section in ("variant", "kind"):
         merged = dict(raw.get(section, {}))

@@ -1,15 +1,17 @@
-"""Identification: which GPU model a listing offers, who made it, and what is actually sold."""
+"""Identification: which GPU model a listing offers, who made it, what is actually sold, and the
+items a multi-item post prices line by line."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from gpuscout.models.judge.catalog import DEFAULT, Catalog, ModelSpec, normalize
-from gpuscout.models.judge.condition import is_negated
-from gpuscout.models.judge.patterns import Phrases, candidates, sub_each
+from gpuscout.models.judge.items import Item, read_lines
+from gpuscout.models.judge.kinds import KindInput, decide_kind
+from gpuscout.models.judge.patterns import Phrases, earliest, every, sub_each
 
 Variant = Literal["fe", "partner", "oem", "unknown"]
 Kind = Literal["card", "bundle", "system", "parts", "box_only", "accessory", "wanted", "other"]
@@ -24,10 +26,15 @@ class Identity:
     kind: str
     quantity: int = 1
     evidence: tuple[str, ...] = ()
+    #: the priced item lines of a multi-item post, as identified
+    items: tuple[Item, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "variant": self.variant, "kind": self.kind,
-                "quantity": self.quantity, "evidence": list(self.evidence)}
+        out: dict[str, Any] = {"model": self.model, "variant": self.variant, "kind": self.kind,
+                               "quantity": self.quantity, "evidence": list(self.evidence)}
+        if self.items:
+            out["items"] = [i.to_dict() for i in self.items]
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,49 +55,36 @@ _TRADE = re.compile(r"\[\s*h\s*\](.*?)\[\s*w\s*\](.*)$")
 _TRADE_REVERSED = re.compile(r"\[\s*w\s*\](.*?)\[\s*h\s*\](.*)$")
 _ITEM_SPLIT = re.compile(r",|;|\s+and\s+|\s+&\s+|\s+\+\s+|\s*/\s*(?=[a-z])")
 _PARENS = re.compile(r"\([^)]*\)")
-# "2x RTX 3090", "(2) RTX 3090", "two RTX 3090", "pair of", and "RTX 3090 x2" after a mention.
-_QTY_BEFORE = re.compile(r"(?:^|[^a-z0-9])(?:(\d{1,2})\s*x|\(\s*(\d{1,2})\s*\)|(two|three|four|pair\s*of))"
+# "2x RTX 3090", "(2) RTX 3090", "two RTX 3090", "pair of" before a mention.
+_QTY_BEFORE = re.compile(r"(?:^|[^a-z0-9])(?:(\d{1,2})\s*[x×]|\(\s*(\d{1,2})\s*\)|(two|three|four|pair\s*of))"
                          r"\s*$")
-# NOTE: a bare "X4" after the model is a cooler name (Inno3D iChill X4); only "(x2)" counts.
-_QTY_AFTER = re.compile(r"^\s*\(\s*x\s*(\d{1,2})\s*\)")
+# "2 RTX 3090 FE cards": a bare count before a mention, believed when a plural follows.
+_QTY_BARE = re.compile(r"(?:^|[^a-z0-9.#-])([2-9])\s+$")
+_PLURAL = re.compile(r"(?<![a-z0-9])(?:cards|gpus|units|pcs|fes|\d{4}s)(?![a-z0-9])")
+# "RTX 3090 x2", "3090 FE (x2)", "RTX 3090 24GB ×2" after a mention.
+_QTY_AFTER = re.compile(r"^\s*(?:founders?\s*edition|founders|fe|\d{1,2}\s*gb)?\s*\(?\s*[x×]\s*(\d{1,2})"
+                        r"\s*\)?(?![a-z0-9])")
+# "... 8GB x2" ending a title: the count of what the title describes.
+_QTY_AT_END = re.compile(r"(?<![a-z0-9])\(?\s*[x×]\s*([2-9])\s*\)?\s*$")
+# NOTE: Inno3D names its coolers X2, X3, X4 ("iChill X4", "Twin X2"): after the model, not counts.
+_X_COOLERS = re.compile(r"inno\s*3d|ichill|twin\s*x\d")
 _QTY_WORDS = {"two": 2, "three": 3, "four": 4}
 # NOTE: "Ventus 3X", "3X WINDFORCE" and "Inspire 3X" are cooler names, not counts.
 _COOLER_BEFORE_X = re.compile(r"(?:ventus|inspire|windforce|eagle|shadow|trio|vision|aero|gaming|"
                               r"frozr|fans?)\s*$")
-_CARD_WORDS = re.compile(r"(?<![a-z0-9])(?:card|gpu|graphics|accelerator|module|video)(?![a-z0-9])")
-_WITHOUT = re.compile(r"(?:^|[^a-z0-9])(?:no|without|w/o|ohne|sans|sin|senza)\s*$")
-# "Hybrid cooler", "AIO cooler": the card's own cooling, not a cooler sold alone.
-_COOLER_KIND = re.compile(r"(?:hybrid|aio|liquid|air|stock|original|blower|fans?)\s*$")
+_NOT_A_COUNT_BEFORE = re.compile(r"(?:gen|pcie|v|version|mk|series|edition|slot|fan|fans|rev|x)\s*$")
 _LETTERS = re.compile(r"[a-z]{2,}")
 _PAIR_OF = re.compile(r"(?<![a-z0-9])pair\s*of(?![a-z0-9])")
-_INCLUDED_AFTER = re.compile(r"\s*(?:included|incl)")
-_PARTS_CONDITION = re.compile(r"for\s*parts|not\s*working")
 _STRONG_FE = re.compile(r"(?<![a-z0-9])founders?\s*edition(?![a-z0-9])")
-
-
-def _any(patterns: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
-    best: re.Match[str] | None = None
-    for p in candidates(patterns, text):
-        m = p.search(text)
-        if m and (best is None or m.start() < best.start()):
-            best = m
-    return best
-
-
-def _all(patterns: Iterable[re.Pattern[str]], text: str) -> list[re.Match[str]]:
-    return [m for p in candidates(patterns, text) for m in p.finditer(text)]
+# Words between two mentions that make them two models rather than one model named twice.
+_LIST_SEPARATOR = re.compile(r",|;|&|\+|(?<![a-z])(?:and|or|vs|versus|plus)(?![a-z])")
+_SEGMENT = re.compile(r",|;|\||&|\+|(?<![a-z])and(?![a-z])")
 
 
 def _bait_tails(catalog: Catalog) -> Phrases:
     """A bait phrase right before a mention ("for", "like", "compatible with")."""
     return Phrases(re.compile(rf"(?:^|[^a-z0-9])(?:{b.pattern})\s*$")
                    for b in catalog.kind.get("bait", ()))
-
-
-def _inclusion_heads(catalog: Catalog) -> Phrases:
-    """An inclusion phrase before an accessory ("with", "comes with")."""
-    return Phrases(re.compile(rf"(?:^|[^a-z0-9])(?:{p.pattern})(?:\s|[a-z0-9])")
-                   for p in catalog.kind.get("inclusion", ()))
 
 
 def find_mentions(text: str, catalog: Catalog = DEFAULT) -> list[Mention]:
@@ -125,6 +119,7 @@ def stated_memory(text: str) -> set[int]:
 
 def _resolve_names(mentions: Sequence[Mention], text: str, catalog: Catalog,
                    laptop: bool) -> list[str]:
+    mentions = _named_twice(mentions, text)
     memory = stated_memory(text)
     by_spec: dict[str, list[Mention]] = {}
     for m in mentions:
@@ -147,14 +142,34 @@ def _resolve_names(mentions: Sequence[Mention], text: str, catalog: Catalog,
             if size is not None:
                 resolved = f"{name} {size}gb"
         final = catalog.model(resolved) or spec
+        part = catalog.laptop_part(resolved)
         if laptop and final.laptop:
             resolved = f"{resolved} laptop"
+        elif part is not None and len(memory) == 1 and memory <= set(part.memory):
+            # NOTE: a size only the laptop part has ("RTX A5000 16GB") names the laptop part
+            resolved = part.name
         if resolved not in names:
             names.append(resolved)
     # a refined model named alongside its parent ("4070 Ti ... 4070 Ti Super") is the refinement
     parents = {found.refines for n in names
                if (found := catalog.model(n)) is not None and found.refines}
     return [n for n in names if n not in parents]
+
+
+def _named_twice(mentions: Sequence[Mention], text: str) -> Sequence[Mention]:
+    """One model named twice, its suffix left off once ("RTX 4080 SUPER 16G ... RTX 4080"), is
+    that model, unless a list separator stands between the two ("3090, 3090 Ti")."""
+    names = {m.spec.name for m in mentions}
+    if len(names) < 2:
+        return mentions
+    dropped = set()
+    for short in names:
+        longer = [m for m in mentions if m.spec.name.startswith(short + " ")]
+        shorts = [m for m in mentions if m.spec.name == short]
+        if longer and not any(_LIST_SEPARATOR.search(text[min(x.end, y.end):max(x.start, y.start)])
+                              for x in shorts for y in longer):
+            dropped.add(short)
+    return [m for m in mentions if m.spec.name not in dropped] if dropped else mentions
 
 
 def _trade_sides(title: str) -> tuple[str, str] | None:
@@ -176,11 +191,12 @@ def _items(side: str, catalog: Catalog) -> list[str]:
 
 
 def _quantity(text: str, mentions: Sequence[Mention], catalog: Catalog) -> tuple[int, str]:
-    m = _any(catalog.kind.get("quantity", ()), text)
+    m = earliest(catalog.kind.get("quantity", ()), text)
     if m:
-        return int(m.group(1)), m.group(0)
+        return int(m.group(1)), m.group(0).strip()
     if mentions and _PAIR_OF.search(text):
         return 2, "pair of"
+    x_coolers = _X_COOLERS.search(text) is not None
     for mention in mentions:
         before = text[max(0, mention.start - 30):mention.start]
         b = _QTY_BEFORE.search(before)
@@ -188,56 +204,28 @@ def _quantity(text: str, mentions: Sequence[Mention], catalog: Catalog) -> tuple
             word = b.group(3)
             n = int(b.group(1) or b.group(2) or 0) if not word else _QTY_WORDS.get(word, 2)
             return n, b.group(0).strip()
+        bare = _QTY_BARE.search(before)
+        if bare and not _NOT_A_COUNT_BEFORE.search(before[:bare.start() + 1]) \
+                and _PLURAL.search(text, mention.start):
+            return int(bare.group(1)), bare.group(0).strip()
         a = _QTY_AFTER.match(text[mention.end:])
-        if a:
+        if a and not x_coolers:
             return int(a.group(1)), a.group(0).strip()
+    end = _QTY_AT_END.search(text)
+    if mentions and end and not x_coolers:
+        return int(end.group(1)), end.group(0).strip()
     return 1, ""
-
-
-def _accessory(text: str, catalog: Catalog) -> re.Match[str] | None:
-    inclusion = catalog.memo("inclusion_heads", _inclusion_heads)
-    for key in ("accessory", "accessory_weak"):
-        for m in _all(catalog.kind.get(key, ()), text):
-            if key == "accessory_weak" and _CARD_WORDS.search(text):
-                continue
-            before = text[max(0, m.start() - 30):m.start()]
-            if _WITHOUT.search(before) or (key == "accessory_weak" and _COOLER_KIND.search(before)):
-                continue
-            if any(p.search(before) for p in inclusion.candidates(before)):
-                continue
-            after = text[m.end():m.end() + 12]
-            if _INCLUDED_AFTER.match(after):
-                continue
-            return m
-    return None
-
-
-def _parts(title: str, description: str, condition: str, catalog: Catalog) -> str | None:
-    kind = catalog.kind
-    if condition and _PARTS_CONDITION.search(condition):
-        return f"condition {condition!r}"
-    for m in _all(kind.get("parts", ()), title):
-        if not is_negated(title, m.start(), window=2) and not _any(kind.get("parts_negations", ()),
-                                                                    title):
-            return m.group(0).strip()
-    bare = _any(kind.get("no_cooler", ()), title)
-    if bare and not _any(kind.get("no_cooler_exceptions", ()), title):
-        return bare.group(0).strip()
-    for m in _all(kind.get("parts_description", ()), description):
-        if not is_negated(description, m.start(), window=3):
-            return f"description: {m.group(0).strip()}"
-    return None
 
 
 def _variant(scope: str, names: Sequence[str], catalog: Catalog) -> tuple[str, str]:
     v = catalog.variant
-    negated = [m.span() for m in _all(v.get("fe_negations", ()), scope)]
-    fe = [m for m in _all(v.get("fe", ()), scope)
+    negated = [m.span() for m in every(v.get("fe_negations", ()), scope)]
+    fe = [m for m in every(v.get("fe", ()), scope)
           if not any(s <= m.start() < e for s, e in negated)]
     if any((catalog.model(n.split(" laptop")[0]) or _NO_SPEC).vendor == "amd" for n in names):
-        fe += _all(v.get("fe_amd", ()), scope)
-    partner = _any(v.get("partner", ()), scope)
-    oem = _any(v.get("oem", ()), scope)
+        fe += every(v.get("fe_amd", ()), scope)
+    partner = earliest(v.get("partner", ()), scope)
+    oem = earliest(v.get("oem", ()), scope)
     if oem and fe:
         return "unknown", f"conflict: {fe[0].group(0)!r} and {oem.group(0)!r}"
     if oem:
@@ -271,31 +259,36 @@ def identify(title: str, description: str | None = None, *, condition: str | Non
         if not wanted and not find_mentions(have, catalog) and _payment_only(have, catalog):
             wanted = True
             ev.append(f"kind: [H] side is payment only ({have.strip()!r})")
-        if not wanted and not find_mentions(have, catalog) and find_mentions(want, catalog):
+        gpu_words = kind.get("gpu_words", ())
+        if not wanted and not find_mentions(have, catalog) and (
+                find_mentions(want, catalog)
+                or (earliest(gpu_words, want) and not earliest(gpu_words, have))):
             wanted = True
             ev.append("kind: the GPU is on the [W] side")
         scope = want if wanted else have
         items = len(_items(scope, catalog))
     else:
         scope = t
-        w = _any(kind.get("wanted", ()), t)
+        w = earliest(kind.get("wanted", ()), t)
         if not wanted and w:
             wanted = True
             ev.append(f"kind: {w.group(0).strip()!r}")
     mentions, source = find_mentions(scope, catalog), scope
-    if not mentions and d and _any(kind.get("gpu_words", ()), scope):
+    if not mentions and d and not wanted and earliest(kind.get("gpu_words", ()), scope):
         mentions, source = find_mentions(d, catalog), d
         if mentions:
             ev.append("model: from the description")
-    laptop = _any(kind.get("laptop", ()), scope)
+    laptop = earliest(kind.get("laptop", ()), scope)
     names = _resolve_names(mentions, source, catalog, laptop is not None)
     model = "multiple" if len(names) > 1 else (names[0] if names else "none")
     if mentions:
         ev.append("model: " + ", ".join(repr(m.text) for m in mentions))
-    gpu_context = bool(mentions) or _any(kind.get("gpu_words", ()), scope) is not None
+    gpu_context = bool(mentions) or earliest(kind.get("gpu_words", ()), scope) is not None
     quantity, qty_phrase = _quantity(scope, mentions, catalog)
-    k, why = _kind(scope, d, cond, catalog, wanted=wanted, gpu=gpu_context, model=model,
-                   items=items, quantity=quantity)
+    k, why = decide_kind(KindInput(
+        scope, d, cond, wanted=wanted, gpu=gpu_context, model=model, items=items,
+        quantity=quantity, mention_at=mentions[0].start if mentions and source is scope else -1,
+        trade=sides is not None), catalog)
     if why:
         ev.append(f"kind: {why}")
     if k != "bundle":
@@ -309,53 +302,58 @@ def identify(title: str, description: str | None = None, *, condition: str | Non
             variant, vwhy = _description_variant(d, names, catalog)
     if vwhy:
         ev.append(f"variant: {vwhy!r}" if not vwhy.startswith("conflict") else f"variant: {vwhy}")
-    return Identity(model, variant, k, max(1, quantity), tuple(ev))
+    read = _read_items(description, scope, model, variant, catalog) \
+        if k not in ("wanted", "other", "system") else ()
+    if read:
+        ev.append("items: " + "; ".join(i.describe() for i in read))
+    return Identity(model, variant, k, max(1, quantity), tuple(ev), read)
+
+
+def _read_items(description: str | None, scope: str, model: str, variant: str,
+                catalog: Catalog) -> tuple[Item, ...]:
+    """The priced lines of the description, each identified; none unless one names a GPU."""
+    lines = read_lines(description)
+    if not lines:
+        return ()
+    out: list[Item] = []
+    for line in lines:
+        text = normalize(line.text)
+        mentions = find_mentions(text, catalog)
+        names = _resolve_names(mentions, text, catalog,
+                               earliest(catalog.kind.get("laptop", ()), text) is not None)
+        name = "multiple" if len(names) > 1 else (names[0] if names else "none")
+        v = "unknown"
+        if name not in ("none", "multiple"):
+            v, _why = _variant(text, names, catalog)
+            if v == "unknown":
+                v = _title_variant(name, scope, model, variant, catalog)
+        qty = _quantity(text, mentions, catalog)[0] if mentions else 1
+        out.append(Item(line.text, name, v, line.price, line.local, line.shipped, line.each,
+                        line.sold, max(1, qty)))
+    return tuple(out) if any(i.model != "none" for i in out) else ()
+
+
+def _title_variant(name: str, scope: str, model: str, variant: str, catalog: Catalog) -> str:
+    """An item line's maker when the line names none: the title's for that model ("[H] 3090 FE"
+    then "3090: 700"), read from the title's own piece that names it in a multi-item title."""
+    if model == name:
+        return variant
+    for piece in _SEGMENT.split(scope):
+        mentions = find_mentions(piece, catalog)
+        if mentions and _resolve_names(mentions, piece, catalog, False) == [name]:
+            return _variant(piece, [name], catalog)[0]
+    return "unknown"
 
 
 def _description_variant(d: str, names: Sequence[str], catalog: Catalog) -> tuple[str, str]:
     """A maker named in the description when the title names none; strong markers only."""
     v = catalog.variant
     strong_fe = _STRONG_FE.search(d)
-    partner = _any(v.get("partner", ()), d)
-    oem = _any(v.get("oem", ()), d)
+    partner = earliest(v.get("partner", ()), d)
+    oem = earliest(v.get("oem", ()), d)
     found = [x for x in (("fe", strong_fe), ("partner", partner), ("oem", oem)) if x[1]]
     if len(found) == 1:
         name, m = found[0]
         assert m is not None
         return name, f"description: {m.group(0)}"
     return "unknown", ""
-
-
-def _kind(scope: str, d: str, cond: str, catalog: Catalog, *, wanted: bool, gpu: bool,
-          model: str, items: int, quantity: int) -> tuple[str, str]:
-    kind = catalog.kind
-    if wanted:
-        return "wanted", ""
-    system = _any(kind.get("system", ()), scope)
-    if not system and all(_any(kind.get(k, ()), scope) for k in
-                          ("system_cpu", "system_ram", "system_storage")):
-        system = _any(kind.get("system_cpu", ()), scope)
-    if system and _any(kind.get("system_exceptions", ()), scope):
-        system = None
-    if system and (model != "none" or items <= 1):
-        return "system", repr(system.group(0))
-    if not gpu:
-        return "other", ""
-    for key, name in (("box_only", "box_only"), ("no_board", "accessory")):
-        m = _any(kind.get(key, ()), scope)
-        if m:
-            return name, repr(m.group(0).strip())
-    m = _accessory(scope, catalog)
-    if m:
-        return "accessory", repr(m.group(0).strip())
-    why = _parts(scope, d, cond, catalog)
-    if why:
-        return "parts", why
-    b = _any(kind.get("bundle", ()), scope)
-    if b:
-        return "bundle", repr(b.group(0).strip())
-    if quantity > 1 and model != "none":
-        return "bundle", f"{quantity} cards"
-    if model == "none":
-        return "other", ""
-    return "card", ""

@@ -102,13 +102,40 @@ def may_match(gate: Gate, text: str) -> bool:
     return gate is None or any(s in text for s in gate)
 
 
+def trie_pattern(strings: Iterable[str]) -> str:
+    """A regex matching any of ``strings``, the longest one at a position, written as a trie:
+    "new|newer|nib" becomes "n(?:ew(?:er)?|ib)".
+
+    NOTE: the regex engine tries the branches of a flat alternation one after another at every
+    position; a trie shares their prefixes, so a position costs the depth of the trie instead of
+    the number of strings (measured: a tenth of the time on listing texts).
+    """
+    root: dict[str, Any] = {}
+    for s in strings:
+        node = root
+        for ch in s:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        kids = sorted((ch, sub) for ch, sub in node.items() if ch)
+        if not kids:
+            return ""
+        alts = [re.escape(ch) + build(sub) for ch, sub in kids]
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        # NOTE: a string ending here is tried after every longer one (greedy "?")
+        return f"(?:{body})?" if "" in node else body
+
+    return build(root)
+
+
 class GateIndex:
     """Which of many gated entries may match a text, found in one pass over it.
 
-    NOTE: one alternation of every gate string, longest first, is searched from each position
-    where a string was found plus one: at any position it finds the longest string there, which
-    contains every shorter one starting there, so the strings found and the strings inside them
-    are all the strings present.
+    NOTE: one pattern of every gate string (a trie, see ``trie_pattern``) is searched from each
+    position where a string was found plus one: at any position it finds the longest string
+    there, which contains every shorter one starting there, so the strings found and the strings
+    inside them are all the strings present.
     """
 
     def __init__(self, gates: Sequence[Gate]) -> None:
@@ -122,18 +149,19 @@ class GateIndex:
                 for s in g:
                     users[s].add(i)
         self.always = frozenset(always)
-        self.finder = re.compile("|".join(map(re.escape, strings))) if strings else None
+        self.always_sorted = tuple(sorted(always))
+        self.finder = re.compile(trie_pattern(strings)) if strings else None
         self.inside = {s: frozenset().union(*(users[t] for t in strings if t in s))
                        for s in strings}
 
     def hits(self, text: str) -> list[int]:
         """The indices (ascending) of the entries whose gate is present in ``text``."""
         if self.finder is None:
-            return sorted(self.always)
+            return list(self.always_sorted)
         search = self.finder.search
         m = search(text)
         if m is None:
-            return sorted(self.always)
+            return list(self.always_sorted)
         found = set(self.always)
         while m is not None:
             found |= self.inside[m.group()]
@@ -174,3 +202,29 @@ def sub_each(patterns: Iterable[re.Pattern[str]], repl: str, text: str) -> str:
         if may_match(g, text):
             text = p.sub(repl, text)
     return text
+
+
+def earliest(patterns: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
+    """The match of any of ``patterns`` that starts first in ``text``."""
+    best: re.Match[str] | None = None
+    for p in candidates(patterns, text):
+        m = p.search(text)
+        if m and (best is None or m.start() < best.start()):
+            best = m
+    return best
+
+
+def every(patterns: Iterable[re.Pattern[str]], text: str) -> list[re.Match[str]]:
+    """Every match of every one of ``patterns`` in ``text``, pattern by pattern."""
+    return [m for p in candidates(patterns, text) for m in p.finditer(text)]
+
+
+class Gated:
+    """A pattern searched only in texts that hold its literal gate (see ``literal_gate``)."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.gate = literal_gate(pattern)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if may_match(self.gate, text) else None

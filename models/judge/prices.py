@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median as _median
 from typing import Any, Literal, Protocol
 
 from gpuscout.models.judge.catalog import DEFAULT, Catalog, MarketBand
+from gpuscout.models.judge.items import Item
 
 CENT = Decimal("0.01")
 
@@ -129,3 +130,45 @@ def unit_price(price: Decimal | None, shipping: Decimal | None, price_local: Dec
         reasons.append(f"converted from {money(amount)} {code} at {rate}")
         amount = amount * rate
     return UnitPrice(money(amount), target.upper(), tuple(reasons))
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBasis:
+    """What a card costs as the listing states it: price, shipping and a local price, and how
+    many cards that price buys (1 for a per-card price), with the reasons."""
+
+    price: Decimal | None
+    shipping: Decimal | None
+    local: Decimal | None
+    quantity: int = 1
+    reasons: tuple[str, ...] = ()
+
+
+def watched_item(items: Sequence[Item], model: str, variant: str) -> Item | None:
+    """The item line that offers ``model`` (and ``variant`` unless "any"), cheapest first; an
+    item struck out as sold only when no other line offers it."""
+    offered = [i for i in items if i.model == model and i.price is not None
+               and (variant == "any" or i.variant == variant)]
+    if not offered:
+        return None
+    offered.sort(key=lambda i: (i.sold, i.price))
+    return offered[0]
+
+
+def price_basis(price: Decimal | None, shipping: Decimal | None, local: Decimal | None, *,
+                quantity: int, each: bool, item: Item | None,
+                per_unit: Iterable[Decimal] = ()) -> PriceBasis:
+    """The listing's own price for ``quantity`` cards (one when ``each`` or the price is among
+    the ``per_unit`` amounts its text states), or the price on the ``item`` line that offers the
+    watched card."""
+    if item is not None and item.price is not None:
+        qty = 1 if item.each else item.quantity
+        why = [f"price from the line {item.text!r} of a post selling several items"]
+        if item.each and item.quantity > 1:
+            why.append("the line's price is per card")
+        return PriceBasis(item.price, Decimal(0) if item.shipped else None, item.local, qty,
+                          tuple(why))
+    if quantity > 1 and (each or (price is not None and price in set(per_unit))):
+        return PriceBasis(price, shipping, local, 1,
+                          (f"the price is per card ({quantity} offered, 'each')",))
+    return PriceBasis(price, shipping, local, quantity)

@@ -1,4 +1,5 @@
-"""Scoring a listing for a watch: price, condition and risk components, flags, and fit."""
+"""Scoring a listing for a watch: price, condition and risk components, red-flag gates, auctions,
+flags, and fit."""
 
 from __future__ import annotations
 
@@ -10,76 +11,33 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from gpuscout.models.judge.auction import expected_final
 from gpuscout.models.judge.catalog import normalize
-from gpuscout.models.judge.condition import ConditionResult, assess_condition, is_negated
+from gpuscout.models.judge.condition import ConditionResult, assess_condition
 from gpuscout.models.judge.identify import Identity
-from gpuscout.models.judge.patterns import GateIndex, literal_gate
-from gpuscout.models.judge.prices import MarketReference, money, money_str, reference_for, unit_price
+from gpuscout.models.judge.inputs import DEFAULT_RULES, ListingFacts, ScoreRules, Watch
+from gpuscout.models.judge.items import Item, per_unit_amounts
+from gpuscout.models.judge.prices import (
+    MarketReference,
+    money,
+    money_str,
+    price_basis,
+    reference_for,
+    unit_price,
+    watched_item,
+)
+from gpuscout.models.judge.risk import Risk, RiskText, assess_risk, read_risk
 
 # Bump whenever a rule or weight below changes: stored scores carry the version that made them.
-SCORE_VERSION = 1
+# 2: red-flag gates, auctions at their expected final price, per-card and per-item prices,
+#    condition answers, hedges, heavy use and German/French/Spanish wording.
+SCORE_VERSION = 2
 
+#: flags that keep a listing out of every alert, whatever its score
+RED_FLAGS = ("scam_risk", "described_fault")
 
-@dataclass(frozen=True, slots=True)
-class ListingFacts:
-    """What scoring reads of a listing (money in the listing's currency)."""
-
-    title: str
-    description: str | None = None
-    price: Decimal | None = None
-    shipping: Decimal | None = None
-    price_local: Decimal | None = None
-    currency: str | None = None
-    source: str | None = None
-    seller_feedback: int | None = None
-    seller_positive_pct: float | None = None
-    condition: str | None = None
-    buying_format: str | None = None
-    location: str | None = None
-    posted_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Watch:
-    """What the user wants: a model and variant at a price band (per card, in ``currency``)."""
-
-    name: str
-    model: str
-    variant: str  # fe | partner | oem | any
-    price_low: Decimal
-    price_high: Decimal
-    currency: str = "USD"
-    prefer: str = "shipped"  # shipped | local
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreRules:
-    """Weights and thresholds of the score."""
-
-    price_max: int = 50
-    band_points: int = 40  # of price_max; the rest rewards a price under the reference
-    band_top_points: int = 30  # band points at the top of the band
-    over_band_span: Decimal = Decimal("0.30")  # zero band points this far (fraction) above it
-    reference_good: Decimal = Decimal("0.85")
-    reference_bad: Decimal = Decimal("1.15")
-    too_good: Decimal = Decimal("0.50")
-    condition_max: int = 25
-    condition_base: int = 15
-    risk_max: int = 25
-    risky_payment: int = 10
-    risky_payment_cap: int = 15
-    shipping_only_local: int = 6
-    low_feedback: int = 6
-    too_good_risk: int = 12
-    ebay_min_feedback: int = 10
-    ebay_min_positive: float = 98.0
-    reddit_min_trades: int = 3
-    stale_days: int = 30
-    local_sources: tuple[str, ...] = ("craigslist", "facebook", "kijiji", "kleinanzeigen", "ss",
-                                      "offerup", "marktplaats", "gumtree")
-
-
-DEFAULT_RULES = ScoreRules()
+__all__ = ["DEFAULT_RULES", "RED_FLAGS", "SCORE_VERSION", "Component", "ListingFacts", "Score",
+           "ScoreRules", "Watch", "fit", "score_listing"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +56,9 @@ class Component:
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    """A listing's score for one watch (0-100) with components, flags and fit."""
+    """A listing's score for one watch (0-100) with components, flags and fit. ``unit_price`` is
+    what one card is expected to cost: the asking price, or an auction's expected final price;
+    ``item`` the line of a multi-item post that was scored."""
 
     total: int
     components: tuple[Component, ...]
@@ -111,9 +71,14 @@ class Score:
     reference: MarketReference | None = None
     version: int = SCORE_VERSION
     identity: Identity | None = field(default=None, compare=False)
+    item: Item | None = None
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)
+
+    @property
+    def red_flags(self) -> tuple[str, ...]:
+        return tuple(f for f in self.flags if f in RED_FLAGS)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,40 +89,32 @@ class Score:
             "flags": list(self.flags), "reasons": list(self.reasons),
             "reference": self.reference.to_dict() if self.reference else None,
             "identity": self.identity.to_dict() if self.identity else None,
+            "item": self.item.to_dict() if self.item else None,
         }
 
 
-_PAYMENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(rf"(?<![a-z0-9])(?:{p})(?![a-z0-9])")) for name, p in (
-        ("Zelle", r"zelle"), ("Cash App", r"cash\s*app|cashapp"),
-        ("PayPal friends and family", r"f\s*&\s*f|f\s*n\s*f|friends?\s*(?:and|&|n)\s*family|ff\s*only"),
-        ("gift cards", r"gift\s*cards?"),
-        ("wire transfer", r"wire\s*transfer|bank\s*wire|wire\s*(?:payment|only)"),
-        ("Western Union", r"western\s*union|moneygram"),
-        ("crypto", r"crypto(?:currency)?|bitcoin|btc|usdt|tether|ethereum"),
-    ))
-_PAYMENT_INDEX = GateIndex([literal_gate(p) for _name, p in _PAYMENTS])
-_SHIPPING_ONLY = re.compile(r"(?<![a-z0-9])(?:shipping\s*only|ship(?:ping)?\s*only|will\s*only\s*ship|"
-                            r"only\s*ship(?:ping)?|no\s*(?:local\s*)?(?:pick\s*-?\s*up|meet\s*-?\s*ups?))"
-                            r"(?![a-z0-9])")
-# NOTE: "crypto" also appears as the reason a card is sold ("crypto mining"); that is a condition
-# matter, not a payment method.
-_CRYPTO_MINING = re.compile(r"crypto\s*(?:mining|mined|farm)")
 _MARKET_CONDITION: tuple[tuple[re.Pattern[str], int, str], ...] = (
     (re.compile(r"for\s*parts|not\s*working"), -15, "sold for parts or not working"),
     (re.compile(r"refurbished"), 1, "refurbished"),
     (re.compile(r"open\s*box"), 2, "open box"),
     (re.compile(r"^\s*(?:brand\s*)?new"), 4, "new"),
 )
-
-
-def fit(identity: Identity, watch: Watch) -> str | None:
-    """Why the listing cannot be what the watch wants, or None when it fits."""
-    if identity.kind not in ("card", "bundle"):
-        return {"box_only": "box only, no card", "parts": "sold for parts",
+_UNFIT_KINDS = {"box_only": "box only, no card", "parts": "sold for parts",
                 "accessory": "an accessory, not a card", "wanted": "a buying post",
-                "system": "a complete system", "other": "not a graphics card"}.get(
-                    identity.kind, f"kind {identity.kind}")
+                "system": "a complete system", "other": "not a graphics card"}
+_UNFIT_STATUS = {"sold": "listing is sold", "gone": "listing is gone",
+                 "wanted": "a buying post"}
+
+
+def fit(identity: Identity, watch: Watch, item: Item | None = None) -> str | None:
+    """Why the listing cannot be what the watch wants, or None when it fits. ``item``: the line
+    of a multi-item post that offers the watched card (it stands for the listing's model)."""
+    if identity.kind not in ("card", "bundle"):
+        return _UNFIT_KINDS.get(identity.kind, f"kind {identity.kind}")
+    if item is not None:
+        if item.sold:
+            return "the watched item is marked sold"
+        return None
     if identity.kind == "bundle" and identity.quantity <= 1:
         return "sold together with other parts"
     if identity.model == "multiple":
@@ -195,9 +152,9 @@ class _TextSignals:
     condition: ConditionResult
     #: one reason per condition signal
     condition_reasons: tuple[str, ...]
-    #: (payment method, phrase) asked for, not denied
-    payments: tuple[tuple[str, str], ...]
-    shipping_only: str | None
+    risk: RiskText
+    #: amounts the text states per item ("$700 each")
+    per_unit: frozenset[Decimal]
 
 
 #: distinct (title, description) pairs whose signals are kept: a listing seen again (another
@@ -210,46 +167,9 @@ _TEXT_CACHE = 2048
 def _text_signals(title: str, description: str | None) -> _TextSignals:
     condition = assess_condition(f"{title}. {description or ''}")
     text = normalize(f"{title} {description or ''}")
-    masked = _CRYPTO_MINING.sub(" ", text)
-    payments = []
-    for i in _PAYMENT_INDEX.hits(masked):
-        name, pattern = _PAYMENTS[i]
-        m = pattern.search(masked)
-        if m and not is_negated(masked, m.start(), m.end(), window=3):
-            payments.append((name, m.group(0)))
-    shipping = _SHIPPING_ONLY.search(text)
     reasons = tuple(f"{s.weight:+d} {s.rule} ({s.phrase!r})" for s in condition.signals)
-    return _TextSignals(condition, reasons, tuple(payments),
-                        shipping.group(0) if shipping else None)
-
-
-def _risk(signals: _TextSignals, facts: ListingFacts,
-          rules: ScoreRules) -> tuple[int, list[str], list[str]]:
-    penalty, reasons, flags = 0, [], []
-    payment = 0
-    for name, phrase in signals.payments:
-        payment += rules.risky_payment
-        reasons.append(f"asks for {name} ({phrase!r}): no buyer protection")
-    if payment:
-        penalty += min(payment, rules.risky_payment_cap)
-        flags.append("risky_payment")
-    source = (facts.source or "").lower()
-    if signals.shipping_only is not None and source in rules.local_sources:
-        penalty += rules.shipping_only_local
-        flags.append("shipping_only_local")
-        reasons.append(f"{signals.shipping_only!r} on a local marketplace")
-    fb, pct = facts.seller_feedback, facts.seller_positive_pct
-    if source == "ebay" and ((fb is not None and fb < rules.ebay_min_feedback)
-                             or (pct is not None and pct < rules.ebay_min_positive)):
-        penalty += rules.low_feedback
-        flags.append("low_feedback")
-        reasons.append(f"eBay seller with {fb if fb is not None else '?'} feedback"
-                       + (f", {pct:g}% positive" if pct is not None else ""))
-    elif source == "reddit" and (fb is None or fb < rules.reddit_min_trades):
-        penalty += rules.low_feedback
-        flags.append("low_feedback")
-        reasons.append(f"Reddit seller with {fb if fb is not None else 'no'} confirmed trades")
-    return penalty, reasons, flags
+    per_unit = per_unit_amounts(f"{title}\n{description or ''}")
+    return _TextSignals(condition, reasons, read_risk(text), frozenset(per_unit))
 
 
 @lru_cache(maxsize=256)
@@ -279,45 +199,62 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
                   reference: MarketReference | None = None,
                   rates: Mapping[str, Decimal] | None = None,
                   rules: ScoreRules = DEFAULT_RULES) -> Score:
-    """Score ``facts`` (identified as ``identity``) for ``watch``. Pure: ``now`` is given."""
+    """Score ``facts`` (identified as ``identity``) for ``watch``. Pure: ``now`` is given, and the
+    market ``reference`` (default: the watch's band) is an input."""
     ref = reference or reference_for(watch, ())
     flags: list[str] = []
     reasons: list[str] = []
-    qty = identity.quantity if identity.kind == "bundle" else 1
-    up = unit_price(facts.price, facts.shipping, facts.price_local, facts.currency,
-                    target=watch.currency, prefer=watch.prefer, quantity=qty, rates=rates)
-    price_reasons = list(up.reasons)
-    risk_penalty = 0
-    risk_reasons: list[str] = []
+    signals = _text_signals(facts.title, facts.description)
+    item = watched_item(identity.items, watch.model, watch.variant) \
+        if identity.kind in ("card", "bundle") else None
+    basis = price_basis(facts.price, facts.shipping, facts.price_local,
+                        quantity=identity.quantity if identity.kind == "bundle" else 1,
+                        each=facts.price_each, item=item, per_unit=signals.per_unit)
+    up = unit_price(basis.price, basis.shipping, basis.local, facts.currency,
+                    target=watch.currency, prefer=watch.prefer, quantity=basis.quantity,
+                    rates=rates)
+    price_reasons = [*basis.reasons, *up.reasons]
+    risk_penalty, risk_reasons = 0, []
+    scored_price = up.amount
+    auction = (facts.buying_format or "").lower() == "auction"
     if up.amount is None:
         price_pts = 0
         flags.append("price_unscored")
         reasons.append(f"price not scored: {up.unscored}")
+    elif auction:
+        scored_price, given_up, why, auction_flags = expected_final(up.amount, facts, watch, ref,
+                                                                     now, rules)
+        price_pts, where = _price_points(scored_price, watch, ref.median, rules)
+        price_pts = max(0, price_pts - given_up)
+        price_reasons += [*why, f"{money(scored_price)} {up.currency} per card, {where}"]
+        flags += auction_flags
+        reasons.append(why[0])
+    elif ref.median > 0 and up.amount < ref.median * rules.too_good:
+        p = up.amount
+        price_pts, where = _price_points(ref.median, watch, ref.median, rules)
+        flags.append("too_good_to_be_true")
+        risk_penalty += rules.too_good_risk
+        risk_reasons.append(f"{p} {up.currency} is under {rules.too_good:.0%} of the reference "
+                            f"{ref.median}: too good to be true")
+        price_reasons.append(f"{p} {up.currency}; scored as if at the reference")
     else:
         p = up.amount
-        if ref.median > 0 and p < ref.median * rules.too_good:
-            price_pts, where = _price_points(ref.median, watch, ref.median, rules)
-            flags.append("too_good_to_be_true")
-            risk_penalty += rules.too_good_risk
-            msg = (f"{p} {up.currency} is under {rules.too_good:.0%} of the reference "
-                   f"{ref.median}: too good to be true")
-            risk_reasons.append(msg)
-            price_reasons.append(f"{p} {up.currency}; scored as if at the reference")
-        else:
-            price_pts, where = _price_points(p, watch, ref.median, rules)
-            pct = (p - ref.median) / ref.median if ref.median else Decimal(0)
-            price_reasons.append(f"{p} {up.currency} per card, {where}; "
-                                 f"{abs(pct):.0%} {'below' if pct < 0 else 'above'} the reference")
-        price_reasons.append(ref.explain())
+        price_pts, where = _price_points(p, watch, ref.median, rules)
+        pct = (p - ref.median) / ref.median if ref.median else Decimal(0)
+        price_reasons.append(f"{p} {up.currency} per card, {where}; "
+                             f"{abs(pct):.0%} {'below' if pct < 0 else 'above'} the reference")
+    if up.amount is not None and basis.quantity > 1:
+        price_pts = max(0, price_pts - rules.lot_together)
+        price_reasons.append(f"-{rules.lot_together}: {basis.quantity} cards sold only together")
+    price_reasons.append(ref.explain())
     price = Component("price", price_pts, rules.price_max, tuple(price_reasons))
-    signals = _text_signals(facts.title, facts.description)
     condition = _condition(facts, signals, rules)
     if signals.condition.bad:
         flags.append("condition_concerns")
-    pen, rr, rf = _risk(signals, facts, rules)
-    risk_penalty += pen
-    risk_reasons += rr
-    flags += rf
+    risk_found = assess_risk(signals.risk, facts, None if auction else up.amount, ref, rules)
+    risk_penalty += risk_found.penalty
+    risk_reasons += risk_found.reasons
+    flags += risk_found.flags
     risk_pts = max(0, rules.risk_max - risk_penalty)
     risk = Component("risk", risk_pts, rules.risk_max,
                      tuple(risk_reasons) or ("no risk signals found",))
@@ -326,18 +263,40 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
         if age > rules.stale_days:
             flags.append("stale")
             reasons.append(f"posted {age} days ago")
-    unfit = fit(identity, watch)
+    unfit = _UNFIT_STATUS.get((facts.status or "").lower()) or fit(identity, watch, item)
     if unfit is None and up.amount is None:
         # NOTE: a deal needs a comparable price; other currencies are never silently mixed in
         unfit = f"no comparable price ({up.unscored})"
+    if unfit is None and auction and facts.ends_at is not None and facts.ends_at <= now:
+        unfit = "the auction has ended"
     if unfit:
         flags.append("unfit")
         reasons.append(f"does not fit the watch: {unfit}")
     total = price.points + condition.points + risk.points
-    reasons.insert(0, f"{identity.model} / {identity.variant} / {identity.kind}: "
+    gates = _gates(signals, risk_found)
+    if gates:
+        total = min(total, rules.red_flag_cap)
+        for flag, said in gates:
+            flags.append(flag)
+            reasons.insert(0, f"red flag: {said}; capped at {rules.red_flag_cap}, never alerted")
+    model, variant = (item.model, item.variant) if item else (identity.model, identity.variant)
+    reasons.insert(0, f"{model} / {variant} / {identity.kind}: "
                       f"{total}/100 (price {price.points}, condition {condition.points}, "
                       f"risk {risk.points})")
     return Score(total=total, components=(price, condition, risk), flags=tuple(flags),
                  reasons=tuple(reasons), fits=unfit is None, unfit_reason=unfit,
-                 unit_price=None if up.amount is None else money(up.amount),
-                 currency=up.currency, reference=ref, identity=identity)
+                 unit_price=None if scored_price is None else money(scored_price),
+                 currency=up.currency, reference=ref, identity=identity, item=item)
+
+
+def _gates(signals: _TextSignals, risk: Risk) -> list[tuple[str, str]]:
+    """The red flags: a described fault, and unprotected payment with a new seller, a price far
+    under the market or a seller who is away (see ``_risk``)."""
+    out = []
+    faults = signals.condition.faults
+    if faults:
+        out.append(("described_fault", "described fault "
+                    + ", ".join(f"{s.rule} ({s.phrase!r})" for s in faults)))
+    if risk.red_flag:
+        out.append(("scam_risk", f"payment scam risk: {risk.red_flag}"))
+    return out

@@ -30,6 +30,18 @@ def read_deals(session: Session, wanted: DealFilter) -> list[Deal]:
                      sqlite=session.get_bind().dialect.name == "sqlite")
 
 
+def auctions_ending(session: Session, ids: Sequence[int], *, after: datetime,
+                    until: datetime) -> list[int]:
+    """Of ``ids``, the active auctions that end after ``after`` and by ``until``."""
+    found: list[int] = []
+    wanted = list(ids)
+    for i in range(0, len(wanted), 900):
+        found.extend(session.scalars(select(Listing.id).where(
+            Listing.id.in_(wanted[i:i + 900]), Listing.buying_format == "auction",
+            Listing.status == "active", Listing.ends_at > after, Listing.ends_at <= until)))
+    return sorted(found)
+
+
 def count_listings(session: Session) -> int:
     return int(session.scalar(select(func.count(Listing.id))) or 0)
 

@@ -60,6 +60,10 @@ class ListingRecord:
     variant: str | None = None
     kind: str | None = None
     quantity: int = 1
+    ends_at: datetime | None = None
+    price_each: bool = False
+    #: the identified item lines of a multi-item post, as JSON text
+    items: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

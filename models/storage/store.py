@@ -30,16 +30,18 @@ _IN_CHUNK = 900
 _MUTABLE = (
     "url", "title", "description", "location", "seller", "seller_feedback", "seller_positive_pct",
     "condition", "buying_format", "bids", "image_url", "sold_at", "price_local", "price_max",
-    "model", "variant", "kind", "quantity",
+    "model", "variant", "kind", "quantity", "ends_at", "price_each", "items",
 )
 _PRICE = ("price", "shipping", "currency")
 _RECORD_FIELDS = tuple(f.name for f in fields(ListingRecord))
 #: insert column order: the datetimes last, so a row is (*plain values, *converted datetimes)
-_PLAIN_FIELDS = tuple(f for f in _RECORD_FIELDS if f not in ("posted_at", "sold_at"))
-_INSERT_COLUMNS = (*_PLAIN_FIELDS, "posted_at", "sold_at", "first_seen", "last_seen")
+_TIME_FIELDS = ("posted_at", "sold_at", "ends_at")
+_PLAIN_FIELDS = tuple(f for f in _RECORD_FIELDS if f not in _TIME_FIELDS)
+_INSERT_COLUMNS = (*_PLAIN_FIELDS, *_TIME_FIELDS, "first_seen", "last_seen")
 #: what is compared between a record and its stored row: price fields, then the mutable ones
 _COMPARED = (*_PRICE, *_MUTABLE)
-_SOLD_AT = _COMPARED.index("sold_at")
+#: the compared datetimes (stored as text on SQLite, so compared in that form)
+_COMPARED_TIMES = tuple(_COMPARED.index(f) for f in _TIME_FIELDS if f in _COMPARED)
 _get_compared = attrgetter(*_COMPARED)
 _get_plain = attrgetter(*_PLAIN_FIELDS)
 _SCORE_FIELDS = tuple(f.name for f in fields(ScoreRecord))
@@ -132,8 +134,9 @@ def upsert_listings(session: Session, records: Sequence[ListingRecord], *, now: 
         (hits_known if hit else hits_fresh).append(row_id)
         new_status = _next_status(status, rec.status)
         seen = _get_compared(rec)
-        if raw.sqlite and seen[_SOLD_AT] is not None:
-            seen = (*seen[:_SOLD_AT], sqlite_time(seen[_SOLD_AT]), *seen[_SOLD_AT + 1:])
+        if raw.sqlite and any(seen[i] is not None for i in _COMPARED_TIMES):
+            seen = tuple(sqlite_time(v) if i in _COMPARED_TIMES and v is not None else v
+                         for i, v in enumerate(seen))
         if seen == stored and new_status == status:
             touch.append(row_id)
             continue
@@ -217,8 +220,8 @@ def _insert(raw: _Raw, inserts: list[tuple[tuple[str, str], ListingRecord]], sta
     if not inserts:
         return []
     to_time = raw.time
-    rows = [(*_get_plain(rec), to_time(rec.posted_at), to_time(rec.sold_at), stamp, stamp)
-            for _key, rec in inserts]
+    rows = [(*_get_plain(rec), to_time(rec.posted_at), to_time(rec.sold_at), to_time(rec.ends_at),
+             stamp, stamp) for _key, rec in inserts]
     columns = ", ".join(_INSERT_COLUMNS)
     before = raw.query("SELECT max(id) FROM listings", [])[0][0] or 0
     if raw.sqlite:
@@ -343,9 +346,11 @@ def save_scores(session: Session, scores: Sequence[ScoreRecord]) -> None:
 def recent_prices(session: Session, *, model: str, variant: str | None, currency: str,
                   since: datetime) -> list[int]:
     """Asks and sales of one model (and variant) seen since ``since``: the market reference."""
+    # NOTE: a running auction's current bid is no ask: its price counts once it is sold
     conds = [Listing.model == model, Listing.last_seen >= since, Listing.kind == "card",
              Listing.currency == currency, Listing.price.is_not(None),
-             Listing.status.in_(("active", "sold", "gone"))]
+             Listing.status.in_(("active", "sold", "gone")),
+             ~and_(Listing.buying_format == "auction", Listing.status != "sold")]
     if variant and variant != "any":
         conds.append(Listing.variant == variant)
     rows = session.execute(select(Listing.price, Listing.shipping).where(and_(*conds))).all()

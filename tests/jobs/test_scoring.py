@@ -84,3 +84,89 @@ def test_scores_from_rows_are_the_scores_of_the_stored_listings(
                     assert got.reference == data["reference"]
     finally:
         engine.dispose()
+
+
+def test_records_carry_auction_ends_per_item_marks_and_items() -> None:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from gpuscout.models.judge.items import items_from_json
+
+    auction = RawListing(source="ebay", external_id="1", url="https://www.ebay.de/itm/1",
+                         title="NVIDIA RTX 3090 Founders Edition", price=Decimal("255"),
+                         currency="EUR", buying_format="auction", bids=7,
+                         ends_in=timedelta(days=2, hours=4))
+    rec = to_record(auction, now=T0)
+    assert (rec.ends_at, rec.bids, rec.price_each, rec.items) == (
+        T0 + timedelta(days=2, hours=4), 7, False, None)
+    assert to_record(auction).ends_at is None  # a time left needs the moment it was read
+    post = RawListing(source="reddit", external_id="p", url="https://www.reddit.com/p",
+                      title="[USA-WA] [H] RTX 3090 FE, RTX 3080 FTW3 [W] PayPal",
+                      description="RTX 3090 FE - $690 shipped\nRTX 3080 FTW3 - $480 shipped",
+                      price=Decimal("690"), currency="USD", price_each=True)
+    rec = to_record(post, now=T0)
+    assert rec.model == "multiple" and rec.price_each is True
+    assert [(i.model, i.variant, str(i.price)) for i in items_from_json(rec.items)] == [
+        ("rtx 3090", "fe", "690"), ("rtx 3080", "partner", "480")]
+
+
+def test_auctions_ending_within_a_rule_hours_become_events(tmp_path: Path, db_url: str) -> None:
+    from datetime import timedelta
+
+    from gpuscout.models.storage.records import ListingRecord, UpsertResult
+
+    alert = [{"name": "auctions", "watch": "3090-fe", "auction_hours": 6}]
+    email = {"smtp_host": "127.0.0.1", "sender": "a@example.com", "recipients": ["b@example.com"]}
+    cfg, _data = market_config("http://127.0.0.1:9", db_url, tmp_path, alert=alert, email=email)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    title = "NVIDIA GeForce RTX 3090 Founders Edition 24GB"
+
+    def rec(ext: str, hours: float | None, fmt: str = "auction") -> ListingRecord:
+        return ListingRecord(source="ebay", external_id=ext, url=f"https://www.ebay.com/itm/{ext}",
+                             title=title, price=25500, shipping=2000, currency="USD",
+                             buying_format=fmt, bids=7, seller_feedback=500,
+                             ends_at=None if hours is None else T0 + timedelta(hours=hours),
+                             model="rtx 3090", variant="fe", kind="card")
+    try:
+        with transaction(sessions) as session:
+            ids = upsert_listings(session, [rec("1", 3), rec("2", 30), rec("3", None),
+                                            rec("4", 2, "fixed"), rec("5", -1)], now=T0,
+                                  search="s").ids
+            events = Evaluator(cfg, session, now=T0).score_and_collect(list(ids.values()),
+                                                                       UpsertResult())
+            assert [(e.listing_id, e.event) for e in events] == [(ids[("ebay", "1")],
+                                                                   "ending_soon")]
+            scores = {s.listing_id: s for s in session.scalars(select(Score))}
+            soon = scores[ids[("ebay", "1")]]
+            assert (soon.unit_price, soon.fits) == (72500, True)
+            assert soon.flags == ["auction"]
+            ended = scores[ids[("ebay", "5")]]
+            assert (ended.fits, ended.unfit_reason) == (False, "the auction has ended")
+    finally:
+        engine.dispose()
+
+
+def test_running_auctions_stay_out_of_the_market_reference(tmp_path: Path, db_url: str) -> None:
+    from gpuscout.models.storage.records import ListingRecord
+    from gpuscout.models.storage.store import recent_prices
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+
+    def rec(ext: str, price: int, fmt: str, status: str = "active") -> ListingRecord:
+        return ListingRecord(source="ebay", external_id=ext, url=f"https://www.ebay.com/itm/{ext}",
+                             title="RTX 3090 FE", price=price, shipping=0, currency="USD",
+                             buying_format=fmt, status=status, model="rtx 3090", variant="fe",
+                             kind="card")
+    try:
+        with transaction(sessions) as session:
+            upsert_listings(session, [rec("1", 70000, "fixed"), rec("2", 25500, "auction"),
+                                      rec("3", 71000, "auction", "sold")], now=T0)
+            got = recent_prices(session, model="rtx 3090", variant="fe", currency="USD",
+                                since=T0)
+            assert sorted(got) == [70000, 71000]
+    finally:
+        engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,14 +33,16 @@ def make_cfg(port: int, **rule: Any) -> Config:
 
 def add_listing(sessions: Any, ext: str, *, price: int = 69900, total: int = 86, fits: bool = True,
                 title: str = "NVIDIA GeForce RTX 3090 Founders Edition 24GB", status: str = "active",
-                now: datetime = T0) -> int:
+                now: datetime = T0, flags: Sequence[str] = (), buying_format: str = "fixed",
+                ends_at: datetime | None = None) -> int:
     """Store (or re-store) a listing and its score for watch 3090-fe; returns its id."""
     with transaction(sessions) as s:
         res = upsert_listings(s, [ListingRecord(
             source="ebay", external_id=ext, url=f"https://www.ebay.com/itm/{ext}", title=title,
             price=price, shipping=0, currency="USD", location="Austin, TX", seller="gpu_seller",
             condition="Used", status=status, image_url=f"https://i.ebayimg.com/images/{ext}.jpg",
-            model="rtx 3090", variant="fe", kind="card")], now=now)
+            model="rtx 3090", variant="fe", kind="card", buying_format=buying_format,
+            ends_at=ends_at)], now=now)
         lid = res.ids[("ebay", ext)]
         save_scores(s, [ScoreRecord(
             listing_id=lid, watch="3090-fe", version=1, total=total, fits=fits,
@@ -49,7 +52,7 @@ def add_listing(sessions: Any, ext: str, *, price: int = 69900, total: int = 86,
                                   "reasons": ["12 % under the fair middle"]},
                         "condition": {"name": "condition", "points": 20, "max": 20,
                                       "reasons": ["used", "tested"]}},
-            flags=[], reasons=["price 12 % under the fair middle of $650–$800",
+            flags=list(flags), reasons=["price 12 % under the fair middle of $650–$800",
                                "seller 99.8 % positive"],
             reference={"low": "650", "high": "800"}, computed_at=now)])
     return lid

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,6 +65,12 @@ class Listing(Base):
     variant: Mapped[str | None] = mapped_column(String(16))
     kind: Mapped[str | None] = mapped_column(String(16))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
+    #: when an auction ends (from the page, or its "time left" when it was seen)
+    ends_at: Mapped[UTCTime | None]
+    #: the page states the price per item ("$700 each")
+    price_each: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: the priced item lines of a multi-item post, as identified (JSON text; see judge.items)
+    items: Mapped[str | None] = mapped_column(Text)
 
     observations: Mapped[list[PriceObservation]] = relationship(
         back_populates="listing", cascade="all, delete-orphan", order_by="PriceObservation.id"

@@ -199,6 +199,7 @@ def item_listing(item: Mapping[str, Any], *, detail: bool) -> RawListing | None:
         condition=item.get("condition") if isinstance(item.get("condition"), str) else None,
         buying_format=_buying_format(item.get("buyingOptions")),
         bids=bids if isinstance(bids, int) and not isinstance(bids, bool) else None,
+        ends_at=_timestamp(item.get("itemEndDate")),
         description=_description(item, detail=detail), image_url=image, images=images,
     )
 
@@ -255,7 +256,9 @@ def _location(value: object) -> str | None:
 
 def _buying_format(options: object) -> BuyingFormat:
     names = {option for option in _list(options) if isinstance(option, str)}
-    if "AUCTION" in names:
+    # NOTE: an auction that still offers Buy It Now ("AUCTION" and "FIXED_PRICE") can be bought
+    # now at ``price``: it is priced as a fixed-price listing (its bids and end are kept)
+    if "AUCTION" in names and "FIXED_PRICE" not in names:
         return "auction"
     return "best_offer" if "BEST_OFFER" in names else "fixed"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -31,6 +31,14 @@ _BIDS = re.compile(r"^(\d[\d.,]*)\s+(?:bids?|Gebote?|enchères?|offerte?|pujas?)
 _BEST_OFFER = re.compile(
     r"best offer|preisvorschlag|offre directe|miglior offerta|mejor oferta", re.I)
 _AUCTION = re.compile(r"^(?:auction|auktion|enchères)$", re.I)
+# The time an auction has left: "6d 23h left", "Noch 6T 23Std", "Time left: 2h 5m",
+# "Il reste 3j 4h", "23Std 39 Min"; days, hours and minutes, any of them.
+_TIME_LEFT = re.compile(
+    r"^(?P<lead>noch|time\s*left:?|il\s*reste|quedan|tiempo\s*restante:?|mancano)?\s*"
+    r"(?:(?P<d>\d{1,3})\s*(?:d|t|j|g|tage?|days?|jours?|días?|giorni)\.?(?![a-z]))?\s*"
+    r"(?:(?P<h>\d{1,2})\s*(?:h|std|stunden?|hrs?|hours?|heures?|horas?|ore)\.?(?![a-z]))?\s*"
+    r"(?:(?P<m>\d{1,2})\s*(?:m|min|minuten?|mins?|minutes?|minutos?|minuti)\.?(?![a-z]))?\s*"
+    r"(?P<tail>left|übrig|restant(?:e|s)?)?", re.I)
 _FREE_SHIPPING = re.compile(
     r"^(?:free|kostenlos(?:er)?|gratis)\b.*(?:delivery|shipping|postage|versand|lieferung)", re.I)
 _SHIPPING_COST = re.compile(
@@ -183,6 +191,7 @@ class _Fields:
     bids: int | None = None
     best_offer: bool = False
     auction: bool = False
+    ends_in: timedelta | None = None
 
     def read(self, text: str, currency: str | None) -> None:
         """Classify one free-text row ("+$4.99 delivery", "Located in …", "12 bids", seller …)."""
@@ -202,6 +211,10 @@ class _Fields:
         elif first.isdigit():
             if match := _BIDS.match(text):
                 self.bids = parse_count(match.group(1))
+            elif (left := time_left(text)) is not None:
+                self.ends_in = left
+        elif first in "NnTtIiQqMm" and (left := time_left(text)) is not None:
+            self.ends_in = left
         elif _FREE_SHIPPING.match(text):
             self.shipping = Decimal(0)
         elif match := _LOCATION.match(text):
@@ -212,9 +225,20 @@ class _Fields:
             self.auction = True
 
     def buying_format(self) -> BuyingFormat:
-        if self.bids is not None or self.auction:
+        if self.bids is not None or self.auction or self.ends_in is not None:
             return "auction"
         return "best_offer" if self.best_offer else "fixed"
+
+
+def time_left(text: str) -> timedelta | None:
+    """The time an auction row says is left ("6d 23h left", "Noch 6T 23Std"), or None."""
+    match = _TIME_LEFT.match(squash(text))
+    if match is None or not (match.group("d") or match.group("h") or match.group("m")):
+        return None
+    if not (match.group("lead") or match.group("tail")):
+        return None
+    return timedelta(days=int(match.group("d") or 0), hours=int(match.group("h") or 0),
+                     minutes=int(match.group("m") or 0))
 
 
 def _offers(text: str) -> bool:
@@ -256,7 +280,7 @@ def _listing(card: _Card, fields: _Fields, currency: str) -> RawListing | None:
         currency=low.currency or currency, location=fields.location, seller=fields.seller,
         seller_feedback=fields.feedback, seller_positive_pct=fields.positive,
         condition=card.condition, buying_format=fields.buying_format(), bids=fields.bids,
-        status=status, sold_at=sold_at, image_url=card.image,
+        status=status, sold_at=sold_at, image_url=card.image, ends_in=fields.ends_in,
         images=(card.image,) if card.image else (),
     )
 
@@ -295,7 +319,8 @@ def parse_scard(li: LexborNode, page_url: str, currency: str) -> RawListing | No
 
 _SITEM_ROWS = (".s-item__shipping, .s-item__freeXDays, .s-item__location, .s-item__itemLocation, "
                ".s-item__bids, .s-item__purchase-options, .s-item__purchaseOptionsWithIcon, "
-               ".s-item__formatBestOfferEnabled, .s-item__formatAuction, .s-item__seller-info-text")
+               ".s-item__formatBestOfferEnabled, .s-item__formatAuction, .s-item__seller-info-text, "
+               ".s-item__time-left")
 
 
 def parse_sitem(li: LexborNode, page_url: str, currency: str) -> RawListing | None:

@@ -55,6 +55,17 @@ _LOCAL = re.compile(r"\blocal(?:ly)?\b|\bpick\s*-?\s*up\b|\bpicked\s+up\b|\bin\s
 # case-blind letter first has it try the whole pattern at every position. ("o", like the other
 # letters written this way, has no case variant but "O".)
 _OBO = re.compile(r"[oO](?<!\w[oO])(?i:bo\b|\.b\.o\b|r\s+best\s+offer|pen\s+to\s+(?:\w+\s+)?offers\b)")
+# "$700 each", "650 ea", "$700/ea", "per card", "a piece": a price per item
+_EACH = re.compile(r"\b(?:each|ea|apiece|a\s+piece|per\s+(?:card|unit|gpu|piece|item))\b|/\s*ea\b",
+                   re.IGNORECASE)
+_EACH_BEFORE = re.compile(r"\b(?:each|ea)\s*(?:for|at|is|:)?\s*$", re.IGNORECASE)
+# "RTX 3090 FE: 700", "3090 FE = 700": a bare amount after a label, read on a line naming a GPU
+_LABELLED = re.compile(r"[:=|]\s*(\d{2,5}(?:\.\d{1,2})?)(?=\s*(?:$|[,.;)]|shipped|shipping|obo|firm"
+                       r"|local|each|ea\b|\+|plus|or\b))", re.IGNORECASE)
+# A place after a local price ("local to 95014", "pickup in Toronto"): no item of its own.
+_PLACE = re.compile(r"\b(?:local(?:ly)?|pick\s*-?\s*up|cash)\s*(?:only\s*)?(?:in|to|near|around|at"
+                    r"|from)\s+(?:\d{5}|[A-Za-z]+(?:\s+[A-Za-z]+)?)|\b\d{5}\b", re.IGNORECASE)
+_OR_END = re.compile(r"(?:\bor|/)\s*\$?\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_GAP = re.compile(r"^\s*(?:\+|plus)\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_TAIL = re.compile(r"^\s*(?:for\s+)?(?:shipping|ship|s/h|s&h)\b", re.IGNORECASE)
 # NOTE: sellers mark sold lines "SOLD", "(sold)", "- sold" or strike them through (~~…~~).
@@ -78,6 +89,8 @@ class BodyPrice:
     best_offer: bool = False
     #: True when the price was matched to a graphics card named beside it
     for_gpu: bool = False
+    #: True when the post states the price per item ("$700 shipped each")
+    each: bool = False
 
 
 @dataclass(slots=True)
@@ -90,6 +103,7 @@ class _Mention:
     kind: str = ""  # "shipped", "plus", "local" or ""
     obo: bool = False
     shipping: Decimal | None = None
+    each: bool = False
 
 
 @dataclass(slots=True)
@@ -150,7 +164,7 @@ def _price_of(group: _Group, best_offer: bool, for_gpu: bool) -> BodyPrice:
     return BodyPrice(
         price=main.amount, price_local=local[0].amount if local else None, price_max=main.high,
         shipping=shipping, currency=main.currency,
-        best_offer=best_offer or any(m.obo for m in mentions), for_gpu=for_gpu)
+        best_offer=best_offer or any(m.obo for m in mentions), for_gpu=for_gpu, each=main.each)
 
 
 def _groups(body: str, currency: str | None) -> list[_Group]:
@@ -191,7 +205,9 @@ def _split_line(line: str, mentions: list[_Mention]) -> list[_Group]:
     stand between two amounts; qualifier words ("local or") keep amounts together."""
     runs: list[list[_Mention]] = [[mentions[0]]]
     for previous, mention in pairwise(mentions):
-        if is_strong(line[previous.end:mention.start]):
+        between = _PLACE.sub(" ", line[previous.end:mention.start])
+        # NOTE: "$950 local in Toronto or $990 shipped": "or" offers the same item another way
+        if is_strong(between) and not _OR_END.search(between):
             runs.append([mention])
         else:
             runs[-1].append(mention)
@@ -220,12 +236,28 @@ def _mentions(line: str, currency: str | None) -> list[_Mention]:
         if mention is not None:
             found.append(mention)
         previous_end = match.end()
+    if not found and mentions_gpu(line):
+        found = _labelled(line, currency)
     for index, mention in enumerate(found):
         following = found[index + 1].start if index + 1 < len(found) else len(line)
         before_start = found[index - 1].end if index else 0
         _qualify(mention, _lead(line[before_start:mention.start]),
                  _tail(line[mention.end:following]))
     return _attach_shipping(line, found)
+
+
+def _labelled(line: str, currency: str | None) -> list[_Mention]:
+    """Bare amounts after a label on a line that names a GPU and states no other amount."""
+    found = []
+    for match in _LABELLED.finditer(line):
+        try:
+            amount = parse_amount(match.group(1))
+        except PriceError:
+            continue
+        if amount > 0:
+            found.append(_Mention(start=match.start(1), end=match.end(1), amount=amount,
+                                  high=None, currency=currency))
+    return found
 
 
 def _mention(match: re.Match[str], currency: str | None) -> _Mention | None:
@@ -261,6 +293,7 @@ def _qualify(mention: _Mention, lead: str, tail: str) -> None:
     elif _LOCAL.search(lead):
         mention.kind = "local"
     mention.obo = bool(_OBO.search(tail))
+    mention.each = bool(_EACH.search(tail)) or bool(_EACH_BEFORE.search(lead))
 
 
 def _attach_shipping(line: str, mentions: list[_Mention]) -> list[_Mention]:

@@ -223,7 +223,7 @@ class RedditSource(Source):
             buying_format="best_offer" if price.best_offer else "fixed", status=status,
             description=body.replace("\u200b", "").strip() or None,
             image_url=images[0] if images else None, images=images,
-            price_local=price.price_local, price_max=price.price_max)
+            price_local=price.price_local, price_max=price.price_max, price_each=price.each)
 
 
 def decode(text: str) -> str:

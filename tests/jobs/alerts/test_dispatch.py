@@ -342,3 +342,67 @@ def test_alert_for_a_deleted_listing_fails_and_the_rest_go_out(sessions: Any,
     report = send_queued(cfg, sessions, now=T0)
     assert (report.sent, report.failed) == (1, 1)
     assert [(r.listing_id, r.state) for r in rows(sessions)] == [(None, "failed"), (kept, "sent")]
+
+
+# --------------------------------------------------------------------------- red flags, auctions
+
+
+def test_a_red_flag_never_alerts_whatever_the_score(sessions: Any, server: SmtpServer) -> None:
+    cfg = make_cfg(server.port, min_score=40)
+    fault = add_listing(sessions, "401", total=45, flags=["condition_concerns", "described_fault"])
+    scam = add_listing(sessions, "402", total=45, flags=["risky_payment", "scam_risk"])
+    clean = add_listing(sessions, "403", total=45)
+    report = process_events(cfg, sessions, [ListingEvent(i, "new") for i in (fault, scam, clean)],
+                            now=T0)
+    assert (report.sent, report.recorded) == (1, 1)
+    assert [r.listing_id for r in rows(sessions)] == [clean]
+
+
+def test_auctions_alert_only_as_they_end_within_the_rule_hours(sessions: Any,
+                                                               server: SmtpServer) -> None:
+    soon = add_listing(sessions, "501", price=72500, flags=["auction"], buying_format="auction",
+                       ends_at=T0 + timedelta(hours=3))
+    later = add_listing(sessions, "502", price=72500, flags=["auction"], buying_format="auction",
+                        ends_at=T0 + timedelta(hours=30))
+    dear = add_listing(sessions, "503", price=90000, buying_format="auction",
+                       flags=["auction", "auction_above_band"], ends_at=T0 + timedelta(hours=2))
+    events = [ListingEvent(i, e) for i in (soon, later, dear) for e in ("new", "ending_soon")]
+    # without auction_hours an auction never alerts, however it scores
+    assert process_events(make_cfg(server.port), sessions, events, now=T0).recorded == 0
+    cfg = make_cfg(server.port, auction_hours=6)
+    report = process_events(cfg, sessions, events, now=T0)
+    assert (report.sent, report.recorded) == (1, 1)
+    (row,) = rows(sessions)
+    assert (row.listing_id, row.event, row.dedupe_key) == (soon, "ending_soon",
+                                                           f"{soon}:deals:ending_soon:none")
+    assert subject(server.messages()[0]).startswith(
+        "[gpuscout] Auction ending soon: RTX 3090 FE $725 — score 86: ")
+    # a higher bid later is the same auction ending: no second email
+    add_listing(sessions, "501", price=76000, flags=["auction"], buying_format="auction",
+                ends_at=T0 + timedelta(hours=3))
+    later_on = T0 + timedelta(hours=1)
+    assert process_events(cfg, sessions, [ListingEvent(soon, "ending_soon")],
+                          now=later_on).recorded == 0
+    assert len(server.messages()) == 1
+
+
+def test_auction_reasons() -> None:
+    from gpuscout.jobs.alerts.rules import reject_reason, score_reason
+
+    rule = AlertRule(name="r", watch="w", auction_hours=6)
+    auction = ScoreFacts("active", True, 80, 72500, "USD", flags=("auction",),
+                         ends_at=T0 + timedelta(hours=8))
+    assert reject_reason(rule, "new", auction, now=T0) == (
+        "an auction alerts only as it nears its end (see auction_hours)")
+    assert reject_reason(rule, "ending_soon", auction, now=T0) == (
+        "the auction does not end within 6 hours")
+    assert reject_reason(rule, "ending_soon", auction, now=T0 + timedelta(hours=3)) is None
+    assert score_reason(AlertRule(name="r", watch="w"), auction, now=T0) == (
+        "an auction, and the rule sets no auction_hours")
+    assert reject_reason(AlertRule(name="r", watch="w"), "ending_soon", auction, now=T0) == (
+        "the rule sets no auction_hours: auctions never alert")
+    unknown_end = ScoreFacts("active", True, 80, 72500, "USD", flags=("auction",))
+    assert score_reason(rule, unknown_end, now=T0) == "the auction's end is not known"
+    fault = ScoreFacts("active", True, 95, 60000, "USD", flags=("described_fault",))
+    assert score_reason(rule, fault) == "red flag (described_fault): never alerted"
+    assert dedupe_key(7, "r", "ending_soon", 72500) == "7:r:ending_soon:none"

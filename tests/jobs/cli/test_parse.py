@@ -9,9 +9,10 @@ from typing import Any
 
 from tests.support.pages import page_path
 
-FIELDS = {"source", "external_id", "url", "title", "price", "shipping", "currency", "location",
-          "posted_at", "seller", "seller_feedback", "condition", "buying_format", "status",
-          "description", "image_url"}
+FIELDS = {"source", "external_id", "url", "title", "price", "shipping", "price_local", "price_max",
+          "price_each", "currency", "location", "posted_at", "seller", "seller_feedback",
+          "seller_positive_pct", "condition", "buying_format", "bids", "ends_at", "hours_left",
+          "status", "sold_at", "description", "image_url"}
 
 
 def test_parse_own_reddit_page_as_json(run_cli: Any) -> None:
@@ -78,6 +79,30 @@ def test_parse_reddit_capture_as_json(run_cli: Any, fixtures_dir: Path) -> None:
     assert fe["buying_format"] == "best_offer" and fe["status"] == "active"
     assert fe["posted_at"].endswith("Z")
     assert set(fe) == FIELDS
+    assert (fe["price_local"], fe["price_each"], fe["bids"], fe["ends_at"]) == ("715.00", False, None,
+                                                                                None)
+
+
+def test_parse_ebay_auctions_give_bids_and_time_left(run_cli: Any, fixtures_dir: Path) -> None:
+    result = run_cli("parse", "--url", "https://www.ebay.de/sch/i.html?_nkw=apple",
+                     str(fixtures_dir / "ebay-html/search-sitem-de-2022-11.html"))
+    assert result.exit_code == 0, result.output
+    rows = {r["external_id"]: r for r in map(json.loads, result.output.splitlines())}
+    busy = rows["175507481308"]
+    assert (busy["buying_format"], busy["bids"], busy["price"]) == ("auction", 33, "135.00")
+    assert isinstance(busy["hours_left"], float) and busy["hours_left"] > 0
+    assert sum(r["hours_left"] is not None for r in rows.values()) == 27
+
+
+def test_parsed_listings_pipe_into_evaluate(run_cli: Any, fixtures_dir: Path) -> None:
+    parsed = run_cli("parse", str(fixtures_dir / "reddit/hardwareswap-new-2023-02.json"))
+    fe = next(line for line in parsed.output.splitlines() if '"11a7rf2"' in line)
+    result = run_cli("evaluate", input=fe + "\n")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert (out["model"], out["variant"], out["fits"], out["unit_price"]) == (
+        "rtx 3090", "fe", True, "730.00")
+    assert out["rank"] == out["score"]
 
 
 def test_parse_detects_craigslist_and_prints_a_table(run_cli: Any, fixtures_dir: Path) -> None:

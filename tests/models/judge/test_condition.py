@@ -20,7 +20,7 @@ def test_hardwareswap_bodies(hardwareswap_posts: list[dict[str, Any]]) -> None:
     fe = rules(body("[USA-NY][H] Rtx 3090 Founders Edition"))
     assert fe == {"original box": 2, "gaming only": 2}
     devil = rules(body("[USA-NJ] [H] PowerColor Red Devil"))
-    assert devil == {"gaming only": 2}
+    assert devil == {"gaming only": 2, "great condition": 2}
     cpu = assess_condition(body("[USA-CA] [H] AMD Ryzen 9 5950X"))
     assert [s.rule for s in cpu.signals] == ["no issues", "original box"]
     assert cpu.bad == ()
@@ -49,7 +49,7 @@ def test_hardwareswap_bodies(hardwareswap_posts: list[dict[str, Any]]) -> None:
     ("Was used for mining", {"mined": -10}),
     ("Has artifacts in games and crashes to desktop", {"artifacts": -12, "crashes": -8}),
     ("Card was repaired (reflowed) last year", {"repaired": -8}),
-    ("One fan rattles at low rpm", {"fan noise": -4}),
+    ("One fan rattles at low rpm", {"fan noise": -6}),
     ("Slight coil whine under load", {"coil whine": -2}),
     ("Shunt modded and BIOS flashed to the 1000W XOC", {"shunt mod": -6, "bios flashed": -4}),
     ("EK waterblock only, no stock cooler", {"no stock cooler": -8}),
@@ -95,3 +95,70 @@ def test_result_properties() -> None:
     assert result.net == 1
     assert result.evidence == ("never mined: 'never mined'", "coil whine: 'coil whine'")
     assert assess_condition(None).signals == ()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # answers after the phrase
+    ("Mining: no", {"never mined": 3}),
+    ("Mined? No.", {"never mined": 3}),
+    ("Mined: never", {"never mined": 3}),
+    ("Condition: excellent\nMining: no\nBox: yes", {"great condition": 2, "never mined": 3,
+                                                    "original box": 2}),
+    ("Artifacts: none", {"no artifacts": 1}),
+    ("Coil whine: none", {"no coil whine": 1}),
+    ("Coil whine: minimal", {"coil whine": -2}),
+    ("Issues? None. Overclocked? No.", {"no issues": 2, "never overclocked": 1}),
+    ("Transferable warranty? No.", {}),
+    ("Mining - no issues though", {"mined": -10, "no issues": 2}),
+    ("Sold as is? No, it works", {}),
+    # hedges
+    ("Mined? Not to my knowledge.", {"mining history unknown": -3}),
+    ("Bought it used, not sure if it was mined", {"mining history unknown": -3}),
+    ("As far as I know, never mined", {"never mined": 1}),
+    # heavy use
+    ("Bought from a miner, it did 120 MH/s", {"mining farm": -12, "mined": -10}),
+    ("Bought from a mining farm, repadded", {"mining farm": -12, "new thermal pads": 3}),
+    ("Used for AI training 24/7 for the past year", {"heavy use": -8}),
+    ("ran 24/7 in a render farm", {"heavy use": -8}),
+    ("Available 24/7 for pickup, text me 24/7", {}),
+    ("Was in my mining rig for 2 years, 24/7", {"mined": -10, "heavy use": -8}),
+    # plain positives
+    ("Works great, good condition", {"no issues": 2, "good condition": 1}),
+    ("Fully functional, runs cool, well kept", {"no issues": 2, "great condition": 2}),
+    # faults
+    ("One of the fans stopped spinning", {"fan not spinning": -10}),
+    ("fans stop spinning at idle", {}),
+    ("Had one memory chip replaced at a repair shop", {"repaired": -8}),
+    ("VRAM chip replaced, works", {"repaired": -8}),
+    ("never been opened or repaired", {}),
+    ("Fans make a grinding noise at high RPM", {"fan noise": -6}),
+    # modifications
+    ("EK block installed, stock cooler included", {"water block fitted": -3}),
+    ("warranty sticker is broken, runs cool", {"opened": -2, "no issues": 2}),
+    # German, French, Spanish
+    ("neuwertig, OVP, Rechnung, nie gemined", {"like new": 2, "original box": 2, "receipt": 2,
+                                              "never mined": 3}),
+    ("Lüfter dreht nicht, sonst ok", {"fan not spinning": -10}),
+    ("Bildfehler nach 10 Minuten, keine Garantie", {"artifacts": -12}),
+    ("comme neuve, boîte d'origine, facture, jamais minée", {"like new": 2, "original box": 2,
+                                                            "receipt": 2, "never mined": 3}),
+    ("écran noir de temps en temps", {"crashes": -8}),
+    ("très bon état, fonctionne parfaitement", {"great condition": 2, "no issues": 2}),
+    ("como nueva, caja original, nunca minada", {"like new": 2, "original box": 2,
+                                                "never mined": 3}),
+    ("pantalla negra en juegos, ventilador no gira", {"crashes": -8, "fan not spinning": -10}),
+    ("buen estado, sin problemas, factura", {"good condition": 1, "no issues": 2, "receipt": 2}),
+])
+def test_wording(text: str, expected: dict[str, int]) -> None:
+    assert rules(text) == expected
+
+
+def test_faults_are_marked_and_denied_faults_are_not() -> None:
+    result = assess_condition("Artifacts under load, crashes in games, fans not spinning")
+    assert [(s.rule, s.fault) for s in result.faults] == [
+        ("artifacts", True), ("fan not spinning", True), ("crashes", True)]
+    clean = assess_condition("No artifacts, never crashed, never repaired, not sold as is")
+    assert clean.faults == ()
+    assert [s.rule for s in assess_condition("Mined lightly, coil whine").faults] == []
+    hedged = assess_condition("probably needs a reflow")
+    assert [(s.rule, s.weight, s.fault) for s in hedged.signals] == [("repaired", -4, True)]

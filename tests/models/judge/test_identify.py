@@ -229,3 +229,100 @@ def test_catalog_is_extended_by_configuration() -> None:
     assert len(catalog.models) == len(DEFAULT.models) + 1
     assert load_catalog().model("rtx 3090") is not None
     assert DEFAULT.band("rtx 3090") is not None
+
+
+@pytest.mark.parametrize(("title", "model", "variant", "kind"), [
+    # wanted words on every marketplace
+    ("WANT: RTX 3090 FE", "rtx 3090", "fe", "wanted"),
+    ("Want RTX 4080 local", "rtx 4080", "unknown", "wanted"),
+    ("ISO 3090 Founders", "rtx 3090", "fe", "wanted"),
+    ("LF 3090 FE", "rtx 3090", "fe", "wanted"),
+    ("Looking to buy 3080", "rtx 3080", "unknown", "wanted"),
+    ("Paying cash for RTX 3090", "rtx 3090", "unknown", "wanted"),
+    ("[CAN-AB] [H] Cash [W] GPU", "none", "unknown", "wanted"),
+    ("Want to sell my RTX 3090 FE", "rtx 3090", "fe", "card"),
+    # systems: a computer with the card, a maker's desktop, a CPU with memory or storage
+    ("PC w/ RTX 3090", "rtx 3090", "unknown", "system"),
+    ("Custom Desktop w/ 3090 FE", "rtx 3090", "unknown", "system"),
+    ("HP OMEN 45L Gaming Desktop RTX 4090 i9-13900K", "rtx 4090", "unknown", "system"),
+    ("Alienware Aurora R12 RTX 3090 i9-11900KF", "rtx 3090", "unknown", "system"),
+    ("RTX 4070 Ti 7800X3D 32GB DDR5", "rtx 4070 ti", "unknown", "system"),
+    ("Gigabyte RTX 3060 12GB Gaming OC pulled from gaming PC", "rtx 3060", "partner", "card"),
+    ("NVIDIA RTX 4080 16GB Graphics Card pulled from Alienware R15", "rtx 4080", "oem", "card"),
+    # bundles, and a trade post's items listed apart
+    ("RTX 3090 + Z590 motherboard", "rtx 3090", "unknown", "bundle"),
+    ("i7-12700K + Z690 Motherboard + RTX 3070", "rtx 3070", "unknown", "bundle"),
+    ("[USA-OH] [H] RTX 3090 FE, Ryzen 7 5800X3D, B550 Motherboard [W] PayPal", "rtx 3090", "fe",
+     "card"),
+    ("[CAN-ON] [H] RTX 3060 Ti, Ryzen 5 5600X, 16GB DDR4 [W] Local Cash", "rtx 3060 ti",
+     "unknown", "card"),
+    # a card with a water block fitted and its cooler in the box; a broken seal; a picture
+    ("RTX 3090 FE - EK Waterblock, original cooler included", "rtx 3090", "fe", "card"),
+    ("EK-Quantum Vector RTX 3090 FE D-RGB Water Block", "rtx 3090", "fe", "accessory"),
+    ("RTX 3090 FE - warranty seal broken", "rtx 3090", "fe", "card"),
+    ("NVIDIA RTX 3090 FE - Lüfter dreht nicht", "rtx 3090", "fe", "card"),
+    ("Photo of RTX 3090 Founders Edition", "rtx 3090", "unknown", "other"),
+    ("NVIDIA RTX 3090 Founders Edition - Photo Only - Read Description", "rtx 3090", "unknown",
+     "other"),
+    ("EVGA RTX 3080 XC3 Ultra - Actual photos", "rtx 3080", "partner", "card"),
+    # laptop parts
+    ("NVIDIA RTX A5000 16GB GDDR6", "rtx a5000 laptop", "unknown", "card"),
+    ("NVIDIA RTX A5000 24GB GDDR6", "rtx a5000", "unknown", "card"),
+    ("NVIDIA GeForce RTX 3080 Laptop GPU 16GB MXM N18E-G3R", "rtx 3080 laptop", "unknown", "card"),
+    ("Dell NVIDIA RTX A3000 12GB MXM GPU for Precision 7760", "rtx a3000 laptop", "oem", "card"),
+    ("GeForce RTX 2080 Super Max-Q 8GB MXM module", "rtx 2080 super laptop", "unknown", "card"),
+    ("NVIDIA Quadro RTX 5000 16GB Max-Q", "quadro rtx 5000 laptop", "unknown", "card"),
+    # one model named twice; two models apart stay two
+    ("MSI GeForce RTX 4080 SUPER 16G VENTUS 3X - RTX 4080", "rtx 4080 super", "partner", "card"),
+    ("RTX 3080 Ti FE 12GB - RTX 3080", "rtx 3080 ti", "fe", "card"),
+    ("[USA-VA] [H] 3090 FE, 3090 Ti FE [W] PayPal", "multiple", "fe", "card"),
+    # AMD's own reference cards
+    ("AMD Radeon RX 6900 XT Reference Card 16GB", "rx 6900 xt", "fe", "card"),
+    ("[CAN-BC] [H] 6800XT reference [W] cash", "rx 6800 xt", "fe", "card"),
+    ("AMD Radeon RX 6800 XT 16GB GDDR6 Graphics Card", "rx 6800 xt", "unknown", "card"),
+])
+def test_kinds_and_models(title: str, model: str, variant: str, kind: str) -> None:
+    got = identify(title)
+    assert (got.model, got.variant, got.kind) == (model, variant, kind), got.evidence
+
+
+@pytest.mark.parametrize(("title", "quantity"), [
+    ("[USA-OR] [H] RTX 3090 FE x2 [W] PayPal", 2),
+    ("RTX 3070 Ti 8GB x 2", 2),
+    ("ZOTAC GeForce RTX 3070 Twin Edge OC 8GB x2", 2),
+    ("2 x EVGA RTX 3060 XC 12GB", 2),
+    ("2 RTX 3090 Founders Edition cards", 2),
+    ("Radeon RX 580 8GB x3 mining lot", 3),
+    ("Inno3D GeForce RTX 3070 Twin X2 OC 8GB", 1),
+    ("Inno3D iChill X4 RTX 3080 10GB", 1),
+    ("RTX 3090 Founders Edition - 2 available", 1),
+    ("NVIDIA GeForce RTX 3090 24GB Founders Edition - 1 of 2 available", 1),
+    ("PCIe 4 RTX 3090 Founders Edition", 1),
+])
+def test_quantities_after_and_around_the_model(title: str, quantity: int) -> None:
+    got = identify(title)
+    assert got.quantity == quantity, got.evidence
+    assert got.kind == ("bundle" if quantity > 1 else "card")
+
+
+def test_items_of_a_multi_gpu_post() -> None:
+    got = identify("[USA-WA] [H] RTX 3090 FE, RTX 3080 FTW3, RX 6800 XT [W] PayPal",
+                   "- RTX 3090 Founders Edition - $690 shipped\n"
+                   "- EVGA RTX 3080 FTW3 Ultra - $480 shipped\n"
+                   "- AMD RX 6800 XT reference - $430 shipped\n")
+    assert (got.model, got.kind) == ("multiple", "card")
+    assert [(i.model, i.variant, str(i.price), i.shipped) for i in got.items] == [
+        ("rtx 3090", "fe", "690", True), ("rtx 3080", "partner", "480", True),
+        ("rx 6800 xt", "fe", "430", True)]
+    assert got.to_dict()["items"][0]["price"] == "690"
+    assert any(e.startswith("items: rtx 3090 fe") for e in got.evidence)
+
+
+def test_an_item_takes_the_title_maker_when_its_line_names_none() -> None:
+    got = identify("[USA-TX] [H] RTX 3090 FE, i9-10900K [W] PayPal",
+                   "3090: 700 shipped\ni9-10900K: 220")
+    assert [(i.model, i.variant, str(i.price)) for i in got.items] == [
+        ("rtx 3090", "fe", "700"), ("none", "unknown", "220")]
+    assert identify("RTX 3090 FE", "Works great, $700 shipped. Paid $1499.").items == ()
+    # a post whose priced lines name no GPU keeps no items
+    assert identify("RTX 3090 FE", "Timestamps below.\nLocal: $650").items == ()

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gpuscout.models.judge.catalog import DEFAULT, Catalog, normalize
-from gpuscout.models.judge.condition import RULES
+from gpuscout.models.judge.condition_rules import RULES
 from gpuscout.models.judge.identify import Mention, find_mentions
 from gpuscout.models.judge.patterns import GateIndex, Phrases, literal_gate, may_match, sub_each
 

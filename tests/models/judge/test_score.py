@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
@@ -32,7 +33,7 @@ def score(price: str | None, **kw: Any) -> Score:
     ("800", 32),   # band high edge
     ("920", 15),   # 15% above the band
     ("1040", 0),   # 30% above the band: nothing
-    ("363", 50),   # just over half the reference: still a price
+    ("472", 50),   # just over 0.65 of the reference: still a price
 ])
 def test_price_points_by_band(price: str, points: int) -> None:
     s = score(price)
@@ -178,3 +179,188 @@ def test_evaluate_json_object() -> None:
         facts_from_mapping({"title": "x", "price": "seven hundred"})
     with pytest.raises(EvaluationInputError):
         facts_from_mapping({"price": 700})
+
+
+# ---- red-flag gates ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("description", "rule"), [
+    ("Fans not spinning sometimes", "fan not spinning"),
+    ("Crashes under heavy load", "crashes"),
+    ("Artifacts after 20 minutes", "artifacts"),
+    ("Black screen now and then", "crashes"),
+    ("One memory chip was replaced, reballed core", "repaired"),
+    ("Sold as is.", "as is"),
+])
+def test_a_described_fault_caps_the_score(description: str, rule: str) -> None:
+    s = score("560", description=description)
+    assert s.total == 45 and s.fits is True
+    assert "described_fault" in s.flags and s.red_flags == ("described_fault",)
+    assert s.reasons[1].startswith(f"red flag: described fault {rule}")
+    assert s.reasons[1].endswith("; capped at 45, never alerted")
+    uncapped = s.component("price").points + s.component("condition").points \
+        + s.component("risk").points
+    assert uncapped > 45
+
+
+def test_a_denied_fault_keeps_its_meaning() -> None:
+    s = score("700", description="No artifacts, never crashed, never repaired, fans spin fine")
+    assert "described_fault" not in s.flags
+    assert s.component("condition").reasons == ("+1 no artifacts ('artifacts')",
+                                                "+1 no crashes ('crashed')")
+    assert s.total == 85
+
+
+@pytest.mark.parametrize(("kw", "red"), [
+    # Zelle with a new eBay seller, a Reddit seller without trades, one who says they are new
+    ({"description": "Zelle only", "source": "ebay", "seller_feedback": 0}, True),
+    ({"description": "Zelle or Cash App", "source": "reddit", "seller_feedback": None}, True),
+    ({"description": "New account, PayPal F&F only", "source": "reddit", "seller_feedback": 9},
+     True),
+    # far under the reference
+    ({"description": "Zelle only", "source": "reddit", "seller_feedback": 40, "price": "560"},
+     True),
+    # away and shipping only on a local marketplace
+    ({"description": "I'm deployed, can only ship. Zelle.", "source": "craigslist"}, True),
+    ({"description": "Out of town, shipping only, Cash App", "source": "facebook"}, True),
+    # contact outside eBay
+    ({"description": "Contact me before buying for a discount", "source": "ebay",
+      "seller_feedback": 1}, True),
+    # not red: an established seller at a fair price, a protected way offered too, cash in person
+    ({"description": "Zelle only", "source": "reddit", "seller_feedback": 40}, False),
+    ({"description": "PayPal G&S or Zelle", "source": "reddit", "seller_feedback": 0}, False),
+    ({"description": "Cash or Zelle at pickup", "source": "craigslist"}, False),
+    ({"description": "Getting deployed soon. Local pickup only, cash.", "source": "facebook"},
+     False),
+])
+def test_payment_scam_gate(kw: dict[str, Any], red: bool) -> None:
+    s = score(kw.pop("price", "700"), **kw)
+    assert ("scam_risk" in s.flags) is red
+    assert s.total == 45 if red else s.total > 45
+
+
+def test_payment_red_flag_caps_even_a_perfect_listing() -> None:
+    s = score("600", description="Never mined, original box, receipt. Zelle only.",
+              source="ebay", seller_feedback=0)
+    assert s.total == 45 and "scam_risk" in s.flags
+    assert s.reasons[1] == ("red flag: payment scam risk: asks for Zelle and is an eBay seller "
+                            "with 0 feedback; capped at 45, never alerted")
+
+
+def test_zelle_at_an_exchange_in_person_is_no_risk() -> None:
+    s = score("700", description="Cash or Zelle at pickup", source="craigslist")
+    assert s.component("risk").points == 25 and "risky_payment" not in s.flags
+    assert s.component("risk").reasons == (
+        "asks for Zelle at an exchange in person: no risk to the buyer",)
+    protected = score("700", description="PayPal G&S or Zelle", source="reddit", seller_feedback=9)
+    assert protected.component("risk").points == 20
+
+
+def test_too_good_line_is_065_of_the_reference() -> None:
+    assert "too_good_to_be_true" not in score("472").flags  # 0.651 of 725
+    assert "too_good_to_be_true" in score("471").flags
+
+
+# ---- status, auctions, per-card prices, items -------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "reason"), [("sold", "listing is sold"),
+                                                ("gone", "listing is gone"),
+                                                ("wanted", "a buying post")])
+def test_sold_or_wanted_is_never_a_deal(status: str, reason: str) -> None:
+    s = score("700", status=status)
+    assert (s.fits, s.unfit_reason) == (False, reason)
+
+
+def test_an_auction_is_ranked_at_its_expected_final_price() -> None:
+    ends = NOW + timedelta(hours=52)
+    facts = ListingFacts(title=TITLE, price=D("255"), shipping=D("20"), currency="USD",
+                         source="ebay", seller_feedback=540, buying_format="auction", bids=7,
+                         ends_at=ends)
+    s = score_listing(facts, FE, WATCH, now=NOW)
+    assert s.unit_price == D("725.00") and s.fits
+    assert s.component("price").points == 40 - 5  # at the reference, less its uncertainty
+    assert s.flags == ("auction",)
+    assert s.reasons[1] == ("auction: current bid 275.00 USD (7 bids), ends 2023-02-22 04:00 UTC "
+                            "(in 2.2 days)")
+    assert "ranked at the expected final price 725.00 (the reference (band)), -5 for its " \
+           "uncertainty" in s.component("price").reasons
+    high = score_listing(replace(facts, price=D("860"), shipping=D(0)), FE, WATCH, now=NOW)
+    assert high.unit_price == D("860.00")
+    assert high.flags == ("auction", "auction_above_band")
+    ended = score_listing(facts, FE, WATCH, now=ends + timedelta(minutes=1))
+    assert (ended.fits, ended.unfit_reason) == (False, "the auction has ended")
+    fixed = score_listing(replace(facts, buying_format="fixed"), FE, WATCH, now=NOW)
+    assert "too_good_to_be_true" in fixed.flags
+
+
+def test_a_per_card_price_is_not_divided_again() -> None:
+    ident = identify("[USA-GA] [H] 2x RTX 3090 Founders Edition [W] PayPal")
+    assert (ident.kind, ident.quantity) == ("bundle", 2)
+    each = ListingFacts(title="2x RTX 3090 Founders Edition", price=D("700"), shipping=D(0),
+                        currency="USD", price_each=True)
+    s = score_listing(each, ident, WATCH, now=NOW)
+    assert s.unit_price == D("700.00")
+    assert s.component("price").reasons[0] == "the price is per card (2 offered, 'each')"
+    said = replace(each, price_each=False, description="$700 shipped each, $650 each local")
+    assert score_listing(said, ident, WATCH, now=NOW).unit_price == D("700.00")
+    together = replace(each, price=D("1400"), price_each=False,
+                       description="$1400 shipped for both")
+    lot = score_listing(together, ident, WATCH, now=NOW)
+    assert lot.unit_price == D("700.00")
+    assert "-5: 2 cards sold only together" in lot.component("price").reasons
+
+
+def test_a_multi_gpu_post_is_scored_for_the_watched_line() -> None:
+    title = "[USA-WA] [H] RTX 3090 FE, RTX 3080 FTW3 [W] PayPal"
+    body = "RTX 3080 FTW3 - $480 shipped\nRTX 3090 FE - $690 shipped"
+    ident = identify(title, body)
+    facts = ListingFacts(title=title, description=body, price=D("480"), shipping=D(0),
+                         currency="USD", source="reddit", seller_feedback=30)
+    s = score_listing(facts, ident, WATCH, now=NOW)
+    assert (s.fits, s.unit_price) == (True, D("690.00"))
+    assert s.item is not None and (s.item.model, s.item.variant) == ("rtx 3090", "fe")
+    assert s.reasons[0].startswith("rtx 3090 / fe / card:")
+    assert s.component("price").reasons[0] == (
+        "price from the line 'rtx 3090 fe shipped' of a post selling several items")
+    partner = Watch("3080", "rtx 3080", "partner", D("400"), D("550"))
+    assert score_listing(facts, ident, partner, now=NOW).unit_price == D("480.00")
+    other = Watch("4090", "rtx 4090", "fe", D("1450"), D("1700"))
+    assert score_listing(facts, ident, other, now=NOW).unfit_reason == "several models offered"
+    sold_body = "~~RTX 3090 FE - $690 shipped~~ SOLD\nRTX 3080 FTW3 - $480 shipped"
+    sold = score_listing(replace(facts, description=sold_body), identify(title, sold_body),
+                         WATCH, now=NOW)
+    assert (sold.fits, sold.unfit_reason) == (False, "the watched item is marked sold")
+
+
+def test_evaluate_reads_status_auctions_and_local_prices() -> None:
+    obj = {"title": "NVIDIA RTX 3090 Founders Edition 24GB", "price": "610", "shipping": "15",
+           "source": "ebay", "seller_feedback": 120, "buying_format": "auction", "bids": 23,
+           "ends_at": "2023-02-20T03:00:00Z", "currency": "USD"}
+    facts = facts_from_mapping(obj)
+    assert (facts.buying_format, facts.bids, facts.ends_at) == (
+        "auction", 23, datetime(2023, 2, 20, 3, tzinfo=UTC))
+    out = evaluate(obj, WATCH, now=NOW - timedelta(hours=1)).to_dict()
+    assert (out["unit_price"], out["fits"], out["rank"]) == ("725.00", True, out["score"])
+    sold = evaluate({**obj, "status": "sold"}, WATCH, now=NOW).to_dict()
+    assert (sold["fits"], sold["rank"], sold["unfit_reason"]) == (False, None, "listing is sold")
+    assert sold["score"] > 0
+    wanted = evaluate({"title": "RTX 3090 FE", "status": "wanted"}, WATCH, now=NOW).to_dict()
+    assert (wanted["kind"], wanted["rank"]) == ("wanted", None)
+    local = facts_from_mapping({"title": "x", "price_local": "650", "price_each": True})
+    assert (local.price_local, local.price_each) == (D("650"), True)
+    for bad in ({"title": "x", "status": "lost"}, {"title": "x", "ends_at": "tomorrow"},
+                {"title": "x", "bids": "7"}, {"title": "x", "price_each": "yes"}):
+        with pytest.raises(EvaluationInputError):
+            facts_from_mapping(bad)
+
+
+def test_contact_outside_the_marketplace_is_a_sign_only_on_ebay() -> None:
+    text = "Text me at 555-0100 before coming over. Zelle accepted."
+    ebay = score("700", description="Contact me before buying, I give a discount", source="ebay",
+                 seller_feedback=300)
+    assert "risky_payment" in ebay.flags
+    assert "asks for payment off the marketplace" in ebay.component("risk").reasons[0]
+    local = score("700", description="Text me at 555-0100, cash only", source="craigslist")
+    assert "risky_payment" not in local.flags and local.component("risk").points == 25
+    assert "risky_payment" in score("700", description=text, source="craigslist").flags

@@ -84,3 +84,32 @@ def test_0002_copies_listing_columns_into_existing_scores(db_url: str) -> None:
         assert str(row[2]).startswith("2025-01-02 03:04:05")
     finally:
         eng.dispose()
+
+
+def test_0003_keeps_scores_and_adds_the_auction_and_item_columns(db_url: str) -> None:
+    """Listings gain their columns in place: no rebuild that would cascade into their scores."""
+    from sqlalchemy import text
+
+    from gpuscout.models.storage.db import make_engine
+    from gpuscout.models.storage.migrate import upgrade
+
+    eng = make_engine(db_url)
+    try:
+        upgrade(eng, "0002")
+        with eng.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO listings (id, source, external_id, url, title, buying_format, status, "
+                "first_seen, last_seen, quantity) VALUES (7, 'ebay', '123', 'u', 't', 'auction', "
+                "'active', '2025-01-02 03:04:05', '2025-01-03 00:00:00', 1)"))
+            conn.execute(text(
+                "INSERT INTO scores (listing_id, watch, version, total, fits, price_points, "
+                "condition_points, risk_points, components, flags, reasons, reference, computed_at, "
+                "status, source, first_seen) VALUES (7, 'w', 1, 80, true, 40, 20, 20, '{}', '[]', "
+                "'[]', 'null', '2025-01-03 00:00:00', 'active', 'ebay', '2025-01-02 03:04:05')"))
+        upgrade(eng)
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM scores")).scalar() == 1
+            row = conn.execute(text("SELECT ends_at, price_each, items FROM listings")).one()
+        assert (row[0], bool(row[1]), row[2]) == (None, False, None)
+    finally:
+        eng.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ from gpuscout.scraper.errors import Blocked, MarkupDrift, ScrapeError, Unsupport
 from gpuscout.scraper.listing import RawListing
 from gpuscout.scraper.sources import detect_source, get_source
 from gpuscout.scraper.sources.base import ParseResult
-from gpuscout.scraper.sources.ebay.html import canonical_url, parse_date, parse_seller
+from gpuscout.scraper.sources.ebay.html import canonical_url, parse_date, parse_seller, time_left
 from gpuscout.scraper.sources.ebay.source import EbaySource
 
 Reader = Callable[[str], bytes]
@@ -211,8 +211,26 @@ def test_de_auctions(source: EbaySource, read_fixture: Reader) -> None:
         Decimal("152.00"), Decimal("6.99"), 0)
     assert macbook.buying_format == "auction"
     assert macbook.condition == "Gebraucht"
+    assert macbook.ends_in is not None and macbook.ends_at is None
     busy = listings["175507481308"]
     assert (busy.price, busy.shipping, busy.bids) == (Decimal("135.00"), Decimal("9.00"), 33)
+    auctions = [x for x in listings.values() if x.buying_format == "auction"]
+    assert all(x.ends_in is not None for x in auctions) and len(auctions) == 27
+    assert max(x.ends_in for x in auctions if x.ends_in) == timedelta(days=9, hours=21)
+    assert min(x.ends_in for x in auctions if x.ends_in) == timedelta(hours=23, minutes=39)
+
+
+@pytest.mark.parametrize(("text", "left"), [
+    ("Noch 6T 23Std", timedelta(days=6, hours=23)),
+    ("6d 23h left", timedelta(days=6, hours=23)),
+    ("2h left (Today 09:12 PM)", timedelta(hours=2)),
+    ("Time left: 2h 5m", timedelta(hours=2, minutes=5)),
+    ("Il reste 3j 4h", timedelta(days=3, hours=4)),
+    ("12 bids", None),
+    ("5 left", None),
+])
+def test_time_left(text: str, left: timedelta | None) -> None:
+    assert time_left(text) == left
 
 
 def test_de_best_offer_ranges_and_thousands(source: EbaySource, read_fixture: Reader) -> None:

@@ -139,6 +139,25 @@ def test_auction_summary(source: EbaySource) -> None:
                           .encode(), API_URL)
     listing = result.listings[0]
     assert (listing.buying_format, listing.bids, listing.price) == ("auction", 7, Decimal("610"))
+    assert listing.ends_at is None
+
+
+def test_auction_end_and_buy_it_now(source: EbaySource) -> None:
+    auction = {"itemId": "v1|123456789012|0", "title": "RTX 3090 Founders Edition",
+               "currentBidPrice": {"value": "255.00", "currency": "USD"}, "bidCount": 7,
+               "buyingOptions": ["AUCTION"], "itemEndDate": "2025-06-03T16:00:00.000Z"}
+    # NOTE: an auction that still offers Buy It Now carries the BIN as its price
+    with_bin = {"itemId": "v1|123456789013|0", "title": "NVIDIA Tesla V100 32GB",
+                "price": {"value": "2600.00", "currency": "USD"},
+                "currentBidPrice": {"value": "2383.00", "currency": "USD"}, "bidCount": 0,
+                "buyingOptions": ["AUCTION", "FIXED_PRICE"],
+                "itemEndDate": "2025-06-05T08:30:00.000Z"}
+    body = json.dumps({"total": 2, "href": API_URL, "itemSummaries": [auction, with_bin]})
+    first, second = source.parse(body.encode(), API_URL).listings
+    assert (first.buying_format, first.bids, first.price, first.ends_at) == (
+        "auction", 7, Decimal("255.00"), datetime(2025, 6, 3, 16, tzinfo=UTC))
+    assert (second.buying_format, second.bids, second.price, second.ends_at) == (
+        "fixed", 0, Decimal("2600.00"), datetime(2025, 6, 5, 8, 30, tzinfo=UTC))
 
 
 def test_empty_and_error_bodies(source: EbaySource) -> None:

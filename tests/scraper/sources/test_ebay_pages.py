@@ -3,7 +3,7 @@ search, the item page, and their outcomes. Runs without the real captures."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -157,6 +157,7 @@ def test_sitem_auction_with_highlight_location_and_seller(source: EbaySource) ->
         price=D("650.00"), shipping=D("6.99"), currency="EUR", location="Österreich",
         seller="example-seller-9", seller_feedback=1234, seller_positive_pct=99.5,
         condition="Gebraucht", buying_format="auction", bids=5,
+        ends_in=timedelta(days=2, hours=5),  # "Noch 2T 5Std"
         image_url="https://i.ebayimg.com/thumbs/images/g/EXAMPLEDE1/s-l225.webp",
         images=("https://i.ebayimg.com/thumbs/images/g/EXAMPLEDE1/s-l225.webp",),
     )

@@ -257,6 +257,38 @@ def test_table_picks_the_card_row() -> None:
     assert (read.price, read.shipping) == (D("800"), D("0"))
 
 
+def test_item_colon_amount_lines_price_the_card_line() -> None:
+    body = "RTX 3090 FE: 700\ni9-10900K: 220\n32GB (2x16) DDR4 3600: 70\n\nPrices are shipped."
+    read = read_body_price("[USA-TX] [H] RTX 3090 FE, i9-10900K, 32GB DDR4 [W] PayPal", body,
+                           currency="USD")
+    assert (read.price, read.for_gpu) == (D("700"), True)
+
+
+def test_price_per_item_is_marked() -> None:
+    read = read_body_price("[USA-GA] [H] 2x RTX 3090 Founders Edition [W] PayPal",
+                           "$700 shipped each, $650 each local. Will sell separately.",
+                           currency="USD")
+    assert (read.price, read.shipping, read.price_local, read.each) == (
+        D("700"), D("0"), D("650"), True)
+    together = read_body_price("[USA-OR] [H] RTX 3090 FE x2 [W] PayPal",
+                               "$1400 shipped for both", currency="USD")
+    assert (together.price, together.each) == (D("1400"), False)
+
+
+def test_parsed_post_carries_the_per_item_mark() -> None:
+    page = _page(_post(title="[USA-GA] [H] 2x RTX 3090 FE [W] PayPal",
+                       selftext="$700 shipped each"))
+    (listing,) = RedditSource().parse(page, PAGE_URL).listings
+    assert (listing.price, listing.price_each) == (D("700"), True)
+
+
+def test_one_item_offered_locally_somewhere_or_shipped() -> None:
+    read = read_body_price("[CAN-ON] [H] RTX 3090 FE [W] Local cash",
+                           "3090 FE, gaming only. $950 local in Toronto or $990 shipped.",
+                           currency="CAD")
+    assert (read.price, read.shipping, read.price_local) == (D("990"), D("0"), D("950"))
+
+
 def test_several_items_on_one_line() -> None:
     read = read_body_price("[USA-TX] [H] i7, RTX 3080 [W] PayPal",
                            "i7 9700k - $200, RTX 3080 - $500 shipped", currency="USD")
