@@ -285,9 +285,12 @@ def market_rules(watch: WatchConfig) -> Any:
 
 
 def reference_at(watch: WatchConfig, points: Iterable[Any], now: datetime) -> Any:
-    """The watch's market reference at ``now`` from ``points`` (see ``market_points``)."""
-    from gpuscout.jobs.scoring import score_watch
-    from gpuscout.models.judge.prices import watch_reference
+    """The watch's market reference at ``now`` from ``points`` (see ``market_points``).
 
-    return watch_reference(score_watch(watch), points, now=now,
-                           window_days=watch.reference_window_days, rules=market_rules(watch))
+    NOTE: the judge's market module alone (no scoring rules imported): `gpuscout market`
+    computes a reference per week and should start fast."""
+    from gpuscout.models.judge.market import reference_for
+
+    return reference_for((watch.price_low, watch.price_high), points, now=now,
+                         window_days=watch.reference_window_days, currency=watch.currency,
+                         rules=market_rules(watch))

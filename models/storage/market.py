@@ -12,11 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from gpuscout.models.storage.rawtime import from_stored, pg_time, sqlite_time
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 #: Monday 1970-01-05: week 0 of ``market_prices.week``
 EPOCH_MONDAY = date(1970, 1, 5)
@@ -327,10 +328,11 @@ class WeekStats:
 
 
 def weekly_stats(conn: Any, *, sqlite: bool, model: str, variant: str | None, first_week: int,
-                 last_week: int, kinds: Sequence[str] = ("sold", "gone", "ask")
-                 ) -> list[WeekStats]:
+                 last_week: int, kinds: Sequence[str] = ("sold", "gone", "ask"),
+                 bounds: Mapping[int, tuple[int, int]] | None = None) -> list[WeekStats]:
     """Per week and kind in [``first_week``, ``last_week``]: count, median and p25 of the
-    observed prices with a value in US dollars.
+    observed prices with a value in US dollars; within ``bounds`` (week -> (low, high) in US
+    cents) when given, so that placeholders and scams stay out of a week's figures.
 
     NOTE: counts come from ``ix_market_prices_weekly`` alone; each quantile is the row at its
     rank in that index's price order (LIMIT 2 OFFSET rank), so a busy week costs a walk to its
@@ -342,24 +344,36 @@ def weekly_stats(conn: Any, *, sqlite: bool, model: str, variant: str | None, fi
              f"AND base_price IS NOT NULL")
     out: list[WeekStats] = []
     for kind in kinds:
-        counts = db.rows(f"SELECT week, count(*) FROM market_prices WHERE {where} AND week >= {m} "
-                         f"AND week <= {m} GROUP BY week ORDER BY week",
-                         [model, *variants, kind, first_week, last_week])
-        for week, n in counts:
-            params = [model, *variants, kind, int(week)]
-            out.append(WeekStats(int(week), kind, int(n),
-                                 _quantile(db, where, params, int(n), 0.5),
-                                 _quantile(db, where, params, int(n), 0.25)))
+        counts: list[tuple[int, int, str, list[int]]]
+        if bounds is None:
+            counts = [(int(w), int(n), "", []) for w, n in db.rows(
+                f"SELECT week, count(*) FROM market_prices WHERE {where} AND week >= {m} "
+                f"AND week <= {m} GROUP BY week ORDER BY week",
+                [model, *variants, kind, first_week, last_week])]
+        else:
+            counts = []
+            for week in range(first_week, last_week + 1):
+                low, high = bounds.get(week, (0, 2**62))
+                fence = f" AND base_price >= {m} AND base_price <= {m}"
+                n = db.rows(f"SELECT count(*) FROM market_prices WHERE {where} AND week = {m}"
+                            + fence, [model, *variants, kind, week, low, high])[0][0]
+                if n:
+                    counts.append((week, int(n), fence, [low, high]))
+        for week, n, fence, extra in counts:
+            params = [model, *variants, kind, week, *extra]
+            out.append(WeekStats(week, kind, n, _quantile(db, where, fence, params, n, 0.5),
+                                 _quantile(db, where, fence, params, n, 0.25)))
     return out
 
 
-def _quantile(db: _Db, where: str, params: Sequence[Any], n: int, q: float) -> float:
-    """The ``q`` quantile of the ``n`` prices matching ``where`` in one week (``params`` end
-    with the week), interpolated between the two rows around rank (n - 1) q."""
+def _quantile(db: _Db, where: str, fence: str, params: Sequence[Any], n: int, q: float
+              ) -> float:
+    """The ``q`` quantile of the ``n`` prices matching ``where`` and ``fence`` in one week,
+    interpolated between the two rows around rank (n - 1) q."""
     h = (n - 1) * q
     low = int(h)
     pair = [float(p[0]) for p in db.rows(
-        f"SELECT base_price FROM market_prices WHERE {where} AND week = {db.mark} "
+        f"SELECT base_price FROM market_prices WHERE {where} AND week = {db.mark}{fence} "
         f"ORDER BY base_price LIMIT 2 OFFSET {low}", params)]
     if len(pair) == 1 or h == low:
         return pair[0]
