@@ -267,6 +267,7 @@ def _read_back(cfg: Config, session: Session, now: datetime) -> tuple[
 
     from gpuscout.jobs.alerts.rules import dedupe_key, message_id_for
     from gpuscout.jobs.rows import deal_row
+    from gpuscout.models.storage.market import groups_of
     from gpuscout.models.storage.queries import deals
     from gpuscout.models.storage.tables.listings import Listing, Score
 
@@ -275,8 +276,9 @@ def _read_back(cfg: Config, session: Session, now: datetime) -> tuple[
         select(Listing.source, func.count()).group_by(Listing.source).order_by(Listing.source))}
     rows = deals(session, watch=watch.name, limit=20)
     sender = preview_email(cfg).sender
-    keys = [message_id_for(dedupe_key(r.listing_id, demo_rule(watch).name, "new", r.unit_price),
-                           sender) for r in rows]
+    card = groups_of(session, [r.listing_id for r in rows])
+    keys = [message_id_for(dedupe_key(card[r.listing_id], demo_rule(watch).name, "new",
+                                      r.unit_price), sender) for r in rows]
     # NOTE: the sales of eBay's sold listings (a sold date) are the market, not listings to buy
     unfit = session.execute(
         select(Listing, Score).join(Score, Score.listing_id == Listing.id)

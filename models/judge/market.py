@@ -145,13 +145,15 @@ def weighted_median(values: Sequence[float], weights: Sequence[float]) -> float:
     return pairs[-1][0]
 
 
-def robust_fence(logs: Sequence[float], rules: MarketRules = DEFAULT_MARKET_RULES
-                 ) -> tuple[float, float]:
-    """(low, high) on the log scale: the median ± ``trim_spreads`` robust spreads, the spread
-    being 1.4826 × the median absolute deviation but at least ``min_spread``."""
-    ordered = sorted(logs)
-    center = _median(ordered)
-    mad = _median(sorted(abs(x - center) for x in ordered))
+def robust_fence(logs: Sequence[float], rules: MarketRules = DEFAULT_MARKET_RULES,
+                 weights: Sequence[float] | None = None) -> tuple[float, float]:
+    """(low, high) on the log scale: the (weighted) median ± ``trim_spreads`` robust spreads,
+    the spread being 1.4826 × the (weighted) median absolute deviation but at least
+    ``min_spread``. Weighted by recency, the fence follows a market that moved: the prices of
+    before the move are the outliers, not those of after."""
+    w = list(weights) if weights is not None else [1.0] * len(logs)
+    center = weighted_median(logs, w)
+    mad = weighted_median([abs(x - center) for x in logs], w)
     spread = max(1.4826 * mad, rules.min_spread)
     return center - rules.trim_spreads * spread, center + rules.trim_spreads * spread
 
@@ -189,17 +191,18 @@ def _keep(points: Sequence[MarketPoint], now: datetime, rules: MarketRules) -> _
     if not points:
         return kept
     logs = [math.log(float(p.price) / float(condition_factor(p.condition, rules))) for p in points]
-    low, high = robust_fence(logs, rules) if len(logs) >= 3 else (-math.inf, math.inf)
-    for point, x in zip(points, logs, strict=True):
+    ages = [max(0.0, (now - p.at).total_seconds() / 86400) for p in points]
+    weights = [(rules.gone_weight if p.kind == "gone" else 1.0) * 0.5 ** (a / rules.half_life_days)
+               for p, a in zip(points, ages, strict=True)]
+    low, high = robust_fence(logs, rules, weights) if len(logs) >= 3 else (-math.inf, math.inf)
+    for point, x, age, weight in zip(points, logs, ages, weights, strict=True):
         if not low <= x <= high:
             kept.trimmed += 1
             continue
-        age = max(0.0, (now - point.at).total_seconds() / 86400)
-        weight = rules.gone_weight if point.kind == "gone" else 1.0
         kept.logs.append(x)
         kept.ages.append(age)
         kept.kinds.append(point.kind)
-        kept.weights.append(weight * 0.5 ** (age / rules.half_life_days))
+        kept.weights.append(weight)
     return kept
 
 

@@ -161,7 +161,7 @@ def price_points(p: Decimal, ref: Decimal, rules: ScoreRules) -> int:
     return int(points.to_integral_value())
 
 
-def _against_market(p: Decimal, ref: Decimal, currency: str) -> str:
+def against_market(p: Decimal, ref: Decimal, currency: str) -> str:
     pct = (p - ref) / ref if ref else Decimal(0)
     side = "below" if pct < 0 else "above" if pct > 0 else "at"
     return f"{abs(pct):.0%} {side} the market {ref} {currency}" if side != "at" \
@@ -265,7 +265,7 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
                                                                      now, rules, market=market)
         price_pts = max(0, price_points(scored_price, market, rules) - given_up)
         price_reasons += [*why, f"{money(scored_price)} {up.currency} per card, "
-                          f"{_against_market(money(scored_price), market, up.currency)}; "
+                          f"{against_market(money(scored_price), market, up.currency)}; "
                           f"{budget(scored_price, watch)}"]
         flags += auction_flags
         reasons.append(why[0])
@@ -280,7 +280,7 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
     else:
         p = up.amount
         price_pts = price_points(p, market, rules)
-        price_reasons.append(f"{p} {up.currency} per card, {_against_market(p, market, up.currency)}"
+        price_reasons.append(f"{p} {up.currency} per card, {against_market(p, market, up.currency)}"
                              f"; {budget(p, watch)}")
     if up.amount is not None and basis.quantity > 1:
         price_pts = max(0, price_pts - rules.lot_together)

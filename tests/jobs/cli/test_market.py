@@ -79,3 +79,14 @@ def test_history_chart_of_a_listing(run_cli: Any, kept: Path, tmp_path: Path) ->
     rows = run_cli("history", str(top), "--format", "json", config=str(kept))
     got = [json.loads(line) for line in rows.output.splitlines()]
     assert [(r["listing"], r["price"], r["copy"]) for r in got] == [(top, "659.00", "")]
+
+
+def test_explain_shows_the_market_and_the_budget(run_cli: Any, kept: Path) -> None:
+    deals = run_cli("deals", "--format", "json", "--limit", "1", config=str(kept))
+    top = json.loads(deals.output.splitlines()[0])["id"]
+    out = run_cli("explain", str(top), config=str(kept)).output
+    assert "  Market (the yardstick for price points): reference 7" in out
+    assert "USD over the last 30 days: sold median" in out
+    assert "  This card: 659.00 USD per card, " in out and "below the market" in out
+    assert ("  Budget (what may be ranked and alerted): within the budget (inside the band "
+            "650-800)") in out

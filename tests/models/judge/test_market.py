@@ -102,8 +102,14 @@ def test_a_mined_card_counts_as_what_an_ordinary_one_costs() -> None:
 def test_older_observations_weigh_less_and_leave_the_window() -> None:
     recent, old = points([700] * 5, age=1), points([900] * 5, age=25, first=50)
     ref = reference_for(BAND, [*recent, *old], now=NOW)
-    assert ref.sold_median == D("793.73")  # plain median of the ten
-    assert ref.median < D("760")  # the weighted estimate leans to the recent sales
+    # the fence is centred where the recent sales are: the market moved, the old prices are out
+    assert (ref.sold_median, ref.sold_count, ref.trimmed) == (D("700.00"), 5, 5)
+    assert ref.median == D("709.78")
+    spread = [*points([700, 710, 690, 705, 720], age=1), *points([760, 780, 770], age=25,
+                                                                 first=50)]
+    kept = reference_for(BAND, spread, now=NOW)
+    assert (kept.sold_count, kept.trimmed) == (8, 0)  # within the spread: kept, weighing less
+    assert kept.median < D("725")
     outside = reference_for(BAND, points([900] * 5, age=31), now=NOW)
     assert outside.source == "band"
     future = reference_for(BAND, points([900] * 5, age=-1), now=NOW)
