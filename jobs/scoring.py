@@ -202,7 +202,7 @@ class Evaluator:
         from gpuscout.models.storage.store import save_scores
 
         watches = list(self.cfg.watches)
-        rows = self._rows_read = self._rows(ids)
+        rows = self._rows_read = self.rows(ids)
         references = {w.name: self.reference(w).to_dict() for w in watches} if rows else {}
         records = []
         for row in rows:
@@ -220,9 +220,9 @@ class Evaluator:
         if not ids:
             return 0
         return MarketRecorder(self.cfg, self.session, now=self.now, usd=self.usd).record_gone(
-            self._rows(ids))
+            self.rows(ids))
 
-    def _rows(self, ids: Sequence[int]) -> list[Any]:
+    def rows(self, ids: Sequence[int]) -> list[Any]:
         """The scored columns of the listings ``ids`` (plain rows: no ORM objects to build)."""
         from sqlalchemy import select
 
@@ -330,7 +330,7 @@ def rescore_all(cfg: Config, sessions: Any, *, now: datetime, batch: int = 2000,
             evaluator = Evaluator(cfg, session, now=now)
             ids = [r.id for r in rows]
             MarketRecorder(cfg, session, now=now, usd=evaluator.usd).rebuild(
-                evaluator._rows(ids), price_histories(session, ids))
+                evaluator.rows(ids), price_histories(session, ids))
             last = rows[-1].id
     last, done = 0, 0
     while True:
