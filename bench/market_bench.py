@@ -15,6 +15,7 @@ days, as the reference was before: asks, sales and vanished listings alike, copi
 from __future__ import annotations
 
 import csv
+import json
 import math
 import random
 import statistics
@@ -329,14 +330,16 @@ def _error(weeks: list[dict[str, Any]], key: str) -> float:
 
 
 def command_time(db_url: str, runs: int) -> dict[str, Any]:
-    """`gpuscout market` in fresh processes on the database at ``db_url`` (best and median)."""
+    """`gpuscout market` in fresh processes on the database at ``db_url`` (best and median), the
+    weeks up to the synthetic listings' last day."""
     import os
 
     from bench.cli_bench import gpuscout_command
+    from bench.synthetic import NOW
 
     env = {k: v for k, v in os.environ.items() if k != "GPUSCOUT_CONFIG"}
     env["GPUSCOUT_DATABASE_URL"] = db_url
-    cmd = [*gpuscout_command(), "market"]
+    cmd = [*gpuscout_command(), "market", "--until", NOW.date().isoformat(), "--format", "json"]
     times = []
     with tempfile.TemporaryDirectory(prefix="gpuscout-market-") as cwd:
         subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True)  # warm-up
@@ -344,8 +347,9 @@ def command_time(db_url: str, runs: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             out = subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True)
             times.append(time.perf_counter() - t0)
-    return {"best_s": min(times), "median_s": statistics.median(times),
-            "rows": max(0, len(out.stdout.decode().splitlines()) - 5)}
+    rows = [json.loads(line) for line in out.stdout.decode().splitlines()]
+    return {"best_s": min(times), "median_s": statistics.median(times), "weeks": len(rows),
+            "prices_counted": sum(r["sold"] + r["asks"] + r["gone"] for r in rows)}
 
 
 def fill_market(url: str) -> int:

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 QUICKLY_GONE = timedelta(days=7)
 #: a first ask is dated when the listing was posted, if that is no longer ago than this
 POSTED_WITHIN = timedelta(days=30)
-#: the newest observed prices of each kind a reference reads at most
-REFERENCE_CAP = 1000
+#: the newest observed prices of each kind a reference reads at most (with a 10-day half-life
+#: the older ones would weigh little; the median of 500 is within about half a percent)
+REFERENCE_CAP = 500
 
 
 def to_usd_minor(minor: int | None, currency: str | None, usd: Mapping[str, Decimal]
@@ -274,8 +275,9 @@ def points_from(stored: Iterable[Any], currency: str, usd: Mapping[str, Decimal]
     value = usd.get(currency)
     if not value:
         return []
-    return [point(p.kind, (Decimal(p.base_price) / 100 / value).quantize(Decimal("0.01")),
-                  p.observed_at, p.grp, p.condition) for p in stored]
+    factor = Decimal(1) / (100 * value)
+    return [point(p.kind, Decimal(p.base_price) * factor, p.observed_at, p.grp, p.condition)
+            for p in stored]
 
 
 def market_rules(watch: WatchConfig) -> Any:

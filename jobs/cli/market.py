@@ -86,11 +86,13 @@ def _write(path: Path, data: bytes) -> None:
 @click.argument("watch_name", metavar="[WATCH]", required=False)
 @click.option("--weeks", type=click.IntRange(1, 520), default=12, show_default=True,
               help="How many weeks back, this one included.")
+@click.option("--until", "until", metavar="DATE", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The market as it stood at the end of DATE (YYYY-MM-DD) instead of now.")
 @chart_options
 @format_option()
 @pass_app
-def market_cmd(app: App, watch_name: str | None, weeks: int, chart: bool, png_path: Path | None,
-               html_path: Path | None, fmt: str) -> None:
+def market_cmd(app: App, watch_name: str | None, weeks: int, until: datetime | None, chart: bool,
+               png_path: Path | None, html_path: Path | None, fmt: str) -> None:
     """The market of a watch's model and variant, week by week: how many sold and at what
     median and 25th percentile (per card, shipping included, in the watch's currency), the same
     of the asks, how many listings vanished within days (most likely sold), the market
@@ -103,7 +105,10 @@ def market_cmd(app: App, watch_name: str | None, weeks: int, chart: bool, png_pa
     gpuscout market 3090-fe --weeks 26 --chart
     gpuscout market --png market.png --html market.html
     gpuscout market --format csv > market.csv
+    gpuscout market --until 2025-06-30 --weeks 26
     """
+    from datetime import timedelta
+
     from gpuscout.jobs.cli.output import emit
     from gpuscout.jobs.marketview import (
         MARKET_COLUMNS,
@@ -114,9 +119,11 @@ def market_cmd(app: App, watch_name: str | None, weeks: int, chart: bool, png_pa
     )
 
     watch = app.config.watch(watch_name)
+    now = datetime.now(UTC)
+    if until is not None:
+        now = min(now, until.replace(tzinfo=UTC) + timedelta(days=1))
     with db_api(app) as (conn, sqlite):
-        report = market_report(app.config, watch, conn, sqlite=sqlite, now=datetime.now(UTC),
-                               weeks=weeks)
+        report = market_report(app.config, watch, conn, sqlite=sqlite, now=now, weeks=weeks)
     what = f"{watch.model} {watch.variant} (watch {watch.name})"
     if fmt != "table":
         emit(data_rows(report), fmt, MARKET_COLUMNS)

@@ -35,6 +35,11 @@ def test_market_table_json_and_csv(run_cli: Any, kept: Path) -> None:
     out = run_cli("market", "--format", "csv", config=str(kept)).output
     parsed = list(csv.DictReader(io.StringIO(out)))
     assert len(parsed) == 12 and parsed[0]["week"] < parsed[-1]["week"]
+    before = run_cli("market", "--until", "2020-01-01", "--format", "json", "--weeks", "2",
+                     config=str(kept))
+    weeks = [json.loads(line) for line in before.output.splitlines()]
+    assert [w["week"] for w in weeks] == ["2019-12-23", "2019-12-30"]
+    assert all(w["sold"] == w["asks"] == 0 for w in weeks)
 
 
 def test_market_charts_in_the_terminal_and_in_files(run_cli: Any, kept: Path,
