@@ -83,20 +83,25 @@ class MarketRecorder:
         self.catalog = catalog_of(cfg)
         self.rules = score_rules()
 
-    def observed(self, row: Any) -> Any:
+    def observed(self, row: Any, judged: tuple[Any, Any] | None = None) -> Any:
+        """What ``row`` adds to the market; ``judged``: its facts and identity, when the caller
+        built them already (scoring does)."""
         from gpuscout.jobs.scoring import facts_of, identity_of
         from gpuscout.models.judge.observe import observe
 
-        return observe(facts_of(row), identity_of(row), rules=self.rules, catalog=self.catalog)
+        facts, identity = judged or (facts_of(row), identity_of(row))
+        return observe(facts, identity, rules=self.rules, catalog=self.catalog)
 
-    def record(self, rows: Sequence[Any], *, new: Iterable[int] = ()) -> int:
+    def record(self, rows: Sequence[Any], *, new: Iterable[int] = (),
+               judged: Mapping[int, tuple[Any, Any]] | None = None) -> int:
         """Store each sighted listing's observed prices: an ask for the week of this sighting
         (a new listing's first ask dated at its posting), a sale when it is sold. ``new``
         listings are first matched with the copies of their card already stored."""
         from gpuscout.models.storage.market import groups_of, save_prices
 
         fresh = set(new)
-        seen = [(row, self.observed(row)) for row in rows]
+        judged = judged or {}
+        seen = [(row, self.observed(row, judged.get(row.id))) for row in rows]
         usable = [(row, obs) for row, obs in seen if obs.uses]
         self.link_copies([row for row, _obs in usable if row.id in fresh])
         groups = groups_of(self.session, [row.id for row, _obs in usable])

@@ -168,7 +168,9 @@ class Evaluator:
         self.usd = usd_values(cfg, cached)
         self._rates = {w.currency: rates_into(cfg, w.currency, cached) for w in cfg.watches}
         self._rules = score_rules()
+        #: the rows the last ``score_ids`` read, with their facts and identities
         self._rows_read: list[Any] = []
+        self._judged: dict[int, tuple[Any, Any]] = {}
 
     def rates(self, currency: str) -> dict[str, Decimal]:
         if currency not in self._rates:
@@ -203,10 +205,12 @@ class Evaluator:
 
         watches = list(self.cfg.watches)
         rows = self._rows_read = self.rows(ids)
+        self._judged = {}
         references = {w.name: self.reference(w).to_dict() for w in watches} if rows else {}
         records = []
         for row in rows:
             facts, identity = facts_of(row), identity_of(row)
+            self._judged[row.id] = (facts, identity)
             for watch in watches:
                 records.append(score_record(row.id, watch.name, self._score(facts, identity, watch),
                                             self.now, reference=references[watch.name]))
@@ -245,7 +249,7 @@ class Evaluator:
 
         self.score_ids(ids)
         MarketRecorder(self.cfg, self.session, now=self.now, usd=self.usd).record(
-            self._rows_read, new=result.new)
+            self._rows_read, new=result.new, judged=self._judged)
         events = [ListingEvent(i, "new") for i in result.new]
         hours = [r.auction_hours for r in self.cfg.alerts if r.auction_hours is not None]
         if hours and ids:
