@@ -106,6 +106,8 @@ def config(market_url: str, db_url: str, data_dir: str, pages: int) -> Any:
                              "max_pages": PER_SEARCH, "obey_robots": False}},
         "fetch": {"max_retries": 0, "timeout": 30},
         "scan": {"data_dir": data_dir},
+        # NOTE: no currency rates source: the benchmark stays on this machine
+        "scoring": {"rates_url": ""},
     })
 
 
@@ -168,9 +170,14 @@ def _start_up() -> None:
     loads on first use and read the model catalogue. Timed apart from the per-page figure."""
     import httpx  # noqa: F401
 
+    import gpuscout.jobs.market
+    import gpuscout.jobs.rates
     import gpuscout.models.judge.condition
+    import gpuscout.models.judge.duplicates
     import gpuscout.models.judge.identify  # NOTE: reads the model catalogue as it is imported
+    import gpuscout.models.judge.observe
     import gpuscout.models.judge.score
+    import gpuscout.models.storage.market
     import gpuscout.scraper.crawl
     import gpuscout.scraper.sources.ebay.source  # noqa: F401
 

@@ -37,14 +37,18 @@ class Sizes:
     cli_db: int
     cli_runs: int
     e2e_pages: int
+    #: the replayed market: its days and a factor on its daily rates; the database `market` runs on
+    market_days: int = 364
+    market_scale: float = 1.0
+    market_db: int = 1_000_000
 
 
 FULL = Sizes(parse_repeat=20, ingest=100_000, query_db=1_000_000, query_rounds=20,
              cli_db=100_000, cli_runs=7, e2e_pages=200)
 QUICK = Sizes(parse_repeat=5, ingest=20_000, query_db=100_000, query_rounds=5, cli_db=100_000,
-              cli_runs=3, e2e_pages=30)
+              cli_runs=3, e2e_pages=30, market_db=100_000)
 TINY = Sizes(parse_repeat=1, ingest=300, query_db=2_000, query_rounds=1, cli_db=2_000, cli_runs=1,
-             e2e_pages=3)
+             e2e_pages=3, market_days=28, market_scale=0.4, market_db=2_000)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,11 @@ TARGETS = (
     Target("judge.pairwise_pct", "judge: pairwise order A > B > C", ">=", 95, "%"),
     Target("judge.c_at_or_above_70", "judge: poor/risky (C) listings scoring 70+", "<=", 0, ""),
     Target("judge.c_in_top10", "judge: C listings in the top 10", "<=", 0, ""),
+    Target("market.median_abs_error", "market: reference's median error after week 1", "<=",
+           0.05, ""),
+    Target("market.vs_best_baseline", "market: its error / the better of band and naive", "<=",
+           1, "x"),
+    Target("market.command_s", "market: gpuscout market (median)", "<=", 0.5, "s"),
 )
 
 
@@ -107,7 +116,7 @@ def table(results: dict[str, Any]) -> str:
         target = f"{t.op} {_fmt(float(t.value))}{t.unit}"
         lines.append(f"{t.label:<55} {_fmt(value):>12}  {target:>12}  {verdict(t, value)}")
     lines.append("")
-    for name in ("parse", "ingest", "query", "cli", "e2e", "judge"):
+    for name in ("parse", "ingest", "query", "cli", "e2e", "judge", "market"):
         if "error" in (results.get(name) or {}):
             lines.append(f"  {name} failed: {results[name]['error'].splitlines()[0]}")
             results = {**results, name: {}}
@@ -152,6 +161,19 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"  judge {judge['listings']} dev listings; top 10: {', '.join(judge['top10'])}; "
                      f"identify + score {judge['speed']['us_per_listing']:.0f} µs per captured "
                      f"listing ({judge['speed']['listings']})")
+    market = results.get("market") or {}
+    if market:
+        lines.append(f"  market {market['year']}, {market['simulated_listings']:,} listings: median "
+                     f"error {market['median_abs_error']:.1%} (band midpoint "
+                     f"{market['band_median_abs_error']:.1%}, naive median "
+                     f"{market['naive_median_abs_error']:.1%}, the former 50/50 blend "
+                     f"{market['old_blend_median_abs_error']:.1%}); p90 "
+                     f"{market['p90_abs_error']:.1%}")
+        if "command" in market:
+            c = market["command"]
+            lines.append(f"  market command on {c['listings']:,} listings "
+                         f"({market['market_prices']:,} market prices): median "
+                         f"{c['median_s']:.3f} s, best {c['best_s']:.3f} s")
     return "\n".join(lines)
 
 
@@ -170,7 +192,15 @@ def _timed(label: str, fn: Callable[[], Any]) -> Any:
 
 def run(sizes: Sizes, *, pg_url: str | None, only: set[str] | None,
         fixtures: Path | None = None) -> dict[str, Any]:
-    from bench import cli_bench, e2e_bench, ingest_bench, judge_bench, parse_bench, query_bench
+    from bench import (
+        cli_bench,
+        e2e_bench,
+        ingest_bench,
+        judge_bench,
+        market_bench,
+        parse_bench,
+        query_bench,
+    )
     from bench.synthetic import fill_database
 
     def wanted(name: str) -> bool:
@@ -211,12 +241,32 @@ def run(sizes: Sizes, *, pg_url: str | None, only: set[str] | None,
             results["query"] = query
         if wanted("cli"):
             results["cli"] = _timed("cli", lambda: cli_bench.run(small, sizes.cli_runs))
+        if wanted("market"):
+            # NOTE: the last user of the databases: it adds the market prices of their listings
+            sizes_built = {sizes.cli_db: small} if wanted("query") or wanted("cli") else {}
+            if wanted("query"):
+                sizes_built[sizes.query_db] = big
+            market_db = sizes_built.get(sizes.market_db)
+            if market_db is None:
+                market_db = f"sqlite:///{Path(tmp) / 'market.db'}"
+                _timed(f"build {sizes.market_db:,}-listing database",
+                       lambda: fill_database(market_db, sizes.market_db))
+            results["market"] = _timed("market", lambda: _market(market_bench, sizes, market_db))
     if wanted("e2e"):
         results["e2e"] = _timed("e2e", lambda: e2e_bench.run(sizes.e2e_pages, fixtures))
     if wanted("judge"):
         results["judge"] = _timed("judge", lambda: judge_bench.run(repeat=sizes.parse_repeat))
     results["verdicts"] = {t.key: verdict(t, lookup(results, t.key)) for t in TARGETS}
     return results
+
+
+def _market(module: Any, sizes: Sizes, db_url: str) -> dict[str, Any]:
+    out: dict[str, Any] = module.run(scale=sizes.market_scale, days=sizes.market_days,
+                                     db_url=db_url, runs=max(3, sizes.cli_runs),
+                                     db_listings=sizes.market_db)
+    best = min(out["band_median_abs_error"], out["naive_median_abs_error"])
+    out["vs_best_baseline"] = round(out["median_abs_error"] / best, 3) if best else None
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", metavar="URL", default=os.environ.get(PG_ENV),
                         help=f"also measure PostgreSQL (default ${PG_ENV})")
     parser.add_argument("--only", metavar="NAMES",
-                        help="comma-separated subset: parse,ingest,query,cli,e2e,judge")
+                        help="comma-separated subset: parse,ingest,query,cli,e2e,judge,market")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = TINY if args.tiny else QUICK if args.quick else FULL

@@ -17,6 +17,7 @@ from gpuscout.jobs.testing.localmarket import LocalMarket
 from gpuscout.jobs.testing.pages import (
     CRAIGSLIST_ADS,
     EBAY_CARDS,
+    EBAY_SOLD,
     SUBREDDIT,
     craigslist_search_page,
     ebay_search_page,
@@ -60,6 +61,12 @@ source = "ebay"
 query = {ebay_query}
 
 [[search]]
+name = "ebay-3090-fe-sold"
+source = "ebay"
+query = {ebay_query}
+options = {{ sold = "true" }}
+
+[[search]]
 name = "hws-3090"
 source = "reddit"
 query = {reddit_query}
@@ -99,7 +106,14 @@ max_retries = 1
 
 [scan]
 data_dir = {data_dir}
+
+[scoring]
+rates_url = {base_url}
 """
+
+#: the demo's daily rates: units per US dollar, as the rates source states them
+DEMO_RATES = {"amount": 1.0, "base": "USD", "date": "2026-05-01",
+              "rates": {"CAD": 1.37, "EUR": 0.926, "GBP": 0.794}}
 
 
 def _toml_str(value: str) -> str:
@@ -122,11 +136,15 @@ def serve_demo(market: LocalMarket, now: datetime) -> None:
     html = "text/html; charset=utf-8"
     market.add("/sch/i.html", ebay_search_page(base, EBAY_QUERY), content_type=html,
                query={"_nkw": EBAY_QUERY})
+    market.add("/sch/i.html", ebay_search_page(base, EBAY_QUERY, EBAY_SOLD, now=now),
+               content_type=html, query={"_nkw": EBAY_QUERY, "LH_Sold": "1"})
+    market.add("/latest", json.dumps(DEMO_RATES), content_type="application/json",
+               query={"base": "USD"})
     market.add(f"/r/{SUBREDDIT}/search.json", reddit_listing(base, now),
                content_type="application/json; charset=UTF-8", query={"q": REDDIT_QUERY})
     market.add("/search/sss", craigslist_search_page(base, CRAIGSLIST_QUERY), content_type=html,
                query={"query": CRAIGSLIST_QUERY})
-    images = [("ebay", c.item_id) for c in EBAY_CARDS] + \
+    images = [("ebay", c.item_id) for c in (*EBAY_CARDS, *EBAY_SOLD)] + \
         [("craigslist", a.post_id) for a in CRAIGSLIST_ADS]
     for source, ident in images:
         market.add(image_path(source, ident), placeholder_image(f"{source} {ident}"),
@@ -150,6 +168,8 @@ class DemoResult:
     alerts_qualified: bool
     rule: AlertRule
     watch: WatchConfig
+    #: the watch's market reference after the scan (``MarketReference.to_dict``)
+    reference: Mapping[str, Any] | None = None
 
 
 class PreviewMailer:
@@ -195,6 +215,7 @@ def run_demo(workdir: Path, *, now: datetime | None = None,
             captured = preview_alerts(cfg, sessions, summary.events, rule, when)
             with sessions() as session:
                 counts, deals, not_deals, keys = _read_back(cfg, session, when)
+                reference = _reference(cfg, session, when)
                 emails = _in_deal_order(captured, keys)
                 qualified = bool(emails)
                 if not emails and deals:
@@ -204,7 +225,15 @@ def run_demo(workdir: Path, *, now: datetime | None = None,
     return DemoResult(workdir=workdir, config_path=config_path, market_url=market_url,
                       summary=summary, counts=counts, deals=deals, not_deals=not_deals,
                       emails=emails, alerts_qualified=qualified, rule=rule,
-                      watch=cfg.watches[0])
+                      watch=cfg.watches[0], reference=reference)
+
+
+def _reference(cfg: Config, session: Session, now: datetime) -> dict[str, Any]:
+    """The first watch's market reference, as the scan's scores were computed against it."""
+    from gpuscout.jobs.scoring import Evaluator
+
+    data: dict[str, Any] = Evaluator(cfg, session, now=now).reference(cfg.watches[0]).to_dict()
+    return data
 
 
 def preview_email(cfg: Config) -> EmailConfig:
@@ -238,6 +267,7 @@ def _read_back(cfg: Config, session: Session, now: datetime) -> tuple[
 
     from gpuscout.jobs.alerts.rules import dedupe_key, message_id_for
     from gpuscout.jobs.rows import deal_row
+    from gpuscout.models.storage.market import groups_of
     from gpuscout.models.storage.queries import deals
     from gpuscout.models.storage.tables.listings import Listing, Score
 
@@ -246,12 +276,15 @@ def _read_back(cfg: Config, session: Session, now: datetime) -> tuple[
         select(Listing.source, func.count()).group_by(Listing.source).order_by(Listing.source))}
     rows = deals(session, watch=watch.name, limit=20)
     sender = preview_email(cfg).sender
-    keys = [message_id_for(dedupe_key(r.listing_id, demo_rule(watch).name, "new", r.unit_price),
-                           sender) for r in rows]
+    card = groups_of(session, [r.listing_id for r in rows])
+    keys = [message_id_for(dedupe_key(card[r.listing_id], demo_rule(watch).name, "new",
+                                      r.unit_price), sender) for r in rows]
+    # NOTE: the sales of eBay's sold listings (a sold date) are the market, not listings to buy
     unfit = session.execute(
         select(Listing, Score).join(Score, Score.listing_id == Listing.id)
         .where(Score.watch == watch.name,
-               or_(Score.fits.is_(False), Listing.status != "active"))
+               or_(Score.fits.is_(False), Listing.status != "active"),
+               ~((Listing.status == "sold") & Listing.sold_at.is_not(None)))
         .order_by(Listing.source, Listing.id)).all()
     not_deals = tuple({"id": listing.id, "source": listing.source, "title": listing.title,
                        "why": _why_not(listing, score)} for listing, score in unfit)

@@ -131,9 +131,36 @@ def _clock(now: datetime | None) -> Callable[[], datetime]:
     return (lambda: now) if now is not None else (lambda: datetime.now(UTC))
 
 
+def _rates_due(cfg: Config, sessions: sessionmaker[Session], now: datetime) -> Callable[
+        [httpx.AsyncBaseTransport | None], Any] | None:
+    """When the cached currency rates are due for a refresh: the coroutine function that
+    fetches and stores them (run beside the crawl); else None."""
+    from gpuscout.jobs import rates
+
+    with sessions() as session:
+        fetched_at = rates.last_fetched(session)
+    if not rates.due(cfg, fetched_at, now):
+        return None
+
+    async def refresh(transport: httpx.AsyncBaseTransport | None) -> None:
+        from gpuscout.models.storage.db import transaction
+
+        fetched = await rates.refresh_if_due(cfg, fetched_at, now, transport=transport)
+        if fetched is None:
+            return
+        try:
+            with transaction(sessions) as session:
+                rates.store(session, fetched, now)
+        except Exception:  # the cached rates, or the table, keep serving
+            log.exception("storing the currency rates failed")
+
+    return refresh
+
+
 async def _crawl_all(cfg: Config, searches: Sequence[SearchConfig], *, save_dir: Path,
                      transport: httpx.AsyncBaseTransport | None, now: Callable[[], datetime],
                      fetcher_factory: Callable[[Any], Any] | None, progress: Progress | None,
+                     rates: Callable[[httpx.AsyncBaseTransport | None], Any] | None = None,
                      ) -> list[tuple[SearchConfig, list[RawListing], SearchSummary]]:
     from gpuscout.scraper.fetch.client import Fetcher
 
@@ -161,7 +188,12 @@ async def _crawl_all(cfg: Config, searches: Sequence[SearchConfig], *, save_dir:
         return search, listings, summary
 
     try:
-        # NOTE: searches run concurrently; each source's Fetcher serialises requests per host
+        # NOTE: searches run concurrently; each source's Fetcher serialises requests per host.
+        # Currency rates, when due, are fetched beside them (a failure only logs)
+        if rates is not None:
+            crawled, _ = await asyncio.gather(asyncio.gather(*(one(s) for s in searches)),
+                                              rates(transport))
+            return list(crawled)
         return list(await asyncio.gather(*(one(s) for s in searches)))
     finally:
         for f in fetchers.values():
@@ -186,12 +218,16 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
         run_ids = _open_runs(sessions, searches, started)
         crawled = asyncio.run(_crawl_all(cfg, searches, save_dir=save_dir, transport=transport,
                                          now=clock, fetcher_factory=fetcher_factory,
-                                         progress=progress))
+                                         progress=progress,
+                                         rates=_rates_due(cfg, sessions, started)))
         from gpuscout.jobs.scoring import IdentityCache, catalog_of
 
         identities = IdentityCache(catalog_of(cfg))
         summaries = []
         events: list[Any] = []
+        # NOTE: sold listings are stored first, so that the same scan's offers are scored
+        # against the market they tell of
+        crawled.sort(key=lambda found: found[0].options.get("sold") != "true")
         for search, listings, summary in crawled:
             summary = replace(summary, run_id=run_ids[search.name])
             summary, evs = _store_search(cfg, sessions, search, listings, summary, clock(),
@@ -203,6 +239,8 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
             from gpuscout.jobs.alerts.dispatch import process_events
 
             alerts = process_events(cfg, sessions, events, now=clock())
+    order = {s.name: i for i, s in enumerate(searches)}
+    summaries.sort(key=lambda summary: order[summary.search])
     return ScanSummary(searches=tuple(summaries), alerts=alerts, events=tuple(events))
 
 
@@ -244,6 +282,7 @@ def _store_search(cfg: Config, sessions: sessionmaker[Session], search: SearchCo
             evaluator = Evaluator(cfg, session, now=now)
             touched = list(result.ids.values())
             events = evaluator.score_and_collect(touched, result)
+            evaluator.record_gone(gone)
             summary = replace(summary, new=len(result.new), changed=len(result.changed),
                               gone=len(gone))
             _close_run(session.get(ScrapeRun, summary.run_id), summary, now)

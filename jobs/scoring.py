@@ -140,41 +140,51 @@ def identity_of(listing: Listing) -> Any:
                     items=items_from_json(listing.items))
 
 
-#: the listing columns scoring reads (see ``facts_of`` and ``identity_of``)
+#: the listing columns scoring reads (see ``facts_of`` and ``identity_of``), and the market
+#: (see ``gpuscout.jobs.market``)
 _SCORED_COLUMNS = ("id", "title", "description", "price", "shipping", "price_local", "currency",
                    "source", "seller_feedback", "seller_positive_pct", "condition", "buying_format",
                    "location", "posted_at", "model", "variant", "kind", "quantity", "status",
-                   "bids", "ends_at", "price_each", "items")
+                   "bids", "ends_at", "price_each", "items", "first_seen", "last_seen", "sold_at")
 #: ids per ``IN (...)`` when reading listings back to score them
 _ID_CHUNK = 500
 
 
 class Evaluator:
     """Scores listings for every configured watch, with each watch's market reference computed
-    once per evaluator from the listings stored in its window."""
+    once per evaluator from the market prices stored in its window, and records what the
+    listings add to the market."""
 
     def __init__(self, cfg: Config, session: Session, *, now: datetime) -> None:
+        from gpuscout.jobs.rates import cached_usd, rates_into, usd_values
+
         self.cfg = cfg
         self.session = session
         self.now = now
         self._refs: dict[str, Any] = {}
         self._watches: dict[str, Any] = {}
-        self._rates = dict(self.cfg.scoring.rates)
+        cached = cached_usd(session)
+        #: the value of each known currency in US dollars (the cache over the table)
+        self.usd = usd_values(cfg, cached)
+        self._rates = {w.currency: rates_into(cfg, w.currency, cached) for w in cfg.watches}
         self._rules = score_rules()
+        #: the rows the last ``score_ids`` read, with their facts and identities
+        self._rows_read: list[Any] = []
+        self._judged: dict[int, tuple[Any, Any]] = {}
+
+    def rates(self, currency: str) -> dict[str, Decimal]:
+        if currency not in self._rates:
+            from gpuscout.jobs.rates import cached_usd, rates_into
+
+            self._rates[currency] = rates_into(self.cfg, currency, cached_usd(self.session))
+        return self._rates[currency]
 
     def reference(self, watch: WatchConfig) -> Any:
         if watch.name not in self._refs:
-            from gpuscout.models.judge.prices import reference_for
-            from gpuscout.models.storage.records import from_minor
-            from gpuscout.models.storage.store import recent_prices
+            from gpuscout.jobs.market import market_points, reference_at
 
-            since = self.now - timedelta(days=watch.reference_window_days)
-            minors = recent_prices(self.session, model=watch.model, variant=watch.variant,
-                                   currency=watch.currency, since=since)
-            prices = [from_minor(m, watch.currency) or Decimal(0) for m in minors]
-            self._refs[watch.name] = reference_for(score_watch(watch), prices,
-                                                   min_count=watch.reference_min_count,
-                                                   window_days=watch.reference_window_days)
+            points = market_points(self.session, watch, now=self.now, usd=self.usd)
+            self._refs[watch.name] = reference_at(watch, points, self.now)
         return self._refs[watch.name]
 
     def score(self, listing: Listing, watch: WatchConfig) -> Any:
@@ -186,7 +196,7 @@ class Evaluator:
         if watch.name not in self._watches:
             self._watches[watch.name] = score_watch(watch)
         return score_listing(facts, identity, self._watches[watch.name], now=self.now,
-                             reference=self.reference(watch), rates=self._rates,
+                             reference=self.reference(watch), rates=self.rates(watch.currency),
                              rules=self._rules)
 
     def score_ids(self, ids: Sequence[int]) -> int:
@@ -194,18 +204,29 @@ class Evaluator:
         from gpuscout.models.storage.store import save_scores
 
         watches = list(self.cfg.watches)
-        rows = self._rows(ids)
+        rows = self._rows_read = self.rows(ids)
+        self._judged = {}
         references = {w.name: self.reference(w).to_dict() for w in watches} if rows else {}
         records = []
         for row in rows:
             facts, identity = facts_of(row), identity_of(row)
+            self._judged[row.id] = (facts, identity)
             for watch in watches:
                 records.append(score_record(row.id, watch.name, self._score(facts, identity, watch),
                                             self.now, reference=references[watch.name]))
         save_scores(self.session, records)
         return len(records)
 
-    def _rows(self, ids: Sequence[int]) -> list[Any]:
+    def record_gone(self, ids: Sequence[int]) -> int:
+        """What listings just marked gone add to the market (see ``MarketRecorder``)."""
+        from gpuscout.jobs.market import MarketRecorder
+
+        if not ids:
+            return 0
+        return MarketRecorder(self.cfg, self.session, now=self.now, usd=self.usd).record_gone(
+            self.rows(ids))
+
+    def rows(self, ids: Sequence[int]) -> list[Any]:
         """The scored columns of the listings ``ids`` (plain rows: no ORM objects to build)."""
         from sqlalchemy import select
 
@@ -221,8 +242,14 @@ class Evaluator:
 
     def score_and_collect(self, ids: Sequence[int], result: UpsertResult) -> list[ListingEvent]:
         """Score ``ids`` and report what alert rules may care about: new listings, price drops,
-        returns, and auctions that now end within the longest ``auction_hours`` of a rule."""
+        returns, and auctions that now end within the longest ``auction_hours`` of a rule. What
+        the listings add to the market is recorded after they are scored (the references of
+        this evaluator are those from before)."""
+        from gpuscout.jobs.market import MarketRecorder
+
         self.score_ids(ids)
+        MarketRecorder(self.cfg, self.session, now=self.now, usd=self.usd).record(
+            self._rows_read, new=result.new, judged=self._judged)
         events = [ListingEvent(i, "new") for i in result.new]
         hours = [r.auction_hours for r in self.cfg.alerts if r.auction_hours is not None]
         if hours and ids:
@@ -278,21 +305,25 @@ def identify_raw_fields(title: str, description: str | None, condition: str | No
 
 def rescore_all(cfg: Config, sessions: Any, *, now: datetime, batch: int = 2000,
                 progress: Any = None) -> int:
-    """Re-identify and re-score every listing, one committed batch at a time."""
+    """Re-identify every listing and record again what it adds to the market (its prices and
+    its copies), then re-score every listing against the market so rebuilt; one committed batch
+    at a time."""
     from sqlalchemy import select
 
+    from gpuscout.jobs.market import MarketRecorder
     from gpuscout.models.judge.items import items_to_json
     from gpuscout.models.storage.db import transaction
+    from gpuscout.models.storage.market import price_histories
     from gpuscout.models.storage.tables.listings import Listing
 
-    last, done = 0, 0
     catalog = catalog_of(cfg)
+    last = 0
     while True:
         with transaction(sessions) as session:
             rows = list(session.scalars(select(Listing).where(Listing.id > last)
                                         .order_by(Listing.id).limit(batch)))
             if not rows:
-                return done
+                break
             for listing in rows:
                 ident = identify_raw_fields(listing.title, listing.description, listing.condition,
                                             listing.status, catalog=catalog)
@@ -300,8 +331,20 @@ def rescore_all(cfg: Config, sessions: Any, *, now: datetime, batch: int = 2000,
                 listing.kind, listing.quantity = ident.kind, ident.quantity
                 listing.items = items_to_json(ident.items)
             session.flush()
-            Evaluator(cfg, session, now=now).score_ids([r.id for r in rows])
+            evaluator = Evaluator(cfg, session, now=now)
+            ids = [r.id for r in rows]
+            MarketRecorder(cfg, session, now=now, usd=evaluator.usd).rebuild(
+                evaluator.rows(ids), price_histories(session, ids))
             last = rows[-1].id
-            done += len(rows)
+    last, done = 0, 0
+    while True:
+        with transaction(sessions) as session:
+            ids = list(session.scalars(select(Listing.id).where(Listing.id > last)
+                                       .order_by(Listing.id).limit(batch)))
+            if not ids:
+                return done
+            Evaluator(cfg, session, now=now).score_ids(ids)
+            last = ids[-1]
+            done += len(ids)
         if progress:
             progress(done)

@@ -73,3 +73,23 @@ def sessions(engine: Any) -> Any:
     from gpuscout.models.storage.db import session_factory
 
     return session_factory(engine)
+
+
+# --------------------------------------------------------------------------- no internet
+
+@pytest.fixture(autouse=True)
+def _rates_from_this_machine_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan asks the configured rates source for currency rates: in tests that must be a
+    local server or a mock transport, never the public source of the default configuration."""
+    from urllib.parse import urlsplit
+
+    import gpuscout.jobs.rates as rates
+
+    real = rates.fetch_usd_rates
+
+    async def local_only(url: str, **kw: Any) -> Any:
+        if kw.get("transport") is None and urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
+            raise AssertionError(f"a test asked {url} for currency rates (set scoring.rates_url)")
+        return await real(url, **kw)
+
+    monkeypatch.setattr(rates, "fetch_usd_rates", local_only)

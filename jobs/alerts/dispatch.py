@@ -122,11 +122,15 @@ def facts_of(listing: Listing, score: Score | None) -> ScoreFacts | None:
 def record_events(cfg: Config, session: Session, events: Sequence[ListingEvent], *,
                   now: datetime) -> list[str]:
     """Queue an outbox row for each (event, rule) that qualifies; returns the new keys."""
+    from gpuscout.models.storage.market import groups_of
     from gpuscout.models.storage.outbox import enqueue, listings_with_scores
 
     email = email_config(cfg)
     data = listings_with_scores(session, (e.listing_id for e in events),
                                 (r.watch for r in cfg.alerts))
+    # NOTE: the key names the card, not the listing: a cross-post or a repost of a card already
+    # alerted at that price is the same alert (ON CONFLICT DO NOTHING)
+    card = groups_of(session, data)
     rows: list[dict[str, Any]] = []
     for ev in events:
         found = data.get(ev.listing_id)
@@ -142,7 +146,8 @@ def record_events(cfg: Config, session: Session, events: Sequence[ListingEvent],
                           ev.event, reason)
                 continue
             rows.append({
-                "dedupe_key": dedupe_key(listing.id, rule.name, ev.event, score.unit_price),
+                "dedupe_key": dedupe_key(card.get(listing.id, listing.id), rule.name, ev.event,
+                                         score.unit_price),
                 "listing_id": listing.id, "rule": rule.name, "watch": rule.watch,
                 "event": ev.event, "mode": rule.mode, "price": score.unit_price,
                 "currency": score.currency, "score": score.total, "state": "queued",
@@ -158,8 +163,11 @@ def process_events(cfg: Config, sessions: sessionmaker[Session], events: Sequenc
 
     if cfg.email is None or not cfg.alerts:
         return AlertReport()
+    from gpuscout.jobs.alerts.market import record_market_moves
+
     with transaction(sessions) as session:
         recorded = record_events(cfg, session, events, now=now)
+        recorded += record_market_moves(cfg, session, now=now)
     report = send_queued(cfg, sessions, now=now, mailer=mailer)
     return replace(report, recorded=len(recorded))
 
@@ -249,9 +257,19 @@ def _failed(sessions: sessionmaker[Session], row: AlertDelivery, exc: DeliveryEr
 
 def alert_message(cfg: Config, session: Session, row: AlertDelivery, *,
                   now: datetime) -> EmailMessage:
-    """The email for one outbox row, from the listing, its current score and price history."""
+    """The email for one outbox row, from the listing, its current score and price history, with
+    the market of the last 90 days (a market move's row: the move, see ``alerts.market``)."""
+    from gpuscout.jobs.alerts.market import (
+        MARKET_MOVE,
+        market_move_message,
+        market_picture,
+        picture_context,
+    )
     from gpuscout.models.storage.outbox import listings_with_scores, price_history
+    from gpuscout.models.storage.records import from_minor
 
+    if row.event == MARKET_MOVE:
+        return market_move_message(cfg, session, row, now=now)
     email = email_config(cfg)
     found = listings_with_scores(session, [row.listing_id] if row.listing_id else [], [row.watch])
     listing, scores = found.get(row.listing_id or 0, (None, {}))
@@ -265,10 +283,14 @@ def alert_message(cfg: Config, session: Session, row: AlertDelivery, *,
         old = (history[-2].price or 0) + (history[-2].shipping or 0)
     context = alert_context(listing, score, history, event=row.event, rule=row.rule,
                             watch=row.watch)
+    message_id = message_id_for(row.dedupe_key, email.sender)
+    picture = market_picture(cfg, session, row.watch, now=now, message_id=message_id,
+                             unit_price=from_minor(score.unit_price, score.currency))
     return render_message(email, template="alert",
                           subject=alert_subject(listing, score, row.event, old_price=old),
-                          context=context, message_id=message_id_for(row.dedupe_key, email.sender),
-                          now=now)
+                          context={**context, **picture_context(picture)},
+                          message_id=message_id, now=now,
+                          images=picture.images if picture else ())
 
 
 # --------------------------------------------------------------------------- digests

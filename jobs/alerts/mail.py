@@ -15,6 +15,7 @@ import ssl
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
@@ -75,9 +76,27 @@ def render(template: str, context: Mapping[str, Any]) -> str:
     return _env().get_template(template).render(**context)
 
 
+@dataclass(frozen=True)
+class InlineImage:
+    """A picture the HTML part shows by ``cid:`` (a chart), sent inside the message."""
+
+    cid: str
+    data: bytes
+    subtype: str = "png"
+    filename: str = "chart.png"
+
+
+def inline_cid(message_id: str, name: str) -> str:
+    """A Content-ID for a picture of the message ``message_id`` (unique with it)."""
+    local, _, domain = message_id.strip("<>").partition("@")
+    return f"{name}.{local}@{domain or 'gpuscout.invalid'}"
+
+
 def build_message(email: EmailConfig, *, subject: str, text: str, html: str | None,
-                  message_id: str, now: datetime) -> EmailMessage:
-    """A multipart/alternative message (plain text first, then HTML) under policy SMTP."""
+                  message_id: str, now: datetime,
+                  images: Sequence[InlineImage] = ()) -> EmailMessage:
+    """A multipart/alternative message (plain text first, then HTML) under policy SMTP; the HTML
+    part becomes multipart/related with ``images`` attached inline after it."""
     msg = EmailMessage(policy=policy.SMTP)
     try:
         msg["Subject"] = clean_text(subject, 250)
@@ -92,6 +111,13 @@ def build_message(email: EmailConfig, *, subject: str, text: str, html: str | No
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(html, subtype="html")
+        if images:
+            html_part = msg.get_body(preferencelist=("html",))
+            assert isinstance(html_part, EmailMessage)
+            for image in images:
+                html_part.add_related(image.data, maintype="image", subtype=image.subtype,
+                                      cid=f"<{image.cid}>", filename=image.filename,
+                                      disposition="inline")
     for name, value in msg.items():
         if any(ch in str(value) for ch in "\r\n\0"):
             raise DeliveryError(f"refusing to send: the {name} header holds a line break",
@@ -100,11 +126,14 @@ def build_message(email: EmailConfig, *, subject: str, text: str, html: str | No
 
 
 def render_message(email: EmailConfig, *, template: str, subject: str,
-                   context: Mapping[str, Any], message_id: str, now: datetime) -> EmailMessage:
-    """Render ``<template>.txt.j2`` and ``<template>.html.j2`` into one message."""
+                   context: Mapping[str, Any], message_id: str, now: datetime,
+                   images: Sequence[InlineImage] = ()) -> EmailMessage:
+    """Render ``<template>.txt.j2`` and ``<template>.html.j2`` into one message (``images``
+    inline, referenced from the HTML by their ``cid``)."""
     full = {**context, "subject": clean_text(subject, 250)}
     return build_message(email, subject=subject, text=render(f"{template}.txt.j2", full),
-                         html=render(f"{template}.html.j2", full), message_id=message_id, now=now)
+                         html=render(f"{template}.html.j2", full), message_id=message_id, now=now,
+                         images=images)
 
 
 def check_message(email: EmailConfig, *, now: datetime, message_id: str) -> EmailMessage:
@@ -197,6 +226,8 @@ def alert_context(listing: Listing, score: Score, history: Sequence[PriceObserva
         "seller": clean_text(listing.seller, 100), "condition": clean_text(listing.condition, 100),
         "reasons": [clean_text(r, 300) for r in reasons], "components": _components(score.components),
         "history": rows, "rule": clean_text(rule, 64), "watch": clean_text(watch, 64),
+        # NOTE: the market of the last 90 days, when known (see ``alerts.market``)
+        "market": None,
     }
 
 

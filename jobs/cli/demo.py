@@ -70,6 +70,7 @@ def _show(result: DemoResult, fmt: str, *, kept: bool) -> None:
                             if k.lower() not in ("content-type", "mime-version")},
                 "text": message_text(email)},
             "kept": str(result.workdir) if kept else None,
+            "reference": result.reference,
         }
         sys.stdout.write(json.dumps(jsonable(doc), ensure_ascii=False) + "\n")
         return
@@ -78,6 +79,9 @@ def _show(result: DemoResult, fmt: str, *, kept: bool) -> None:
     emit(searches, "table", SUMMARY_COLUMNS, title="1. Scan: fetched, parsed, identified, stored")
     stored = ", ".join(f"{n} from {src}" for src, n in result.counts.items())
     click.echo(f"Stored: {stored}.\n")
+    if result.reference:
+        click.echo(f"The market: {result.reference['explanation']} (`gpuscout market` shows it "
+                   "week by week).\n")
     if result.deals:
         w = result.watch
         emit(list(result.deals), "table", list(result.deals[0]), table_columns=DEAL_TABLE,
@@ -95,7 +99,8 @@ def _show(result: DemoResult, fmt: str, *, kept: bool) -> None:
                    f"  gpuscout --config {cfg} deals\n"
                    f"  gpuscout --config {cfg} explain {_top_id(result)}\n"
                    f"  gpuscout --config {cfg} show {_top_id(result)}\n"
-                   f"  gpuscout --config {cfg} stats\n"
+                   f"  gpuscout --config {cfg} market --chart\n"
+                   f"  gpuscout --config {cfg} market --png market.png\n"
                    f"  gpuscout --config {cfg} status\n"
                    "(The demo marketplace has stopped: a `scan` with this configuration finds "
                    "nothing to connect to.)")

@@ -271,6 +271,7 @@ def explain_cmd(app: App, ref: str, watch_name: str | None) -> None:
                            + ("" if score.fits else f" — never ranked: {score.unfit_reason}"))
                 components = _stored_components(score.components)
                 reasons, flags = list(score.reasons or []), list(score.flags or [])
+            _echo_yardstick(evaluator.reference(watch), now_score, watch)
             if now_score.item is not None:
                 click.echo(f"  scored as the item {clean_text(now_score.item.describe(), 300)}")
             for reason in reasons:
@@ -283,6 +284,20 @@ def explain_cmd(app: App, ref: str, watch_name: str | None) -> None:
                            + ("" if now_score.fits else " (not ranked)")
                            + f" with rules v{now_score.version} and today's market reference; "
                            "`gpuscout rescore` stores that.")
+
+
+def _echo_yardstick(reference: Any, score: Any, watch: Any) -> None:
+    """The two measures of a price: the market it is compared with, the budget it must fit."""
+    from gpuscout.models.judge.score import against_market, budget
+
+    click.echo(f"  Market (the yardstick for price points): {reference.explain()}")
+    price = score.unit_price
+    if price is None:
+        click.echo(f"  Budget (the band {watch.price_low}-{watch.price_high}): no comparable price")
+        return
+    click.echo(f"  This card: {price} {score.currency} per card, "
+               f"{against_market(price, reference.median, score.currency)}")
+    click.echo(f"  Budget (what may be ranked and alerted): {budget(price, watch)}")
 
 
 def _stored_components(components: Any) -> list[dict[str, Any]]:

@@ -69,9 +69,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from gpuscout.jobs.cli import admin, alerts, demo, judge, query, scan
+    from gpuscout.jobs.cli import admin, alerts, demo, judge, market, query, scan
 
-    for module in (admin, query, scan, judge, alerts, demo):
+    for module in (admin, query, market, scan, judge, alerts, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

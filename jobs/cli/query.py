@@ -9,6 +9,7 @@ import click
 
 from gpuscout.jobs.app import App
 from gpuscout.jobs.cli.common import find_listing, parse_since, pass_app
+from gpuscout.jobs.cli.market import chart_options
 from gpuscout.jobs.cli.output import emit, format_option
 from gpuscout.jobs.rows import components_of, deal_row, listing_dict, score_dict
 from gpuscout.scraper.sources.registry import NAMES
@@ -134,20 +135,82 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
 
 @click.command("history")
 @click.argument("ref", metavar="ID")
+@chart_options
 @format_option()
 @pass_app
-def history_cmd(app: App, ref: str, fmt: str) -> None:
-    """A listing's price observations over time (one row each time the price changed)."""
+def history_cmd(app: App, ref: str, chart: bool, png_path: Any, html_path: Any, fmt: str) -> None:
+    """A listing's price observations over time (one row each time the price changed), with
+    those of its copies: the same card cross-posted or listed again carries its history over.
+    --chart, --png and --html draw its price day by day beside the market of the watch for its
+    model (sold median and reference) and the watch's band."""
+    from gpuscout.jobs.cli.market import write_charts
+    from gpuscout.models.storage.market import copies_of
     from gpuscout.models.storage.queries import history
     from gpuscout.models.storage.records import from_minor
 
     with app.sessions()() as session:
         listing = find_listing(session, ref)
-        rows = [{"observed_at": o.observed_at, "price": from_minor(o.price, o.currency),
-                 "shipping": from_minor(o.shipping, o.currency), "currency": o.currency}
-                for o in history(session, listing.id)]
+        copies = copies_of(session, listing.id)
+        rows = []
+        for lid, why in copies:
+            for o in history(session, lid):
+                rows.append({"observed_at": o.observed_at, "listing": lid,
+                             "price": from_minor(o.price, o.currency),
+                             "shipping": from_minor(o.shipping, o.currency),
+                             "currency": o.currency, "copy": why or ""})
+        rows.sort(key=lambda r: (r["observed_at"], r["listing"]))
         title = f"Price history of {listing.id}: {listing.title}"
-    emit(rows, fmt, ("observed_at", "price", "shipping", "currency"), title=title)
+        if len(copies) > 1:
+            title += f" (with {len(copies) - 1} copies of the same card)"
+        drawn = _history_chart(app, session, listing, rows) \
+            if chart or png_path or html_path else None
+    columns = ("observed_at", "listing", "price", "shipping", "currency", "copy")
+    if not chart or fmt != "table":
+        emit(rows, fmt, columns, title=title)
+    if drawn is not None:
+        write_charts(drawn, show=chart and fmt == "table", png=png_path, html=html_path,
+                     columns=columns, rows=rows, intro=(title,))
+
+
+def _history_chart(app: App, session: Any, listing: Any, rows: list[dict[str, Any]]) -> Any:
+    """The chart of a listing's price per card, beside the market of the first watch for its
+    model (when one is configured)."""
+    from decimal import Decimal
+
+    from gpuscout.jobs.marketview import ListingHistory, daily_prices, history_chart, market_report
+    from gpuscout.jobs.text import clean_text
+    from gpuscout.models.storage.market import raw_connection
+
+    now = datetime.now(UTC)
+    cfg = app.config
+    watch = next((w for w in cfg.watches if w.model == listing.model
+                  and w.variant in ("any", listing.variant)), None)
+    until = now if listing.status == "active" else listing.last_seen
+    first = min((r["observed_at"] for r in rows), default=now)
+    # NOTE: four weeks of the market at least, so that a new listing is seen against it
+    start = min(first, until - timedelta(days=28)).date()
+    report = None
+    conn, sqlite = raw_connection(session)
+    if watch is not None:
+        weeks = min(104, (now.date() - start).days // 7 + 2)
+        report = market_report(cfg, watch, conn, sqlite=sqlite, now=now, weeks=weeks)
+    currency = watch.currency if watch else (listing.currency or "USD")
+    usd = report.usd if report else {}
+    quantity = max(listing.quantity or 1, 1)
+
+    def per_card(row: dict[str, Any]) -> Decimal | None:
+        if row["price"] is None:
+            return None
+        amount = (row["price"] + (row["shipping"] or 0)) / quantity
+        if row["currency"] in (None, currency):
+            return Decimal(amount)
+        rate, target = usd.get(row["currency"]), usd.get(currency)
+        return None if not rate or not target else amount * rate / target
+
+    days, prices = daily_prices([(r["observed_at"], per_card(r)) for r in rows], until, start=start)
+    return history_chart(ListingHistory(
+        title=clean_text(f"#{listing.id} {listing.title}", 70) + f", {currency} per card",
+        days=days, prices=prices, currency=currency, report=report))
 
 
 @click.command("stats")

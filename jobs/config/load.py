@@ -234,15 +234,37 @@ def _parse_alert(i: int, raw: Any, watches: set[str]) -> AlertRule:
         digest_top=r.number("digest_top", minimum=1, integer=True),
         quiet_hours=quiet,
         auction_hours=r.number("auction_hours", minimum=0.25, maximum=720),
+        move_percent=_positive(r.money("move_percent"), f"alert[{i}].move_percent"),
+        move_days=r.number("move_days", minimum=1, maximum=365, integer=True),
     )
     r.done()
+    if "market_move" in a.events and a.mode != "instant":
+        raise ConfigError(f"alert[{i}].events: market_move alerts are instant; put them in a rule "
+                          'with mode = "instant"')
     return a
 
 
-def _parse_rates(raw: Any) -> dict[str, Decimal]:
-    r = Table(raw, "scoring")
-    rates_raw = r.raw("rates", None)
+def _positive(value: Decimal | None, key: str) -> Decimal:
+    if value is None or value <= 0:
+        raise ConfigError(f"{key} = {value}: must be a positive number")
+    return value
+
+
+def _parse_scoring(raw: Any) -> ScoringConfig:
+    r = Table(raw, "scoring", defaults(ScoringConfig))
+    rates = _parse_rates(r.raw("rates", None))
+    url = r.raw("rates_url")
+    if not isinstance(url, str) or (url and not re.match(r"^https?://\S+$", url)):
+        raise ConfigError(f"scoring.rates_url = {url!r}: must be an http(s) URL, or \"\" to "
+                          "use the rates table alone")
+    scoring = ScoringConfig(rates=rates, rates_url=url.rstrip("/"),
+                            rates_max_age_hours=float(r.number("rates_max_age_hours",
+                                                               minimum=1, maximum=24 * 30)))
     r.done()
+    return scoring
+
+
+def _parse_rates(rates_raw: Any) -> dict[str, Decimal]:
     if rates_raw is None:
         return dict(defaults(ScoringConfig)["rates"])
     if not isinstance(rates_raw, dict):
@@ -337,7 +359,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     scan = ScanConfig(gone_after=sc.number("gone_after", minimum=1, integer=True),
                       data_dir=_anchor_path(sc.string("data_dir"), folder))
     sc.done()
-    rates = _parse_rates(data.get("scoring", {}))
+    scoring = _parse_scoring(data.get("scoring", {}))
 
     email = _parse_email(data["email"]) if "email" in data else None
     alerts = tuple(_parse_alert(i, a, {w.name for w in watches})
@@ -351,7 +373,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     top.seen.update(TOP_LEVEL)
     top.done()
     return Config(database_url=_anchor_sqlite(url, folder), watches=watches, searches=searches,
-                  sources=sources, fetch=fetch, scan=scan, scoring=ScoringConfig(rates=rates),
+                  sources=sources, fetch=fetch, scan=scan, scoring=scoring,
                   email=email, alerts=alerts, catalog=catalog, path=path)
 
 

@@ -15,7 +15,7 @@ from gpuscout.jobs.errors import ConfigError
 
 VARIANTS = ("fe", "partner", "oem", "any")
 SECURITY = ("none", "starttls", "tls")
-EVENTS = ("new", "price_drop", "back_in_stock")
+EVENTS = ("new", "price_drop", "back_in_stock", "market_move")
 MODES = ("instant", "digest")
 PREFER = ("shipped", "local")
 
@@ -25,9 +25,13 @@ SMTP_PASSWORD_ENV = "GPUSCOUT_SMTP_PASSWORD"
 CONFIG_FILE = "gpuscout.toml"
 DEFAULT_DATABASE_URL = "sqlite:///gpuscout.db"
 DEFAULT_SCHEDULE = "*/30 * * * *"
+#: eBay's sold listings change slowly: a sold search runs every six hours
+SOLD_SCHEDULE = "15 */6 * * *"
 #: into USD, for listings priced in other currencies (see [scoring] rates)
 DEFAULT_RATES: Mapping[str, Decimal] = {"EUR": Decimal("1.08"), "GBP": Decimal("1.27"),
                                         "CAD": Decimal("0.73")}
+#: a public source of daily reference rates (the European Central Bank's, and others)
+DEFAULT_RATES_URL = "https://api.frankfurter.dev/v1"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,7 +46,8 @@ class WatchConfig:
     price_high: Decimal
     currency: str = "USD"
     prefer: str = "shipped"
-    reference_min_count: int = 10
+    #: the band midpoint weighs as much as this many sales in the market reference
+    reference_min_count: int = 3
     reference_window_days: int = 30
 
 
@@ -92,8 +97,13 @@ class ScanConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class ScoringConfig:
-    #: currency -> rate into a watch's currency, e.g. {"EUR": 1.08} (1 EUR = 1.08 USD)
+    #: currency -> rate into a watch's currency, e.g. {"EUR": 1.08} (1 EUR = 1.08 USD): the
+    #: fallback for what the rates source does not give
     rates: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_RATES))
+    #: where daily rates come from (``<rates_url>/latest?base=USD``); "" turns it off
+    rates_url: str = DEFAULT_RATES_URL
+    #: fetched rates are used and kept this long before a scan asks again
+    rates_max_age_hours: float = 24.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +137,10 @@ class AlertRule:
     quiet_hours: str | None = None
     #: alert on an auction only as it ends within this many hours (None: auctions never alert)
     auction_hours: float | None = None
+    #: event "market_move": alert when the watch's market reference moved by this many percent
+    #: or more within ``move_days`` days
+    move_percent: Decimal = Decimal("10")
+    move_days: int = 14
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -31,7 +31,8 @@ def effective(cfg: Config) -> dict[str, Any]:
         "sources": sources,
         "fetch": asdict(cfg.fetch),
         "scan": asdict(cfg.scan),
-        "scoring": {"rates": dict(cfg.scoring.rates)},
+        "scoring": {"rates": dict(cfg.scoring.rates), "rates_url": mask_url(cfg.scoring.rates_url),
+                    "rates_max_age_hours": cfg.scoring.rates_max_age_hours},
         "secrets": {
             var: (MASK if os.environ.get(var) else "(not set)")
             for var in (*(v for s in SOURCES for v in s.credentials.values()), SMTP_PASSWORD_ENV)

@@ -14,6 +14,7 @@ from gpuscout.jobs.config.schema import (
     DEFAULT_DATABASE_URL,
     DEFAULT_SCHEDULE,
     SMTP_PASSWORD_ENV,
+    SOLD_SCHEDULE,
     AlertRule,
     FetchConfig,
     ScanConfig,
@@ -42,8 +43,12 @@ price_low = 650
 price_high = 800
 currency = "$watch_currency"
 prefer = "$watch_prefer"                     # shipped | local: which price counts if both are given
-reference_min_count = $watch_reference_min_count   # blend the band with observed asks from this many...
-reference_window_days = $watch_reference_window_days # ...within this many days
+# The market reference (what such a card sells for) is estimated from the sales and asks seen
+# in the last reference_window_days days; until they add up, the band's midpoint stands in for
+# it, weighing as much as reference_min_count sales. Price points rate a listing against the
+# market; the band is your budget: what costs more is never ranked nor alerted.
+reference_min_count = $watch_reference_min_count
+reference_window_days = $watch_reference_window_days
 
 # Where to look. One job per search; `schedule` is cron syntax (minute hour day month weekday).
 [[search]]
@@ -51,6 +56,15 @@ name = "ebay-3090-fe"
 source = "ebay"
 query = "rtx 3090 founders edition"
 schedule = "$default_schedule"
+
+# What such cards sold for: eBay's sold listings, a few times a day (the market reference
+# is sold-first; see `gpuscout market`).
+[[search]]
+name = "ebay-3090-fe-sold"
+source = "ebay"
+query = "rtx 3090 founders edition"
+schedule = "$sold_schedule"
+options = { sold = "true" }
 
 [[search]]
 name = "hws-3090"
@@ -80,7 +94,9 @@ gone_after = $scan_gone_after          # successful scans a listing may be missi
 data_dir = "$scan_data_dir"        # blocked and changed pages are saved here for inspection
 
 [scoring]
-rates = $scoring_rates   # into the watch currency; others stay unscored
+rates_url = "$scoring_rates_url"   # daily rates (""= off): fetched at most every rates_max_age_hours
+rates_max_age_hours = $scoring_rates_max_age_hours
+rates = $scoring_rates   # into the watch currency, when the source is off or lacks a currency
 
 # Another GPU model for watches, beyond the shipped catalogue. `patterns` (regexes over
 # lowercased text) may be left out for names like "rtx 5090" or "rx 9070 xt".
@@ -106,6 +122,13 @@ rates = $scoring_rates   # into the watch currency; others stay unscored
 # drop_percent = $alert_drop_percent
 # quiet_hours = "23:00-07:00"
 # auction_hours = 6                    # alert on auctions ending within 6 h (unset: never)
+#
+# [[alert]]                            # the market itself moved
+# name = "3090-market"
+# watch = "3090-fe"
+# events = ["market_move"]
+# move_percent = $alert_move_percent   # when the reference moved this many percent or more...
+# move_days = $alert_move_days            # ...within this many days (each move alerts once)
 ''')
 
 
@@ -137,6 +160,7 @@ def starter_toml() -> str:
 
     values: dict[str, Any] = {"database_url": DEFAULT_DATABASE_URL,
                               "default_schedule": DEFAULT_SCHEDULE,
+                              "sold_schedule": SOLD_SCHEDULE,
                               "smtp_password_env": SMTP_PASSWORD_ENV, "sources": _sources()}
     secrets = [SMTP_PASSWORD_ENV, *(v for s in SOURCES for v in s.credentials.values())]
     values["secrets"] = "\n".join(f"#   {name}" for name in secrets)

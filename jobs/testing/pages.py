@@ -15,8 +15,10 @@ from decimal import Decimal
 from html import escape
 from urllib.parse import quote_plus
 
-#: roles whose listings must never be ranked as deals for the 3090 FE watch
-UNFIT_ROLES = frozenset({"ti", "partner", "box", "parts", "wanted", "system", "sold"})
+#: roles whose listings must never be ranked as deals for the 3090 FE watch (an overpriced one
+#: costs more than the watch's band: over the budget)
+UNFIT_ROLES = frozenset({"ti", "partner", "box", "parts", "wanted", "system", "sold",
+                         "overpriced"})
 
 SUBREDDIT = "hardwareswap"
 #: the category path of Craigslist postings ("computer parts - by owner")
@@ -37,6 +39,9 @@ class DemoCard:
     positive: str
     role: str
     best_offer: bool = False
+    #: a sold listing (eBay's sold search): sold this many days before the page is served
+    sold_days_ago: int | None = None
+    bids: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,31 @@ EBAY_CARDS: tuple[DemoCard, ...] = (
              "not working", Decimal("310.00"), Decimal(0), "For parts or not working",
              "demo-seller-6", 19, "95.0%", "parts"),
 )
+
+#: (days ago, price) of the RTX 3090 FE sales on eBay's sold listings: twelve weeks of a market
+#: drifting from about $790 to about $700, with a sale far under it and a far dearer one, which
+#: the market reference trims as outliers
+_SOLD_HISTORY: tuple[tuple[int, int], ...] = (
+    (83, 795), (80, 779), (78, 802), (75, 786), (72, 770), (70, 781), (66, 765), (63, 775),
+    (60, 759), (57, 768), (55, 355), (52, 752), (49, 761), (46, 745), (43, 739), (40, 749),
+    (37, 731), (35, 742), (32, 729), (29, 719), (27, 1499), (24, 726), (21, 712), (19, 721),
+    (16, 709), (13, 715), (11, 701), (9, 706), (6, 698), (4, 703), (2, 694), (1, 700),
+)
+
+
+def _sold_card(i: int, days: int, price: int) -> DemoCard:
+    auction = i % 5 == 2
+    titles = ("NVIDIA GeForce RTX 3090 Founders Edition 24GB GDDR6X",
+              "NVIDIA RTX 3090 Founders Edition 24GB - tested, works great",
+              "RTX 3090 FE 24GB Founders Edition graphics card")
+    return DemoCard(f"99000000{i + 201:04d}", f"[DEMO] {titles[i % 3]}", Decimal(price),
+                    Decimal(0) if i % 2 else Decimal("19.99"), "Pre-Owned",
+                    f"demo-seller-{i + 20}", 40 + 17 * i, "100%", "sold",
+                    sold_days_ago=days, bids=7 + i % 9 if auction else None)
+
+
+#: eBay's sold listings for the watch's search: the market the reference is estimated from
+EBAY_SOLD: tuple[DemoCard, ...] = tuple(_sold_card(i, d, p) for i, (d, p) in enumerate(_SOLD_HISTORY))
 
 REDDIT_POSTS: tuple[DemoPost, ...] = (
     DemoPost("demo01", "[USA-EX] [H] RTX 3090 Founders Edition, repasted, original box [W] PayPal, "
@@ -159,7 +189,7 @@ su-card-container--horizontal"><div class="su-card-container__media"><div class=
 su-media--image"><div class="su-media__primary"><div class="su-media__image"><a \
 class="image-treatment" href="{href}" target="_blank" tabindex="-1"><img class="s-card__image" \
 loading="eager" src="{image}" alt="{title}"></a></div></div></div></div><div \
-class="su-card-container__content"><div class="su-card-container__header"><a class="su-link" \
+class="su-card-container__content"><div class="su-card-container__header">{caption}<a class="su-link" \
 target="_blank" href="{href}"><div role="heading" aria-level="3" class="s-card__title"><span \
 class="su-styled-text primary default">{title}</span><span class="clipped">Opens in a new window \
 or tab</span></div></a><div class="s-card__subtitle-row"><div class="s-card__subtitle"><span \
@@ -174,8 +204,9 @@ _EBAY_ROW = ('<div class="s-card__attribute-row"><span class="su-styled-text {st
 
 
 def _ebay_rows(card: DemoCard) -> str:
+    how = "Buy It Now" if card.bids is None else f"{card.bids} bids"
     rows = [_EBAY_ROW.format(style="primary bold large-1 s-card__price", text=_usd(card.price)),
-            _EBAY_ROW.format(style="primary bold large", text="Buy It Now")]
+            _EBAY_ROW.format(style="primary bold large", text=how)]
     if card.best_offer:
         rows.append(_EBAY_ROW.format(style="secondary large", text="or Best Offer"))
     shipping = "Free delivery" if card.shipping == 0 else f"+{_usd(card.shipping or Decimal(0))} delivery"
@@ -184,15 +215,24 @@ def _ebay_rows(card: DemoCard) -> str:
     return "".join(rows)
 
 
-def ebay_search_page(base_url: str, query: str, cards: tuple[DemoCard, ...] = EBAY_CARDS) -> bytes:
-    """An eBay search results page (2025 layout) holding ``cards``."""
+_EBAY_CAPTION = ('<div class="s-card__caption"><span class="su-styled-text positive default">'
+                 "Sold  {day:%b} {day.day}, {day:%Y}</span></div>")
+
+
+def ebay_search_page(base_url: str, query: str, cards: tuple[DemoCard, ...] = EBAY_CARDS, *,
+                     now: datetime | None = None) -> bytes:
+    """An eBay search results page (2025 layout) holding ``cards``; a sold card carries its
+    "Sold <date>" caption, ``sold_days_ago`` days before ``now``."""
     base = base_url.rstrip("/")
     items = []
     for pos, card in enumerate(cards, start=1):
+        caption = ""
+        if card.sold_days_ago is not None and now is not None:
+            caption = _EBAY_CAPTION.format(day=(now - timedelta(days=card.sold_days_ago)).date())
         href = (f"{base}/itm/{card.item_id}?_skw={quote_plus(query)}&amp;itmmeta=DEMO{pos:04d}"
                 f"&amp;hash=item{int(card.item_id):x}%3Ag%3ADEMO")
         items.append(_EBAY_CARD.format(
-            hash=f"{int(card.item_id):x}", id=card.item_id, pos=pos, href=href,
+            caption=caption, hash=f"{int(card.item_id):x}", id=card.item_id, pos=pos, href=href,
             image=base + image_path("ebay", card.item_id), title=escape(card.title),
             condition=escape(card.condition), rows=_ebay_rows(card), seller=escape(card.seller),
             positive=card.positive, feedback=f"{card.feedback:,}"))

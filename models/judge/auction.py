@@ -16,13 +16,18 @@ def _when(at: datetime, now: datetime) -> str:
 
 
 def expected_final(current: Decimal, facts: ListingFacts, watch: Watch, ref: MarketReference,
-             now: datetime, rules: ScoreRules) -> tuple[Decimal, int, list[str], list[str]]:
+                   now: datetime, rules: ScoreRules, *, market: Decimal | None = None
+                   ) -> tuple[Decimal, int, list[str], list[str]]:
     """(expected final price, points given up, price reasons, flags) of an auction: the current
-    bid is not the price; the final price is expected at the reference unless bidding is above."""
-    expected = max(current, ref.median)
+    bid is not the price; the final price is expected where such cards sell (``market``: the
+    sold-first reference for the card's condition, default the reference) unless bidding is
+    already above it."""
+    sells = ref.median if market is None else market
+    expected = max(current, sells)
     bids = "" if facts.bids is None else f" ({facts.bids} bid{'s' if facts.bids != 1 else ''})"
     ends = f", ends {_when(facts.ends_at, now)}" if facts.ends_at is not None else ""
-    basis = "the current bid" if current >= ref.median else f"the reference ({ref.source})"
+    basis = "the current bid" if current >= sells else (
+        "the sold reference" if ref.source == "market" else "the reference (band)")
     reasons = [f"auction: current bid {current} {watch.currency}{bids}{ends}",
                f"ranked at the expected final price {money(expected)} ({basis}), "
                f"-{rules.auction_uncertainty} for its uncertainty"]

@@ -45,15 +45,47 @@ class Watch:
 
 
 @dataclass(frozen=True, slots=True)
+class MarketRules:
+    """How the market reference is estimated from what sold and what is asked (see
+    ``gpuscout.models.judge.market``), and how a card's condition moves it."""
+
+    #: the band midpoint counts as this many sales (the prior that data outweighs)
+    band_weight: float = 3.0
+    #: a listing that vanished within days of appearing counts as this much of a sale
+    gone_weight: float = 0.5
+    #: an ask counts as this much of a sale, once scaled by ``ask_ratio``
+    ask_weight: float = 0.25
+    #: what sells for a unit asked: the sold/asked ratio when too few of both are known
+    ask_ratio: Decimal = Decimal("0.92")
+    #: the measured sold/asked ratio is trusted from this many sales and asks each, within bounds
+    ratio_min_count: int = 8
+    ratio_bounds: tuple[Decimal, Decimal] = (Decimal("0.75"), Decimal("1.05"))
+    #: an observation this many days old counts half as much as one made now
+    half_life_days: float = 10.0
+    #: prices further than this many robust spreads (log scale) from the median are outliers
+    trim_spreads: float = 3.0
+    #: the smallest spread (log scale) the outlier fence assumes, however alike the prices are
+    min_spread: float = 0.04
+    #: the trend (median of the newer half vs the older half) is read from this many sales on,
+    #: and corrects the lag of the weighted median by at most ``max_trend_correction``
+    trend_min_count: int = 12
+    max_trend_correction: float = 0.08
+    #: a mined card is compared with this fraction of the reference, a repaired one with this
+    mined_discount: Decimal = Decimal("0.85")
+    repaired_discount: Decimal = Decimal("0.70")
+
+
+@dataclass(frozen=True, slots=True)
 class ScoreRules:
     """Weights and thresholds of the score."""
 
     price_max: int = 50
-    band_points: int = 40  # of price_max; the rest rewards a price under the reference
-    band_top_points: int = 30  # band points at the top of the band
-    over_band_span: Decimal = Decimal("0.30")  # zero band points this far (fraction) above it
-    reference_good: Decimal = Decimal("0.85")
-    reference_bad: Decimal = Decimal("1.15")
+    #: the price points: all of them at or under ``market_best`` of the reference (for the
+    #: card's condition), ``points_at_reference`` at the reference, none from ``market_worst`` on
+    market_best: Decimal = Decimal("0.80")
+    points_at_reference: int = 35
+    market_worst: Decimal = Decimal("1.25")
+    market: MarketRules = MarketRules()
     #: under this fraction of the reference a price is too good to be true
     too_good: Decimal = Decimal("0.65")
     condition_max: int = 25

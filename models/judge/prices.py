@@ -1,26 +1,30 @@
-"""Prices for scoring: unit price per card, currency conversion, and the market reference."""
+"""Prices for scoring: unit price per card, currency conversion, and a watch's market reference."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from statistics import median as _median
-from typing import Any, Literal, Protocol
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
 
 from gpuscout.models.judge.catalog import DEFAULT, Catalog, MarketBand
+from gpuscout.models.judge.inputs import MarketRules
 from gpuscout.models.judge.items import Item
+from gpuscout.models.judge.market import (
+    CENT,
+    DEFAULT_MARKET_RULES,
+    MarketPoint,
+    MarketReference,
+    band_midpoint,
+    money,
+    money_str,
+    reference_for,
+)
 
-CENT = Decimal("0.01")
-
-
-def money(value: Decimal) -> Decimal:
-    """Round to cents."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def money_str(value: Decimal | None) -> str | None:
-    return None if value is None else str(money(value))
+__all__ = ["CENT", "MarketPoint", "MarketReference", "PriceBand", "PriceBasis", "UnitPrice",
+           "band_midpoint", "band_reference", "default_band", "money", "money_str", "price_basis",
+           "unit_price", "watch_reference", "watched_item"]
 
 
 class PriceBand(Protocol):
@@ -34,51 +38,19 @@ class PriceBand(Protocol):
     def currency(self) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class MarketReference:
-    """The price a listing is compared with: the band midpoint, or its blend with the median of
-    ``count`` recent asks/sales over ``window_days`` (``source`` says which)."""
-
-    median: Decimal
-    count: int
-    window_days: int
-    source: Literal["band", "blend"]
-    band_midpoint: Decimal
-    observed_median: Decimal | None = None
-    currency: str = "USD"
-
-    def explain(self) -> str:
-        mid = f"{self.band_midpoint:.2f} {self.currency}"
-        if self.source == "blend" and self.observed_median is not None:
-            return (f"reference {self.median:.2f} {self.currency}: band midpoint {mid} blended "
-                    f"with the median {self.observed_median:.2f} of {self.count} listings in the "
-                    f"last {self.window_days} days")
-        extra = f" (only {self.count} recent listings)" if self.count else " (no recent listings)"
-        return f"reference {self.median:.2f} {self.currency}: band midpoint {mid}{extra}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"median": money_str(self.median), "count": self.count,
-                "window_days": self.window_days, "source": self.source,
-                "band_midpoint": money_str(self.band_midpoint),
-                "observed_median": money_str(self.observed_median), "currency": self.currency,
-                "explanation": self.explain()}
-
-
-def band_midpoint(low: Decimal, high: Decimal) -> Decimal:
-    return money((low + high) / 2)
-
-
-def reference_for(watch: PriceBand, recent_prices: Iterable[Decimal], *, min_count: int = 10,
-                  window_days: int = 30) -> MarketReference:
-    """The watch's band midpoint, blended half and half with the median of ``recent_prices``
-    (unit prices in the watch currency) once there are at least ``min_count`` of them."""
-    prices = [p for p in recent_prices if p is not None and p > 0]
+def band_reference(watch: PriceBand, window_days: int = 30) -> MarketReference:
+    """The reference when nothing was observed: the watch's band midpoint."""
     mid = band_midpoint(watch.price_low, watch.price_high)
-    if len(prices) >= max(1, min_count):
-        observed = money(Decimal(_median(prices)))
-        return MarketReference(money((mid + observed) / 2), len(prices), window_days, "blend",
-                               mid, observed, watch.currency)
-    return MarketReference(mid, len(prices), window_days, "band", mid, None, watch.currency)
+    return MarketReference(mid, 0, window_days, "band", mid, watch.currency)
+
+
+def watch_reference(watch: PriceBand, points: Iterable[MarketPoint], *, now: datetime,
+                    window_days: int = 30, rules: MarketRules = DEFAULT_MARKET_RULES
+                    ) -> MarketReference:
+    """The market reference for ``watch`` at ``now`` from ``points`` (unit prices in the watch
+    currency; see ``gpuscout.models.judge.market``), its band midpoint as the prior."""
+    return reference_for((watch.price_low, watch.price_high), points, now=now,
+                         window_days=window_days, currency=watch.currency, rules=rules)
 
 
 def default_band(model: str, catalog: Catalog = DEFAULT) -> MarketBand | None:
@@ -125,7 +97,7 @@ def unit_price(price: Decimal | None, shipping: Decimal | None, price_local: Dec
     if code != target.upper():
         rate = (rates or {}).get(code)
         if rate is None or rate <= 0:
-            why = f"{code} price and no {code}->{target} rate configured"
+            why = f"{code} price and no {code}->{target} rate known"
             return UnitPrice(None, target, (*reasons, why), why)
         reasons.append(f"converted from {money(amount)} {code} at {rate}")
         amount = amount * rate

@@ -126,9 +126,10 @@ def _new_seller(facts: ListingFacts, risk: RiskText, rules: ScoreRules) -> str |
 
 
 def assess_risk(risk: RiskText, facts: ListingFacts, price: Decimal | None,
-                ref: MarketReference, rules: ScoreRules) -> Risk:
+                ref: MarketReference, rules: ScoreRules, *, market: Decimal | None = None) -> Risk:
     """The risk penalty, its reasons and flags, and whether the payment asked for is a red flag:
-    unprotected payment with a new seller, a price far under the reference, or (on a local
+    unprotected payment with a new seller, a price far under the market (``market``: the
+    reference for the card's condition, default the reference; 0 never checks), or (on a local
     marketplace) a seller who is away and can only ship."""
     penalty, reasons, flags = 0, [], []
     source = (facts.source or "").lower()
@@ -167,12 +168,13 @@ def assess_risk(risk: RiskText, facts: ListingFacts, price: Decimal | None,
     if payments and not risk.protected_alternative:
         name = payments[0][0]
         new = _new_seller(facts, risk, rules)
-        cheap = price is not None and ref.median > 0 and price < ref.median * rules.scam_price
+        sells = ref.median if market is None else market
+        cheap = price is not None and sells > 0 and price < sells * rules.scam_price
         if new:
             red = f"asks for {name} and is {new}"
         elif cheap:
-            red = (f"asks for {name} at {price}, under {rules.scam_price:.0%} of the reference "
-                   f"{ref.median}")
+            red = (f"asks for {name} at {price}, under {rules.scam_price:.0%} of the market "
+                   f"{sells}")
         elif local and (risk.away or risk.shipping_only):
             red = f"asks for {name} and can only ship ({(risk.away or risk.shipping_only)!r})"
     return Risk(penalty, tuple(reasons), tuple(flags), red)

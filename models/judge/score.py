@@ -19,10 +19,10 @@ from gpuscout.models.judge.inputs import DEFAULT_RULES, ListingFacts, ScoreRules
 from gpuscout.models.judge.items import Item, per_unit_amounts
 from gpuscout.models.judge.prices import (
     MarketReference,
+    band_reference,
     money,
     money_str,
     price_basis,
-    reference_for,
     unit_price,
     watched_item,
 )
@@ -31,7 +31,9 @@ from gpuscout.models.judge.risk import Risk, RiskText, assess_risk, read_risk
 # Bump whenever a rule or weight below changes: stored scores carry the version that made them.
 # 2: red-flag gates, auctions at their expected final price, per-card and per-item prices,
 #    condition answers, hedges, heavy use and German/French/Spanish wording.
-SCORE_VERSION = 2
+# 3: price points against the sold-first market reference for the card's condition (a mined or
+#    repaired card compared with a discount); the band is the budget: above it, never ranked.
+SCORE_VERSION = 3
 
 #: flags that keep a listing out of every alert, whatever its score
 RED_FLAGS = ("scam_risk", "described_fault")
@@ -126,23 +128,54 @@ def fit(identity: Identity, watch: Watch, item: Item | None = None) -> str | Non
     return None
 
 
-def _price_points(p: Decimal, watch: Watch, ref: Decimal, rules: ScoreRules) -> tuple[int, str]:
-    low, high = watch.price_low, watch.price_high
-    top, full = Decimal(rules.band_top_points), Decimal(rules.band_points)
-    if p <= low:
-        band, where = full, f"at or below the band {low}-{high}"
-    elif p <= high:
-        band = full - (full - top) * (p - low) / (high - low)
-        where = f"inside the band {low}-{high}"
-    else:
-        over = (p - high) / high
-        band = max(Decimal(0), top * (1 - over / rules.over_band_span))
-        where = f"{over:.0%} above the band {low}-{high}"
-    span = rules.reference_bad - rules.reference_good
+#: condition rules (see ``condition_rules``) that make a card a mined or a repaired one
+MINED_RULES = frozenset({"mined", "lightly mined", "mining farm"})
+REPAIRED_RULES = frozenset({"repaired"})
+
+
+def card_condition(condition: ConditionResult) -> str:
+    """"repaired", "mined" or "ok": what the text says the card went through (denied or hedged
+    mining does not count)."""
+    names = {s.rule for s in condition.signals if s.weight < 0}
+    if names & REPAIRED_RULES:
+        return "repaired"
+    if names & MINED_RULES:
+        return "mined"
+    return "ok"
+
+
+def price_points(p: Decimal, ref: Decimal, rules: ScoreRules) -> int:
+    """Points for paying ``p`` where the market (for the card's condition) is at ``ref``: all of
+    them at or under ``market_best`` of it, ``points_at_reference`` at it, none from
+    ``market_worst`` of it on, in straight lines between."""
     ratio = p / ref if ref > 0 else Decimal(1)
-    share = min(Decimal(1), max(Decimal(0), (rules.reference_bad - ratio) / span))
-    extra = share * (rules.price_max - rules.band_points)
-    return int((band + extra).to_integral_value()), where
+    top, mid = Decimal(rules.price_max), Decimal(rules.points_at_reference)
+    if ratio <= rules.market_best:
+        points = top
+    elif ratio <= 1:
+        points = mid + (top - mid) * (1 - ratio) / (1 - rules.market_best)
+    elif ratio < rules.market_worst:
+        points = mid * (rules.market_worst - ratio) / (rules.market_worst - 1)
+    else:
+        points = Decimal(0)
+    return int(points.to_integral_value())
+
+
+def against_market(p: Decimal, ref: Decimal, currency: str) -> str:
+    pct = (p - ref) / ref if ref else Decimal(0)
+    side = "below" if pct < 0 else "above" if pct > 0 else "at"
+    return f"{abs(pct):.0%} {side} the market {ref} {currency}" if side != "at" \
+        else f"at the market {ref} {currency}"
+
+
+def budget(p: Decimal, watch: Watch) -> str:
+    """Where ``p`` sits in the watch's band, the buyer's budget."""
+    low, high = watch.price_low, watch.price_high
+    if p <= low:
+        return f"within the budget (at or under the band {low}-{high})"
+    if p <= high:
+        return f"within the budget (inside the band {low}-{high})"
+    return f"over the budget: {(p - high) / high:.0%} above the band {low}-{high}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +234,7 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
                   rules: ScoreRules = DEFAULT_RULES) -> Score:
     """Score ``facts`` (identified as ``identity``) for ``watch``. Pure: ``now`` is given, and the
     market ``reference`` (default: the watch's band) is an input."""
-    ref = reference or reference_for(watch, ())
+    ref = reference or band_reference(watch)
     flags: list[str] = []
     reasons: list[str] = []
     signals = _text_signals(facts.title, facts.description)
@@ -217,32 +250,38 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
     risk_penalty, risk_reasons = 0, []
     scored_price = up.amount
     auction = (facts.buying_format or "").lower() == "auction"
+    condition_class = card_condition(signals.condition)
+    market = ref.for_condition(condition_class, rules.market)
+    if condition_class != "ok" and up.amount is not None:
+        price_reasons.append(f"a {condition_class} card: compared with "
+                             f"{market / ref.median if ref.median else 1:.0%} of the reference, "
+                             f"{market} {up.currency}")
     if up.amount is None:
         price_pts = 0
         flags.append("price_unscored")
         reasons.append(f"price not scored: {up.unscored}")
     elif auction:
         scored_price, given_up, why, auction_flags = expected_final(up.amount, facts, watch, ref,
-                                                                     now, rules)
-        price_pts, where = _price_points(scored_price, watch, ref.median, rules)
-        price_pts = max(0, price_pts - given_up)
-        price_reasons += [*why, f"{money(scored_price)} {up.currency} per card, {where}"]
+                                                                     now, rules, market=market)
+        price_pts = max(0, price_points(scored_price, market, rules) - given_up)
+        price_reasons += [*why, f"{money(scored_price)} {up.currency} per card, "
+                          f"{against_market(money(scored_price), market, up.currency)}; "
+                          f"{budget(scored_price, watch)}"]
         flags += auction_flags
         reasons.append(why[0])
-    elif ref.median > 0 and up.amount < ref.median * rules.too_good:
+    elif market > 0 and up.amount < market * rules.too_good:
         p = up.amount
-        price_pts, where = _price_points(ref.median, watch, ref.median, rules)
+        price_pts = price_points(market, market, rules)
         flags.append("too_good_to_be_true")
         risk_penalty += rules.too_good_risk
-        risk_reasons.append(f"{p} {up.currency} is under {rules.too_good:.0%} of the reference "
-                            f"{ref.median}: too good to be true")
-        price_reasons.append(f"{p} {up.currency}; scored as if at the reference")
+        risk_reasons.append(f"{p} {up.currency} is under {rules.too_good:.0%} of the market "
+                            f"{market}: too good to be true")
+        price_reasons.append(f"{p} {up.currency}; scored as if at the market")
     else:
         p = up.amount
-        price_pts, where = _price_points(p, watch, ref.median, rules)
-        pct = (p - ref.median) / ref.median if ref.median else Decimal(0)
-        price_reasons.append(f"{p} {up.currency} per card, {where}; "
-                             f"{abs(pct):.0%} {'below' if pct < 0 else 'above'} the reference")
+        price_pts = price_points(p, market, rules)
+        price_reasons.append(f"{p} {up.currency} per card, {against_market(p, market, up.currency)}"
+                             f"; {budget(p, watch)}")
     if up.amount is not None and basis.quantity > 1:
         price_pts = max(0, price_pts - rules.lot_together)
         price_reasons.append(f"-{rules.lot_together}: {basis.quantity} cards sold only together")
@@ -251,7 +290,8 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
     condition = _condition(facts, signals, rules)
     if signals.condition.bad:
         flags.append("condition_concerns")
-    risk_found = assess_risk(signals.risk, facts, None if auction else up.amount, ref, rules)
+    risk_found = assess_risk(signals.risk, facts, None if auction else up.amount, ref, rules,
+                             market=market)
     risk_penalty += risk_found.penalty
     risk_reasons += risk_found.reasons
     flags += risk_found.flags
@@ -269,6 +309,10 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
         unfit = f"no comparable price ({up.unscored})"
     if unfit is None and auction and facts.ends_at is not None and facts.ends_at <= now:
         unfit = "the auction has ended"
+    if unfit is None and up.amount is not None and up.amount > watch.price_high:
+        # NOTE: the band is the buyer's budget: what costs more is never ranked nor alerted
+        # (an auction's current bid; its expected final price only keeps it from alerts)
+        unfit = f"over the budget: {up.amount} {up.currency} is above the band's {watch.price_high}"
     if unfit:
         flags.append("unfit")
         reasons.append(f"does not fit the watch: {unfit}")

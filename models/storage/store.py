@@ -16,7 +16,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gpuscout.models.storage.rawtime import pg_time, sqlite_time
@@ -341,17 +341,3 @@ def save_scores(session: Session, scores: Sequence[ScoreRecord]) -> None:
              f"FROM listings l WHERE l.id = {raw.mark} "
              f"ON CONFLICT (listing_id, watch) DO UPDATE SET {sets}", rows)
     raw.cursor.close()
-
-
-def recent_prices(session: Session, *, model: str, variant: str | None, currency: str,
-                  since: datetime) -> list[int]:
-    """Asks and sales of one model (and variant) seen since ``since``: the market reference."""
-    # NOTE: a running auction's current bid is no ask: its price counts once it is sold
-    conds = [Listing.model == model, Listing.last_seen >= since, Listing.kind == "card",
-             Listing.currency == currency, Listing.price.is_not(None),
-             Listing.status.in_(("active", "sold", "gone")),
-             ~and_(Listing.buying_format == "auction", Listing.status != "sold")]
-    if variant and variant != "any":
-        conds.append(Listing.variant == variant)
-    rows = session.execute(select(Listing.price, Listing.shipping).where(and_(*conds))).all()
-    return [(p or 0) + (s or 0) for p, s in rows]  # NOTE: price IS NOT NULL above

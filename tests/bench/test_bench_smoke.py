@@ -38,6 +38,14 @@ def test_bench_tiny_run_writes_every_key(tmp_path: Path, fixtures_dir: Path,
     assert results["e2e"]["pages"] == 3 and results["e2e"]["listings"] == 180
     table = capsys.readouterr().out
     assert "parse: speed vs BeautifulSoup+lxml" in table and "e2e:" in table
+    from bench.market_bench import market_root
+
+    if market_root().is_dir():
+        for key in ("market.median_abs_error", "market.band_median_abs_error",
+                    "market.naive_median_abs_error", "market.command_s"):
+            value = run.lookup(results, key)
+            assert isinstance(value, (int, float)) and value >= 0, key
+        assert results["market"]["command"]["listings"] == 2_000
 
 
 def test_page_maker_shifts_item_numbers_and_links_the_next_page(fixtures_dir: Path) -> None:
@@ -78,3 +86,25 @@ def test_peak_rss_of_a_child_is_its_own_not_its_large_parents() -> None:
     assert peak_rss_mb() > 300
     assert float(out.stdout) < 100
     del ballast
+
+
+def test_market_replay_of_a_made_up_series(tmp_path: Path) -> None:
+    from datetime import date
+
+    from bench.market_bench import monthly_series, replay, simulate, true_price
+
+    path = tmp_path / "series.csv"
+    path.write_text("month,rtx3090\n2022-05,1000\n2022-06,1000\n2022-07,900\n", encoding="utf-8")
+    series = monthly_series(path)
+    assert series == {date(2022, 5, 1): 1000.0, date(2022, 6, 1): 1000.0, date(2022, 7, 1): 900.0}
+    assert true_price(series, date(2022, 6, 15)) == 1000.0
+    assert true_price(series, date(2022, 6, 30)) == pytest.approx(1000 - 100 * 15 / 30)
+    cards = simulate(series, scale=0.5, days=21)
+    assert cards == simulate(series, scale=0.5, days=21)  # deterministic
+    assert {c.source for c in cards} == {"ebay", "reddit", "craigslist"}
+    out = replay(cards, series, tmp_path, days=21)
+    weeks = out["weeks"]
+    assert len(weeks) == 3 and out["listings"] == len({c.ext for c in cards if c.born < 21})
+    for week in weeks[1:]:
+        assert abs(week["reference"] - week["truth"]) / week["truth"] < 0.05
+        assert week["band"] == 725.0

@@ -202,7 +202,12 @@ def test_read_commands_return_what_was_stored(setup: Any, run_cli: Any, db_url: 
     assert shown["scores"][0]["watch"] == "3090-fe"
 
     hist = run_cli("history", f"reddit:{fe['external_id']}", "--format", "json", config=conf)
-    assert [json.loads(x)["price"] for x in hist.output.splitlines()] == [str(page_set.fe_price)]
+    seen = [json.loads(x) for x in hist.output.splitlines()]
+    assert [r["price"] for r in seen if r["listing"] == fe["id"]] == [str(page_set.fe_price)]
+    # a copy of the same card (the same seller's eBay listing in the own pages) carries over:
+    # every listing but the card's first says why it is a copy
+    if len({r["listing"] for r in seen}) > 1:
+        assert len({r["listing"] for r in seen if not r["copy"]}) == 1
 
     stats = run_cli("stats", "--format", "json", config=conf)
     by_model = {(r["model"], r["variant"]): r for r in map(json.loads, stats.output.splitlines())}

@@ -146,27 +146,3 @@ def test_auctions_ending_within_a_rule_hours_become_events(tmp_path: Path, db_ur
             assert (ended.fits, ended.unfit_reason) == (False, "the auction has ended")
     finally:
         engine.dispose()
-
-
-def test_running_auctions_stay_out_of_the_market_reference(tmp_path: Path, db_url: str) -> None:
-    from gpuscout.models.storage.records import ListingRecord
-    from gpuscout.models.storage.store import recent_prices
-
-    engine = make_engine(db_url)
-    upgrade(engine)
-    sessions = session_factory(engine)
-
-    def rec(ext: str, price: int, fmt: str, status: str = "active") -> ListingRecord:
-        return ListingRecord(source="ebay", external_id=ext, url=f"https://www.ebay.com/itm/{ext}",
-                             title="RTX 3090 FE", price=price, shipping=0, currency="USD",
-                             buying_format=fmt, status=status, model="rtx 3090", variant="fe",
-                             kind="card")
-    try:
-        with transaction(sessions) as session:
-            upsert_listings(session, [rec("1", 70000, "fixed"), rec("2", 25500, "auction"),
-                                      rec("3", 71000, "auction", "sold")], now=T0)
-            got = recent_prices(session, model="rtx 3090", variant="fe", currency="USD",
-                                since=T0)
-            assert sorted(got) == [70000, 71000]
-    finally:
-        engine.dispose()

@@ -99,6 +99,8 @@ def market_config(base_url: str, db_url: str, tmp: Path, **extra: Any) -> tuple[
                     for name in ("ebay", "reddit", "craigslist", "facebook")},
         "fetch": {"max_retries": 0, "timeout": 5},
         "scan": {"gone_after": 3, "data_dir": str(tmp / "data")},
+        # NOTE: no rates source: a test that wants one gives its own scoring table
+        "scoring": {"rates_url": ""},
     }
     data.update(extra)
     return parse_config(data), data

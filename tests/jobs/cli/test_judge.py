@@ -197,7 +197,7 @@ def test_evaluate_table_ranks_fitting_listings_first(run_cli: Any) -> None:
     assert "3 listings judged for watch 3090-fe" in out
     never, fault, sold = (out.index("never mined"), out.index("fans not"), out.index("listing is"))
     assert never < fault < sold
-    assert "(83)" in out and "described_fault" in out
+    assert "(78)" in out and "described_fault" in out
 
 
 def test_explain_and_show_an_auction(run_cli: Any, db_url: str) -> None:

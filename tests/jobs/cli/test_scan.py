@@ -83,6 +83,7 @@ digest_time = "07:45"
     log = f">> {tmp_path / 'gpuscout.log'} 2>&1"
     assert lines == [
         f"*/30 * * * * {head} scan --quiet --search ebay-3090-fe {log}",
+        f"15 */6 * * * {head} scan --quiet --search ebay-3090-fe-sold {log}",
         f"*/20 * * * * {head} scan --quiet --search hws-3090 {log}",
         f"0 * * * * {head} scan --quiet --search craigslist-3090 {log}",
         "# digest times are in Europe/Berlin: cron reads them in the system's time zone",

@@ -1,4 +1,4 @@
-"""Unit prices, currency conversion and the market reference."""
+"""Unit prices, currency conversion and the published default bands."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from gpuscout.models.judge.prices import MarketReference, default_band, reference_for, unit_price
-from gpuscout.models.judge.score import Watch
-
-WATCH = Watch("3090 FE", "rtx 3090", "fe", D("650"), D("800"))
+from gpuscout.models.judge.prices import default_band, unit_price
 
 
 def test_price_plus_shipping() -> None:
@@ -45,24 +42,10 @@ def test_currency_conversion_and_unscored() -> None:
     assert up.reasons[-1] == "converted from 900.00 EUR at 1.08"
     missing = unit_price(D("900"), None, None, "EUR", target="USD", rates={"GBP": D("1.27")})
     assert missing.amount is None
-    assert missing.unscored == "EUR price and no EUR->USD rate configured"
+    assert missing.unscored == "EUR price and no EUR->USD rate known"
     assert unit_price(D("900"), None, None, None, target="USD").reasons[-1] == (
         "currency not stated; taken as USD")
     assert unit_price(None, None, None, "USD", target="USD").unscored == "no price"
-
-
-def test_reference_is_the_band_until_enough_listings() -> None:
-    nine = [D(p) for p in (600, 650, 700, 700, 710, 720, 730, 750, 800)]
-    band = reference_for(WATCH, nine)
-    assert band == MarketReference(D("725.00"), 9, 30, "band", D("725.00"), None, "USD")
-    assert "only 9 recent listings" in band.explain()
-    blend = reference_for(WATCH, [*nine, D("640")], window_days=14)
-    assert (blend.source, blend.count, blend.observed_median) == ("blend", 10, D("705.00"))
-    assert blend.median == D("715.00")  # (725 + 705) / 2
-    assert blend.explain() == ("reference 715.00 USD: band midpoint 725.00 USD blended with the "
-                               "median 705.00 of 10 listings in the last 14 days")
-    assert reference_for(WATCH, nine, min_count=5).source == "blend"
-    assert blend.to_dict()["median"] == "715.00"
 
 
 @pytest.mark.parametrize(("model", "low", "high"), [

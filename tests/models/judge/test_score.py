@@ -11,7 +11,7 @@ import pytest
 
 from gpuscout.models.judge.from_json import EvaluationInputError, evaluate, facts_from_mapping
 from gpuscout.models.judge.identify import Identity, identify
-from gpuscout.models.judge.prices import reference_for
+from gpuscout.models.judge.market import MarketPoint, reference_for
 from gpuscout.models.judge.score import SCORE_VERSION, ListingFacts, Score, Watch, fit, score_listing
 
 NOW = datetime(2023, 2, 20, tzinfo=UTC)
@@ -27,36 +27,70 @@ def score(price: str | None, **kw: Any) -> Score:
 
 
 @pytest.mark.parametrize(("price", "points"), [
-    ("600", 50),   # below the band and well under the reference
-    ("650", 48),   # band low edge
-    ("725", 40),   # band midpoint = reference
-    ("800", 32),   # band high edge
-    ("920", 15),   # 15% above the band
-    ("1040", 0),   # 30% above the band: nothing
-    ("472", 50),   # just over 0.65 of the reference: still a price
+    ("580", 50),   # 80% of the market (the band midpoint while nothing was observed): all points
+    ("600", 48),
+    ("650", 43),
+    ("725", 35),   # at the market
+    ("800", 21),   # 10% above it, the top of the budget
+    ("472", 50),   # just over 0.65 of the market: still a price
 ])
-def test_price_points_by_band(price: str, points: int) -> None:
+def test_price_points_rate_the_price_against_the_market(price: str, points: int) -> None:
     s = score(price)
     assert s.component("price").points == points
-    assert "too_good_to_be_true" not in s.flags
+    assert "too_good_to_be_true" not in s.flags and s.fits
+
+
+def test_over_the_budget_is_never_ranked() -> None:
+    s = score("920")
+    assert (s.fits, s.unfit_reason) == (False, "over the budget: 920.00 USD is above the band's 800")
+    assert s.component("price").points == 0  # 27% above the market
+    assert s.component("price").reasons[1] == ("920.00 USD per card, 27% above the market 725.00 "
+                                               "USD; over the budget: 15% above the band 650-800")
 
 
 def test_too_good_to_be_true_is_a_risk_not_a_better_price() -> None:
     s = score("350")
-    assert s.component("price").points == 40  # scored as if at the reference
+    assert s.component("price").points == 35  # scored as if at the market
     assert s.component("risk").points == 13
     assert "too_good_to_be_true" in s.flags
     assert any("too good to be true" in r for r in s.component("risk").reasons)
 
 
-def test_reference_blend_moves_the_price_score() -> None:
-    cheap_market = reference_for(WATCH, [D("640")] * 12)
-    assert cheap_market.median == D("682.50")
+def sales(price: str, n: int) -> list[MarketPoint]:
+    return [MarketPoint("sold", D(price), NOW - timedelta(days=1), i) for i in range(n)]
+
+
+def test_the_market_is_the_yardstick_and_the_band_the_budget() -> None:
+    cheap = reference_for((WATCH.price_low, WATCH.price_high), sales("640", 12), now=NOW)
+    assert cheap.median == D("657.96")
     facts = ListingFacts(title=TITLE, price=D("725"), currency="USD")
-    s = score_listing(facts, FE, WATCH, now=NOW, reference=cheap_market)
-    assert s.component("price").points == 38
-    assert s.reference == cheap_market
-    assert s.component("price").reasons[-1].startswith("reference 682.50 USD: band midpoint")
+    s = score_listing(facts, FE, WATCH, now=NOW, reference=cheap)
+    assert s.component("price").points == 21  # 10% above a cheaper market: fewer points
+    assert s.reference == cheap and s.fits
+    assert s.component("price").reasons[-1].startswith("reference 657.96 USD over the last 30 "
+                                                        "days: sold median 640.00 of 12 sales")
+    # a $1,000 market: a $790 card is a bargain and within the budget, an $850 one is not
+    dear = reference_for((WATCH.price_low, WATCH.price_high), sales("1000", 40), now=NOW)
+    assert dear.median == D("979.54")
+    bargain = score_listing(replace(facts, price=D("790")), FE, WATCH, now=NOW, reference=dear)
+    assert (bargain.component("price").points, bargain.fits) == (50, True)
+    over = score_listing(replace(facts, price=D("850")), FE, WATCH, now=NOW, reference=dear)
+    assert over.component("price").points == 45 and not over.fits
+    assert over.unfit_reason == "over the budget: 850.00 USD is above the band's 800"
+
+
+def test_a_mined_or_repaired_card_is_compared_with_a_discount() -> None:
+    mined = score("616.25", description="Used for mining for a year, undervolted")
+    assert mined.component("price").points == 35  # at the market for a mined card
+    assert mined.component("price").reasons[1] == ("a mined card: compared with 85% of the "
+                                                   "reference, 616.25 USD")
+    ordinary = score("616.25")
+    assert ordinary.component("price").points == 46
+    denied = score("616.25", description="Never mined, gaming only")
+    assert denied.component("price").points == 46
+    repaired = score("507.50", description="Memory chip replaced by a shop last year")
+    assert repaired.component("price").points == 35  # 0.70 of the reference
+    assert "described_fault" in repaired.flags  # and a red flag all the same
 
 
 def test_condition_component() -> None:
@@ -145,10 +179,10 @@ def test_bundle_scored_per_card_and_currency() -> None:
     assert unscored.unit_price is None
     assert unscored.component("price").points == 0
     assert "price_unscored" in unscored.flags
-    assert "price not scored: EUR price and no EUR->USD rate configured" in unscored.reasons
+    assert "price not scored: EUR price and no EUR->USD rate known" in unscored.reasons
     # never ranked as a deal: the price cannot be compared with the band
     assert unscored.fits is False
-    assert unscored.unfit_reason == "no comparable price (EUR price and no EUR->USD rate configured)"
+    assert unscored.unfit_reason == "no comparable price (EUR price and no EUR->USD rate known)"
 
 
 def test_stale_and_version_and_dict() -> None:
@@ -170,10 +204,10 @@ def test_evaluate_json_object() -> None:
     assert (out["model"], out["variant"], out["kind"], out["quantity"]) == ("rtx 3090", "fe",
                                                                             "card", 1)
     assert out["unit_price"] == "730.00"
-    assert out["components"]["price"]["points"] == 39
+    assert out["components"]["price"]["points"] == 34  # 1% above the market
     assert out["components"]["condition"]["points"] == 17
     assert out["components"]["risk"]["points"] == 25
-    assert out["score"] == 81 and out["flags"] == [] and out["fits"] is True
+    assert out["score"] == 76 and out["flags"] == [] and out["fits"] is True
     assert facts_from_mapping({"title": "x", "price": 715.5}).price == D("715.5")
     with pytest.raises(EvaluationInputError):
         facts_from_mapping({"title": "x", "price": "seven hundred"})
@@ -208,7 +242,7 @@ def test_a_denied_fault_keeps_its_meaning() -> None:
     assert "described_fault" not in s.flags
     assert s.component("condition").reasons == ("+1 no artifacts ('artifacts')",
                                                 "+1 no crashes ('crashed')")
-    assert s.total == 85
+    assert s.total == 80
 
 
 @pytest.mark.parametrize(("kw", "red"), [
@@ -279,15 +313,24 @@ def test_an_auction_is_ranked_at_its_expected_final_price() -> None:
                          ends_at=ends)
     s = score_listing(facts, FE, WATCH, now=NOW)
     assert s.unit_price == D("725.00") and s.fits
-    assert s.component("price").points == 40 - 5  # at the reference, less its uncertainty
+    assert s.component("price").points == 35 - 5  # at the market, less its uncertainty
     assert s.flags == ("auction",)
     assert s.reasons[1] == ("auction: current bid 275.00 USD (7 bids), ends 2023-02-22 04:00 UTC "
                             "(in 2.2 days)")
     assert "ranked at the expected final price 725.00 (the reference (band)), -5 for its " \
            "uncertainty" in s.component("price").reasons
-    high = score_listing(replace(facts, price=D("860"), shipping=D(0)), FE, WATCH, now=NOW)
-    assert high.unit_price == D("860.00")
-    assert high.flags == ("auction", "auction_above_band")
+    high = score_listing(replace(facts, price=D("790"), shipping=D(0)), FE, WATCH, now=NOW)
+    assert high.unit_price == D("790.00") and high.fits
+    assert high.flags == ("auction",)
+    dear = reference_for((WATCH.price_low, WATCH.price_high), sales("1000", 40), now=NOW)
+    above = score_listing(facts, FE, WATCH, now=NOW, reference=dear)
+    assert above.unit_price == D("979.54") and above.fits  # expected where such cards sell
+    assert above.flags == ("auction", "auction_above_band")
+    assert "ranked at the expected final price 979.54 (the sold reference), -5 for its " \
+           "uncertainty" in above.component("price").reasons
+    over = score_listing(replace(facts, price=D("860"), shipping=D(0)), FE, WATCH, now=NOW)
+    assert (over.fits, over.unfit_reason) == (False, "over the budget: 860.00 USD is above the "
+                                                     "band's 800")
     ended = score_listing(facts, FE, WATCH, now=ends + timedelta(minutes=1))
     assert (ended.fits, ended.unfit_reason) == (False, "the auction has ended")
     fixed = score_listing(replace(facts, buying_format="fixed"), FE, WATCH, now=NOW)
