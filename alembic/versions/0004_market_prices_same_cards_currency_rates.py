@@ -1,6 +1,6 @@
 """market prices, listing keys and same cards (cross-posts, reposts), cached currency rates
 
-Revision ID: 0006
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02 14:46:46.360312
 """
@@ -15,7 +15,7 @@ from alembic import op
 import gpuscout.models.storage.tables.base
 
 
-revision: str = '0006'
+revision: str = '0004'
 down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
