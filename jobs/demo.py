@@ -63,7 +63,7 @@ query = {ebay_query}
 name = "hws-3090"
 source = "reddit"
 query = {reddit_query}
-options = {{ subreddit = {subreddit} }}
+options = {{ subreddit = {subreddit}, route = "json" }}   # the live site: the API (README)
 
 [[search]]
 name = "craigslist-3090"
@@ -122,8 +122,8 @@ def serve_demo(market: LocalMarket, now: datetime) -> None:
     html = "text/html; charset=utf-8"
     market.add("/sch/i.html", ebay_search_page(base, EBAY_QUERY), content_type=html,
                query={"_nkw": EBAY_QUERY})
-    market.add(f"/r/{SUBREDDIT}/search.json", reddit_listing(base, now),
-               content_type="application/json; charset=UTF-8", query={"q": REDDIT_QUERY})
+    market.add(f"/r/{SUBREDDIT}/new.json", reddit_listing(base, now),
+               content_type="application/json; charset=UTF-8", query={"raw_json": "1"})
     market.add("/search/sss", craigslist_search_page(base, CRAIGSLIST_QUERY), content_type=html,
                query={"query": CRAIGSLIST_QUERY})
     images = [("ebay", c.item_id) for c in EBAY_CARDS] + \

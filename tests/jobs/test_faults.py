@@ -274,7 +274,7 @@ class _Answer:
     def __init__(self, body: bytes) -> None:
         self.body = body
 
-    async def get(self, url: str, headers: Any = None) -> FetchedPage:
+    async def get(self, url: str, headers: Any = None, *, api: bool = False) -> FetchedPage:
         return FetchedPage(url, 200, {"content-type": HTML}, self.body, 0.0)
 
 

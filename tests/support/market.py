@@ -85,7 +85,7 @@ def serve_pages(market: LocalMarket, pages: PageSet, *, reddit: bytes | None = N
 
 def market_config(base_url: str, db_url: str, tmp: Path, **extra: Any) -> tuple[Config, dict[str, Any]]:
     """The default watch and searches, every source pointed at ``base_url``, no politeness delay,
-    no retries (so a failure is immediate)."""
+    no retries (so a failure is immediate); Reddit on its public JSON search pages."""
     data: dict[str, Any] = {
         "database": {"url": db_url},
         "watch": [{"name": "3090-fe", "model": "rtx 3090", "variant": "fe", "price_low": 650,
@@ -100,6 +100,9 @@ def market_config(base_url: str, db_url: str, tmp: Path, **extra: Any) -> tuple[
         "fetch": {"max_retries": 0, "timeout": 5},
         "scan": {"gone_after": 3, "data_dir": str(tmp / "data")},
     }
+    # NOTE: Reddit through its public JSON search pages on the local marketplace (the API route,
+    # the default, needs a token endpoint: tests.support.market.serve_api does that)
+    data["sources"]["reddit"]["options"] = {"route": "json", "listing": "search"}
     data.update(extra)
     return parse_config(data), data
 

@@ -163,7 +163,7 @@ def test_search_url_html() -> None:
                       min_price=650, max_price=800)
     assert EbaySource().search_url(spec) == (
         "https://www.ebay.com/sch/i.html?_nkw=rtx+3090+founders+edition&_sacat=0&_udlo=650"
-        "&_udhi=800&_ipg=240&rt=nc")
+        "&_udhi=800&_ipg=240&_sop=10&rt=nc")
 
 
 def test_search_url_sold_on_configured_base() -> None:
@@ -184,7 +184,7 @@ def test_search_url_api() -> None:
                       min_price=650, max_price=800, credentials=CREDENTIALS)
     assert EbaySource().search_url(spec) == (
         "https://api.ebay.com/buy/browse/v1/item_summary/search?q=rtx+3090+founders+edition"
-        "&limit=200&filter=price:[650..800],priceCurrency:USD")
+        "&limit=200&sort=newlyListed&filter=price:[650..800],priceCurrency:USD")
 
 
 def test_search_url_api_on_configured_base_open_bounds() -> None:
@@ -193,9 +193,9 @@ def test_search_url_api_on_configured_base_open_bounds() -> None:
                       credentials=CREDENTIALS)
     assert EbaySource().search_url(spec) == (
         "http://127.0.0.1:8181/buy/browse/v1/item_summary/search?q=rtx+3090&limit=200"
-        "&filter=price:[650..],priceCurrency:USD")
+        "&sort=newlyListed&filter=price:[650..],priceCurrency:USD")
     unbounded = SearchSpec(query="rtx 3090", base_url="https://www.ebay.com",
-                           credentials=CREDENTIALS)
+                           credentials=CREDENTIALS, options={"sort": ""})
     assert EbaySource().search_url(unbounded) == (
         "https://api.ebay.com/buy/browse/v1/item_summary/search?q=rtx+3090&limit=200")
 
