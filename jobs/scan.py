@@ -43,6 +43,8 @@ class SearchSummary:
     #: the pages read cover the search's whole result set, so a listing it no longer shows may
     #: count toward "gone"; False when the crawl ended early (an empty page after results)
     complete: bool = True
+    #: cards on the pages read that could not be read (no id, title or price): lost listings
+    unread: int = 0
 
     @property
     def failed(self) -> bool:
@@ -100,13 +102,14 @@ async def crawl_search(cfg: Config, search: SearchConfig, fetcher: Any, *, save_
     source = get_source(search.source)
     spec = search_spec(cfg, search)
     listings: list[RawListing] = []
-    outcome, pages, error, saved = "ok", 0, None, None
+    outcome, pages, error, saved, unread = "ok", 0, None, None, 0
     outcomes: list[str] = []
     async for page in crawl(fetcher, source, spec, save_dir=save_dir, now=now):
         pages += 1
         outcomes.append(page.outcome)
         if page.result is not None:
             listings.extend(page.result.listings)
+            unread += page.result.incomplete
         if page.outcome not in COMPLETE_OUTCOMES:
             error = page.error
             saved = str(page.saved_path) if page.saved_path else None
@@ -122,9 +125,12 @@ async def crawl_search(cfg: Config, search: SearchConfig, fetcher: Any, *, save_
                 error = f"page {outcomes.index('empty') + 1} said 'no results' after results"
     else:
         outcome, error = "error", "no page was fetched"
+    if unread and error is None:
+        # NOTE: an ok scan that lost cards says so (kept with the run, shown by `scan`)
+        error = f"{unread} of {len(listings) + unread} cards could not be read"
     return listings, SearchSummary(search=search.name, source=search.source, outcome=outcome,
                                    pages=pages, listings=len(listings), error=error,
-                                   saved_path=saved, complete=complete)
+                                   saved_path=saved, complete=complete, unread=unread)
 
 
 def _clock(now: datetime | None) -> Callable[[], datetime]:
@@ -228,6 +234,7 @@ def _store_search(cfg: Config, sessions: sessionmaker[Session], search: SearchCo
     """Store, score and close the run in one transaction: all of it lands or none of it.
     ``identify`` (default: ``identify_raw``) gives each parsed listing its identity."""
     from gpuscout.jobs.scoring import Evaluator, identify_raw, to_record
+    from gpuscout.models.storage.aliases import remember, resolve
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.store import mark_missing, upsert_listings
     from gpuscout.models.storage.tables.runs import ScrapeRun
@@ -237,7 +244,12 @@ def _store_search(cfg: Config, sessions: sessionmaker[Session], search: SearchCo
         with transaction(sessions) as session:
             ident = identify or identify_raw
             records = [to_record(raw, ident(raw)) for raw in listings]
+            # NOTE: a post a page shows under another of its ids is stored as the listing it is
+            known_as = {(raw.source, raw.external_id[:64]): raw.aliases
+                        for raw in listings if raw.aliases}
+            records, other_ids = resolve(session, records, known_as)
             result = upsert_listings(session, records, now=now, search=search.name)
+            remember(session, result.ids, other_ids)
             gone: list[int] = []
             if summary.may_mark_gone:
                 gone = mark_missing(session, search.name, now=now, gone_after=cfg.scan.gone_after)

@@ -231,6 +231,9 @@ def _classify(result: ParseResult, page: FetchedPage, save: _Saver) -> PageOutco
         return PageOutcome(url, "drift", result=result, error=message, status=status,
                            saved_path=save("drift", page.body, page.content_type, message))
     if listings or result.unmatched:
+        if incomplete:
+            log.warning("%s: %d of %d cards could not be read (no id, title or price)", url,
+                        incomplete, listings + incomplete)
         # NOTE: a page whose posts all failed the search's own query was read fine: paging goes on
         return PageOutcome(url, "ok", result=result, status=status)
     if result.empty or result.skipped:

@@ -42,3 +42,6 @@ class RawListing:
     bids: int | None = None
     sold_at: datetime | None = None
     images: tuple[str, ...] = field(default_factory=tuple)
+    #: other ids the marketplace shows for the same post (Craigslist: the numeric post id and the
+    #: token of its /view/d/ link), so that storage keeps one listing whichever a page shows
+    aliases: tuple[str, ...] = field(default_factory=tuple)

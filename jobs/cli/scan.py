@@ -14,7 +14,7 @@ from gpuscout.jobs.cli.common import pass_app
 from gpuscout.jobs.cli.output import emit, format_option
 
 SUMMARY_COLUMNS = ("search", "source", "outcome", "pages", "listings", "new", "changed", "gone",
-                   "error")
+                   "unread", "error")
 
 
 @click.command("scan")

@@ -2,8 +2,14 @@
 
 from gpuscout.models.storage.tables.alerts import AlertDelivery
 from gpuscout.models.storage.tables.base import Base
-from gpuscout.models.storage.tables.listings import Listing, PriceObservation, Score, SearchHit
+from gpuscout.models.storage.tables.listings import (
+    Listing,
+    ListingAlias,
+    PriceObservation,
+    Score,
+    SearchHit,
+)
 from gpuscout.models.storage.tables.runs import HttpValidator, ScanLock, ScrapeRun
 
-__all__ = ["AlertDelivery", "Base", "HttpValidator", "Listing", "PriceObservation", "ScanLock", "Score",
-           "ScrapeRun", "SearchHit"]
+__all__ = ["AlertDelivery", "Base", "HttpValidator", "Listing", "ListingAlias", "PriceObservation",
+           "ScanLock", "Score", "ScrapeRun", "SearchHit"]

@@ -27,7 +27,7 @@ def test_scan_prints_a_summary_and_a_second_scan_waits_for_nothing(
         assert rows["hws-3090"] == {"search": "hws-3090", "source": "reddit", "outcome": "ok",
                                     "pages": 2, "listings": counts["reddit"],
                                     "new": counts["reddit"], "changed": 0,
-                                    "gone": 0, "error": None}
+                                    "gone": 0, "unread": 0, "error": None}
         assert rows["craigslist-3090"]["new"] == counts["craigslist"]
 
         # another scan holds the lock: this one says so and exits 3 without scanning
