@@ -34,8 +34,10 @@ import httpx
 from gpuscout.scraper.errors import (
     Blocked,
     FetchError,
+    HostUnresolved,
     MarkupDrift,
     RateLimited,
+    RobotsDisallowed,
     ScrapeError,
     UnsupportedPage,
 )
@@ -141,7 +143,12 @@ def outcome_for_error(url: str, exc: ScrapeError, saved_path: Path | None = None
     if isinstance(exc, MarkupDrift):
         return PageOutcome(url, "drift", error=message, saved_path=saved_path)
     if isinstance(exc, RateLimited):
-        return PageOutcome(url, "rate_limited", error=message, status=exc.status)
+        return PageOutcome(url, "rate_limited", error=message, status=exc.status,
+                           reason="rate-limited")
+    if isinstance(exc, RobotsDisallowed):
+        return PageOutcome(url, "error", error=message, status=exc.status, reason="robots")
+    if isinstance(exc, HostUnresolved):
+        return PageOutcome(url, "error", error=message, reason="offline")
     if isinstance(exc, FetchError):
         return PageOutcome(url, "error", error=message, status=exc.status)
     return PageOutcome(url, "error", error=message, saved_path=saved_path)

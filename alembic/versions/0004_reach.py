@@ -1,4 +1,4 @@
-"""reach: other ids of a listing (listing_aliases)
+"""reach: other ids of a listing (listing_aliases); why a scrape run failed (reason)
 
 Revision ID: 0004
 Revises: 0002
@@ -35,9 +35,13 @@ def upgrade() -> None:
     with op.batch_alter_table('listing_aliases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_listing_aliases_listing_id'), ['listing_id'],
                               unique=False)
+    with op.batch_alter_table('scrape_runs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reason', sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('scrape_runs', schema=None) as batch_op:
+        batch_op.drop_column('reason')
     with op.batch_alter_table('listing_aliases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_listing_aliases_listing_id'))
     op.drop_table('listing_aliases')

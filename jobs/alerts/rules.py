@@ -9,8 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from gpuscout.jobs.config import AlertRule
+from gpuscout.jobs.config import AlertRule, Config
 from gpuscout.models.storage.records import to_minor
+
+
+def alert_timezone(cfg: Config) -> str:
+    """The zone of digest times and quiet hours: ``email.timezone`` (UTC without [email])."""
+    return cfg.email.timezone if cfg.email is not None else "UTC"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gpuscout.jobs.config.cron import check_cron
+from gpuscout.jobs.config.interval import parse_every
 from gpuscout.jobs.config.schema import (
     CONFIG_ENV,
     CONFIG_FILE,
@@ -129,21 +130,33 @@ def _parse_watch(i: int, raw: Any, known: frozenset[str]) -> WatchConfig:
 
 
 def _parse_search(i: int, raw: Any) -> SearchConfig:
-    from gpuscout.scraper.sources.registry import NAMES
+    from gpuscout.scraper.sources.registry import NAMES, info
 
     r = Table(raw, f"search[{i}]", defaults(SearchConfig))
+    source = r.string("source", choices=NAMES)
+    schedule = r.string("schedule")
+    every_raw = r.raw("every")
+    if schedule is not None and every_raw is not None:
+        raise ConfigError(f"search[{i}]: give schedule (cron) or every (an interval), not both")
+    if schedule is not None:
+        check_cron(f"search[{i}].schedule", schedule)
+        every = None
+    else:
+        # NOTE: without either, the marketplace's own default interval (the source registry)
+        every = parse_every(f"search[{i}].every",
+                            info(source).every if every_raw is None else every_raw)
     s = SearchConfig(
         name=r.string("name", single_line=True),
-        source=r.string("source", choices=NAMES),
+        source=source,
         query=r.string("query"),
-        schedule=r.string("schedule"),
+        schedule=schedule,
+        every=every,
         max_pages=r.number("max_pages", minimum=1, integer=True, maximum=50),
         min_price=r.number("min_price", minimum=0, integer=True),
         max_price=r.number("max_price", minimum=0, integer=True),
         options=r.str_table("options"),
     )
     r.done()
-    check_cron(f"search[{i}].schedule", s.schedule)
     return s
 
 
@@ -334,7 +347,9 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     f.done()
     sc = Table(data.get("scan", {}), "scan", defaults(ScanConfig))
     scan = ScanConfig(gone_after=sc.number("gone_after", minimum=1, integer=True),
-                      data_dir=_anchor_path(sc.string("data_dir"), folder))
+                      data_dir=_anchor_path(sc.string("data_dir"), folder),
+                      incremental=sc.flag("incremental"),
+                      full_scan_every=sc.number("full_scan_every", minimum=1, integer=True))
     sc.done()
     rates = _parse_rates(data.get("scoring", {}))
 

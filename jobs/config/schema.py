@@ -24,7 +24,6 @@ DATABASE_URL_ENV = "GPUSCOUT_DATABASE_URL"
 SMTP_PASSWORD_ENV = "GPUSCOUT_SMTP_PASSWORD"
 CONFIG_FILE = "gpuscout.toml"
 DEFAULT_DATABASE_URL = "sqlite:///gpuscout.db"
-DEFAULT_SCHEDULE = "*/30 * * * *"
 #: into USD, for listings priced in other currencies (see [scoring] rates)
 DEFAULT_RATES: Mapping[str, Decimal] = {"EUR": Decimal("1.08"), "GBP": Decimal("1.27"),
                                         "CAD": Decimal("0.73")}
@@ -48,12 +47,15 @@ class WatchConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class SearchConfig:
-    """Where to look: one scheduled job on one marketplace."""
+    """Where to look: one scheduled job on one marketplace. It runs on its cron ``schedule``, or
+    ``every`` so many seconds (the source's default interval, from the registry, when neither
+    is given)."""
 
     name: str
     source: str
     query: str
-    schedule: str = DEFAULT_SCHEDULE
+    schedule: str | None = None
+    every: float | None = None
     max_pages: int | None = None
     min_price: int | None = None
     max_price: int | None = None
@@ -88,6 +90,11 @@ class FetchConfig:
 class ScanConfig:
     gone_after: int = 3
     data_dir: str = "data"
+    #: stop paging at the first page that holds nothing new (results are asked newest first)
+    incremental: bool = True
+    #: on marketplaces whose pages state no posting times, every Nth scan of a search reads all
+    #: its pages anyway, so that listings gone from later pages can still be marked gone
+    full_scan_every: int = 6
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,7 +12,6 @@ from typing import Any
 
 from gpuscout.jobs.config.schema import (
     DEFAULT_DATABASE_URL,
-    DEFAULT_SCHEDULE,
     SMTP_PASSWORD_ENV,
     AlertRule,
     FetchConfig,
@@ -45,25 +44,29 @@ prefer = "$watch_prefer"                     # shipped | local: which price coun
 reference_min_count = $watch_reference_min_count   # blend the band with observed asks from this many...
 reference_window_days = $watch_reference_window_days # ...within this many days
 
-# Where to look. One job per search; `schedule` is cron syntax (minute hour day month weekday).
+# Where to look. One job per search, run `every` so long ("60s", "10m", "1h"; each marketplace
+# has its own default, shown) or on a cron `schedule` instead ("*/30 * * * *": minute hour day
+# month weekday). Results are asked newest first, and a scan stops at the first page it has
+# seen before, so a short interval costs one request. Reddit and eBay are reached through
+# their APIs when their keys are set (see the variables above, and the README).
 [[search]]
 name = "ebay-3090-fe"
 source = "ebay"
 query = "rtx 3090 founders edition"
-schedule = "$default_schedule"
+every = "$every_ebay"
 
 [[search]]
 name = "hws-3090"
 source = "reddit"
-query = "3090"
-schedule = "*/20 * * * *"
+query = "3090"                         # matched against each new post of the subreddit
+every = "$every_reddit"
 options = { subreddit = "hardwareswap" }
 
 [[search]]
 name = "craigslist-3090"
 source = "craigslist"
 query = "rtx 3090"
-schedule = "0 * * * *"
+every = "$every_craigslist"
 options = { site = "sfbay" }
 
 # Per-source settings: base_url, min_interval (seconds between requests to one host),
@@ -78,6 +81,8 @@ max_bytes = $fetch_max_bytes    # larger responses are refused
 [scan]
 gone_after = $scan_gone_after          # successful scans a listing may be missing before it is gone
 data_dir = "$scan_data_dir"        # blocked and changed pages are saved here for inspection
+incremental = $scan_incremental       # stop paging at the first page that holds nothing new
+full_scan_every = $scan_full_scan_every      # ...but read every page each Nth scan where pages state no times
 
 [scoring]
 rates = $scoring_rates   # into the watch currency; others stay unscored
@@ -135,8 +140,8 @@ def starter_toml() -> str:
     from gpuscout.scraper.sources.registry import SOURCES
 
     values: dict[str, Any] = {"database_url": DEFAULT_DATABASE_URL,
-                              "default_schedule": DEFAULT_SCHEDULE,
                               "smtp_password_env": SMTP_PASSWORD_ENV, "sources": _sources()}
+    values.update({f"every_{s.name}": s.every for s in SOURCES})
     secrets = [SMTP_PASSWORD_ENV, *(v for s in SOURCES for v in s.credentials.values())]
     values["secrets"] = "\n".join(f"#   {name}" for name in secrets)
     for prefix, cls in (("watch", WatchConfig), ("source", SourceConfig), ("fetch", FetchConfig),

@@ -4,6 +4,7 @@ forms, Reddit's Data API with its token, incremental polling and what it may mar
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,19 @@ import pytest
 from sqlalchemy import select
 
 from gpuscout.jobs.scan import run_scan
+from gpuscout.jobs.testing.feeds import (
+    Feed,
+    FeedPost,
+    craigslist_search,
+    reddit_api,
+    token_endpoint,
+)
 from gpuscout.jobs.testing.localmarket import LocalMarket
 from gpuscout.models.storage.db import make_engine, session_factory
 from gpuscout.models.storage.migrate import upgrade
 from gpuscout.models.storage.tables.listings import Listing
 from gpuscout.models.storage.tables.runs import ScrapeRun
+from gpuscout.scraper.fetch.memory import FetchMemory
 from tests.support.market import market_config
 from tests.support.pages import read_page
 
@@ -81,3 +90,129 @@ def test_craigslist_post_seen_by_token_then_by_number_is_one_listing(
     assert stored["Ex_aMpLe-T0k3n_A1"] == 74_500
     # and the legacy card's 7900000001 is still one listing
     assert sum(1 for ext in stored if ext in ("7900000001",)) == 1
+
+
+# --- incremental polling -------------------------------------------------------------------
+
+
+class Clock:
+    """The marketplace's and the scan's time, moved by the test."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def fe_posts(count: int, newest: datetime, *, prefix: str = "p") -> list[FeedPost]:
+    """``count`` posts a minute apart, the newest at ``newest``."""
+    return [FeedPost(key=f"{prefix}{n:03d}", posted=newest - timedelta(minutes=n), price=700,
+                     title=f"[USA-CA] [H] RTX 3090 Founders Edition #{n} [W] PayPal",
+                     body="$700 shipped, never mined") for n in range(count)]
+
+
+@pytest.fixture
+def reddit_app(monkeypatch: pytest.MonkeyPatch, market: LocalMarket) -> list[str]:
+    monkeypatch.setenv("GPUSCOUT_REDDIT_CLIENT_ID", "app-id")
+    monkeypatch.setenv("GPUSCOUT_REDDIT_CLIENT_SECRET", "app-secret")
+    return token_endpoint(market, "/api/v1/access_token", lifetime=86400)
+
+
+def reddit_config(market: LocalMarket, db_url: str, tmp_path: Path) -> Any:
+    cfg, _ = market_config(
+        market.url, db_url, tmp_path,
+        search=[{"name": "hws", "source": "reddit", "query": "3090"}],
+        scan={"gone_after": 3, "data_dir": str(tmp_path / "data"), "incremental": True})
+    reddit = replace(cfg.sources["reddit"], max_pages=3,
+                     options={"oauth_base_url": market.url, "auth_base_url": market.url})
+    return replace(cfg, sources={**cfg.sources, "reddit": reddit})
+
+
+def statuses(engine: Any) -> dict[str, str]:
+    with session_factory(engine)() as session:
+        return {row.external_id: row.status for row in session.scalars(select(Listing))}
+
+
+def test_reddit_polls_new_with_its_token_and_stops_at_what_it_has_read(
+        market: LocalMarket, engine: Any, db_url: str, tmp_path: Path,
+        reddit_app: list[str]) -> None:
+    clock = Clock(T0)
+    feed = Feed(now=clock, posts=fe_posts(150, T0 - timedelta(minutes=1)))
+    reddit_api(market, feed)
+    cfg, memory = reddit_config(market, db_url, tmp_path), FetchMemory()
+
+    first = run_scan(cfg, engine, now=clock(), memory=memory).searches[0]
+    assert (first.outcome, first.pages, first.listings, first.new) == ("ok", 2, 150, 150)
+    assert (first.first, first.complete, first.caught_up) == (True, True, False)
+
+    feed.add(FeedPost(key="new1", posted=T0 + timedelta(seconds=30), price=690,
+                      title="[USA-TX] [H] RTX 3090 FE [W] PayPal", body="$690 shipped"))
+    clock.at = T0 + timedelta(minutes=1)
+    feed.served.clear()
+    second = run_scan(cfg, engine, now=clock(), memory=memory).searches[0]
+    # one request: the first page reaches back before the last scan began (less the margin)
+    assert [r.query.get("after") for r in feed.served] == [None]
+    assert (second.pages, second.new, second.first) == (1, 1, False)
+    assert (second.complete, second.caught_up) == (False, True)
+    assert second.covers_since == T0 - timedelta(minutes=99)   # the 100th newest post
+    assert reddit_app == ["tok1"]  # one token for both scans
+
+
+def test_a_partial_newest_first_scan_marks_gone_only_what_it_would_have_read(
+        market: LocalMarket, engine: Any, db_url: str, tmp_path: Path,
+        reddit_app: list[str]) -> None:
+    clock = Clock(T0)
+    feed = Feed(now=clock, posts=fe_posts(150, T0 - timedelta(minutes=1)))
+    reddit_api(market, feed)
+    cfg = reddit_config(market, db_url, tmp_path)
+    run_scan(cfg, engine, now=clock())
+    feed.remove("p010")   # recent: on the first page, which every poll reads
+    feed.remove("p140")   # old: on the second page, which a caught-up poll does not read
+    for minutes in (1, 2, 3):
+        clock.at = T0 + timedelta(minutes=minutes)
+        summary = run_scan(cfg, engine, now=clock()).searches[0]
+        assert (summary.caught_up, summary.complete) == (True, False)
+    after = statuses(engine)
+    assert after["p010"] == "gone"
+    assert after["p140"] == "active"
+    assert sum(status == "gone" for status in after.values()) == 1
+
+
+def craigslist_config(market: LocalMarket, db_url: str, tmp_path: Path, every: int) -> Any:
+    cfg, _ = market_config(
+        market.url, db_url, tmp_path,
+        search=[{"name": "cl", "source": "craigslist", "query": "rtx 3090"}],
+        scan={"gone_after": 3, "data_dir": str(tmp_path / "data"), "incremental": True,
+              "full_scan_every": every})
+    return replace(cfg, sources={**cfg.sources,
+                                 "craigslist": replace(cfg.sources["craigslist"], max_pages=3)})
+
+
+def test_pages_without_times_stop_when_all_known_and_every_nth_scan_reads_all(
+        market: LocalMarket, engine: Any, db_url: str, tmp_path: Path) -> None:
+    clock = Clock(T0)
+    feed = Feed(now=clock, posts=[replace(p, key=str(7900000000 + n)) for n, p in
+                                  enumerate(fe_posts(200, T0 - timedelta(minutes=1)))])
+    craigslist_search(market, feed, per_page=120)
+    cfg = craigslist_config(market, db_url, tmp_path, every=3)
+    pages = []
+    for scan in range(6):
+        clock.at = T0 + timedelta(minutes=15 * scan)
+        summary = run_scan(cfg, engine, now=clock()).searches[0]
+        pages.append((summary.pages, summary.caught_up))
+    # the first scan reads both pages; then one page (all known) except every third scan
+    assert pages == [(2, False), (1, True), (1, True), (2, False), (1, True), (1, True)]
+
+
+def test_incremental_polling_can_be_turned_off(
+        market: LocalMarket, engine: Any, db_url: str, tmp_path: Path) -> None:
+    clock = Clock(T0)
+    feed = Feed(now=clock, posts=[replace(p, key=str(7900000000 + n)) for n, p in
+                                  enumerate(fe_posts(200, T0 - timedelta(minutes=1)))])
+    craigslist_search(market, feed, per_page=120)
+    cfg = craigslist_config(market, db_url, tmp_path, every=6)
+    cfg = replace(cfg, scan=replace(cfg.scan, incremental=False))
+    for scan in range(2):
+        summary = run_scan(cfg, engine, now=T0 + timedelta(minutes=15 * scan)).searches[0]
+        assert (summary.pages, summary.caught_up, summary.complete) == (2, False, True)

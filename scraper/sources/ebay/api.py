@@ -98,7 +98,8 @@ def parse_token_response(body: bytes, status: int, url: str = "") -> OAuthToken:
         detail = data.get("error_description") or data.get("error") or f"HTTP {status}"
         raise Blocked(f"eBay refused the API credentials ({detail}): check "
                       "GPUSCOUT_EBAY_CLIENT_ID and GPUSCOUT_EBAY_CLIENT_SECRET against the "
-                      f"Production keyset's App ID and Cert ID at {KEYS_URL}", reason="login")
+                      f"Production keyset's App ID and Cert ID at {KEYS_URL}",
+                      reason="oauth-unauthorized")
     if not 200 <= status < 300:
         raise HttpStatusError(f"eBay token endpoint answered HTTP {status}", url=url, status=status)
     token = data.get("access_token")

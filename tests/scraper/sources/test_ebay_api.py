@@ -262,7 +262,8 @@ def test_prepare_refused_credentials_are_blocked() -> None:
 
     with pytest.raises(Blocked) as caught:
         asyncio.run(run())
-    assert caught.value.reason == "login"
+    assert caught.value.reason == "oauth-unauthorized"
+    assert "check GPUSCOUT_EBAY_CLIENT_ID and GPUSCOUT_EBAY_CLIENT_SECRET" in str(caught.value)
 
 
 def test_parse_token_response() -> None:
