@@ -289,20 +289,24 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
         identities = IdentityCache(catalog_of(cfg))
         summaries = []
         events: list[Any] = []
+        backlog: list[Any] = []
         for search, listings, summary in crawled:
             summary = replace(summary, run_id=run_ids[search.name])
             summary, evs = _store_search(cfg, sessions, search, listings, summary, clock(),
                                          identities)
             summaries.append(summary)
-            events.extend(evs)
+            # NOTE: a search's first successful scan finds everything already listed: that goes
+            # out as one digest, not an alert per listing
+            (backlog if summary.first and not summary.failed else events).extend(evs)
         alerts = None
         if cancel is not None and cancel.is_set():
             send_alerts = False  # NOTE: recorded in the outbox: the next run sends them
-        if send_alerts and cfg.alerts and cfg.email is not None:
+        if send_alerts and cfg.alerts and (cfg.email is not None or cfg.notify):
             from gpuscout.jobs.alerts.dispatch import process_events
 
-            alerts = process_events(cfg, sessions, events, now=clock())
-    return ScanSummary(searches=tuple(summaries), alerts=alerts, events=tuple(events))
+            alerts = process_events(cfg, sessions, events, now=clock(), backlog=backlog)
+    return ScanSummary(searches=tuple(summaries), alerts=alerts,
+                       events=(*events, *backlog))
 
 
 def _histories(sessions: sessionmaker[Session], searches: Sequence[SearchConfig]

@@ -1,4 +1,5 @@
-"""reach: other ids of a listing (listing_aliases); why a scrape run failed (reason)
+"""reach: other ids of a listing (listing_aliases); why a scrape run failed (reason); the
+channel of an alert (email or a push target)
 
 Revision ID: 0004
 Revises: 0002
@@ -37,9 +38,14 @@ def upgrade() -> None:
                               unique=False)
     with op.batch_alter_table('scrape_runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reason', sa.String(length=32), nullable=True))
+    with op.batch_alter_table('alert_deliveries', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('channel', sa.String(length=64), server_default='email',
+                                      nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('alert_deliveries', schema=None) as batch_op:
+        batch_op.drop_column('channel')
     with op.batch_alter_table('scrape_runs', schema=None) as batch_op:
         batch_op.drop_column('reason')
     with op.batch_alter_table('listing_aliases', schema=None) as batch_op:

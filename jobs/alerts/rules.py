@@ -123,13 +123,23 @@ def local_date(now: datetime, tz_name: str) -> date:
     return now.astimezone(ZoneInfo(tz_name)).date()
 
 
-def dedupe_key(listing_id: int, rule: str, event: str, unit_price: int | None) -> str:
-    """The outbox key: one alert per (listing, rule, event, unit price in minor units)."""
-    return f"{listing_id}:{rule}:{event}:{'none' if unit_price is None else unit_price}"
+def dedupe_key(listing_id: int, rule: str, event: str, unit_price: int | None,
+               channel: str = "email") -> str:
+    """The outbox key: one alert per (listing, rule, event, unit price in minor units) and
+    channel (email keys carry no channel, as before push targets existed)."""
+    key = f"{listing_id}:{rule}:{event}:{'none' if unit_price is None else unit_price}"
+    return key if channel == "email" else f"{key}@{channel}"
 
 
-def digest_key(rule: str, day: date) -> str:
-    return f"digest:{rule}:{day.isoformat()}"
+def digest_key(rule: str, day: date, channel: str = "email") -> str:
+    key = f"digest:{rule}:{day.isoformat()}"
+    return key if channel == "email" else f"{key}@{channel}"
+
+
+def first_scan_key(rule: str, now: datetime, channel: str = "email") -> str:
+    """The key of the one digest a search's first scan sends instead of an alert per listing."""
+    key = f"first:{rule}:{now.strftime('%Y%m%dT%H%M%S')}"
+    return key if channel == "email" else f"{key}@{channel}"
 
 
 _DOMAIN = re.compile(r"[^A-Za-z0-9.-]")

@@ -27,7 +27,7 @@ class GpuscoutGroup(click.Group):
             click.echo(f"gpuscout: configuration error: {exc}", err=True)
             ctx.exit(EXIT_CONFIG)
         except DeliveryError as exc:
-            click.echo(f"gpuscout: email delivery failed ({exc.kind}): {exc}", err=True)
+            click.echo(f"gpuscout: alert delivery failed ({exc.kind}): {exc}", err=True)
             ctx.exit(1)
         except JobError as exc:
             click.echo(f"gpuscout: {exc}", err=True)
@@ -55,7 +55,7 @@ class GpuscoutGroup(click.Group):
 def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """gpuscout watches used-GPU marketplaces (eBay, r/hardwareswap, Craigslist, Facebook
     Marketplace), stores every listing, scores it against what you want to pay, and tells you
-    the best deals now and by email.
+    the best deals now, and by email or push notification.
 
     \b
     First steps:

@@ -21,7 +21,7 @@ SUMMARY_COLUMNS = ("search", "source", "outcome", "pages", "listings", "new", "c
 @click.option("--search", "only", metavar="NAME", multiple=True,
               help="Run only this search; repeat for several (default: all).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (for cron).")
-@click.option("--no-alerts", is_flag=True, help="Store and score, but send no email.")
+@click.option("--no-alerts", is_flag=True, help="Store and score, but send no alert.")
 @format_option()
 @pass_app
 def scan_cmd(app: App, only: tuple[str, ...], quiet: bool, no_alerts: bool, fmt: str) -> None:

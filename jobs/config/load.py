@@ -22,6 +22,7 @@ from gpuscout.jobs.config.schema import (
     CONFIG_ENV,
     CONFIG_FILE,
     DATABASE_URL_ENV,
+    EMAIL_CHANNEL,
     EVENTS,
     MODES,
     PREFER,
@@ -32,6 +33,7 @@ from gpuscout.jobs.config.schema import (
     Config,
     EmailConfig,
     FetchConfig,
+    NotifyConfig,
     ScanConfig,
     ScoringConfig,
     SearchConfig,
@@ -43,7 +45,7 @@ from gpuscout.jobs.config.values import Table, defaults
 from gpuscout.jobs.errors import ConfigError
 
 TOP_LEVEL = ("database", "watch", "search", "sources", "fetch", "scan", "scoring", "email",
-             "alert", "catalog")
+             "notify", "alert", "catalog")
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ISO = re.compile(r"^[A-Z]{3}$")
@@ -218,6 +220,34 @@ def _parse_email(raw: Any) -> EmailConfig:
     return e
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SCHEME_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+
+
+def _parse_notify(i: int, raw: Any) -> NotifyConfig:
+    r = Table(raw, f"notify[{i}]", defaults(NotifyConfig))
+    n = NotifyConfig(name=r.string("name", single_line=True), url=r.string("url"),
+                     url_env=r.string("url_env", single_line=True))
+    r.done()
+    key = f"notify[{i}]"
+    if n.name == EMAIL_CHANNEL:
+        raise ConfigError(f"{key}.name = 'email': that name is the [email] section's; pick another")
+    if (n.url is None) == (n.url_env is None):
+        raise ConfigError(f"{key}: give url (an Apprise URL without secrets) or url_env (the "
+                          "environment variable holding it), not both or neither")
+    if n.url_env is not None and not _ENV_NAME.match(n.url_env):
+        raise ConfigError(f"{key}.url_env = {n.url_env!r}: must be an environment variable name "
+                          "like GPUSCOUT_NOTIFY_PHONE")
+    if n.url is not None:
+        if not _SCHEME_URL.match(n.url):
+            raise ConfigError(f"{key}.url = {n.url!r}: must be an Apprise URL like "
+                              "'ntfy://ntfy.sh/my-topic'")
+        if mask_url(n.url) != n.url:
+            raise ConfigError(f"{key}.url holds a password or token: put the URL in an "
+                              "environment variable and name it with url_env instead")
+    return n
+
+
 def _parse_alert(i: int, raw: Any, watches: set[str]) -> AlertRule:
     r = Table(raw, f"alert[{i}]", defaults(AlertRule))
     watch = r.string("watch")
@@ -246,9 +276,19 @@ def _parse_alert(i: int, raw: Any, watches: set[str]) -> AlertRule:
         digest_time=digest_time,
         digest_top=r.number("digest_top", minimum=1, integer=True),
         quiet_hours=quiet,
+        notify=tuple(_names(f"alert[{i}].notify", r.raw("notify", []))),
     )
     r.done()
     return a
+
+
+def _names(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
+        raise ConfigError(f"{key} = {value!r}: must be a list of channel names like "
+                          "[\"email\", \"phone\"]")
+    return list(dict.fromkeys(value))
 
 
 def _parse_rates(raw: Any) -> dict[str, Decimal]:
@@ -354,19 +394,30 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     rates = _parse_rates(data.get("scoring", {}))
 
     email = _parse_email(data["email"]) if "email" in data else None
+    notify = tuple(_parse_notify(i, n) for i, n in enumerate(_list_of_tables(data, "notify")))
+    _unique("notify", [n.name for n in notify])
     alerts = tuple(_parse_alert(i, a, {w.name for w in watches})
                    for i, a in enumerate(_list_of_tables(data, "alert")))
     _unique("alert", [a.name for a in alerts])
-    if alerts and email is None:
-        raise ConfigError("alert: alerts are configured but [email] is missing")
-    if email is not None and alerts and not email.recipients:
+    if alerts and email is None and not notify:
+        raise ConfigError("alert: alerts are configured but there is neither [email] nor a "
+                          "[[notify]] target to send them to")
+    channels = {n.name for n in notify} | ({EMAIL_CHANNEL} if email is not None else set())
+    for i, a in enumerate(alerts):
+        for channel in a.notify:
+            if channel not in channels:
+                named = ", ".join(sorted(channels)) or "none"
+                raise ConfigError(f"alert[{i}].notify: {channel!r} is not a configured channel "
+                                  f"(configured: {named})")
+    sends_email = any(EMAIL_CHANNEL in (a.notify or channels) for a in alerts)
+    if email is not None and sends_email and not email.recipients:
         raise ConfigError("email.recipients = []: at least one address is needed for alerts")
 
     top.seen.update(TOP_LEVEL)
     top.done()
     return Config(database_url=_anchor_sqlite(url, folder), watches=watches, searches=searches,
                   sources=sources, fetch=fetch, scan=scan, scoring=ScoringConfig(rates=rates),
-                  email=email, alerts=alerts, catalog=catalog, path=path)
+                  email=email, notify=notify, alerts=alerts, catalog=catalog, path=path)
 
 
 def config_path(explicit: str | None) -> Path | None:

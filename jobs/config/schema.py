@@ -120,6 +120,28 @@ class EmailConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NotifyConfig:
+    """A push target (``[[notify]]``): an Apprise URL (ntfy, Telegram, Discord, Pushover, Slack,
+    …) written in the file (``url``, for one without secrets) or read from the environment
+    variable ``url_env`` (for one with a token or password in it)."""
+
+    name: str
+    url: str | None = None
+    url_env: str | None = None
+
+    @property
+    def resolved_url(self) -> str | None:
+        """The URL to send to: from the file, else from its variable (None when unset)."""
+        if self.url:
+            return self.url
+        return os.environ.get(self.url_env or "") or None
+
+
+#: the channel name of the [email] section in an alert rule's ``notify`` list
+EMAIL_CHANNEL = "email"
+
+
+@dataclass(frozen=True, kw_only=True)
 class AlertRule:
     name: str
     watch: str
@@ -132,6 +154,8 @@ class AlertRule:
     digest_time: str = "08:00"
     digest_top: int = 10
     quiet_hours: str | None = None
+    #: where it goes: "email" and [[notify]] target names; empty: every configured channel
+    notify: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,6 +168,7 @@ class Config:
     scan: ScanConfig = ScanConfig()
     scoring: ScoringConfig = ScoringConfig()
     email: EmailConfig | None = None
+    notify: tuple[NotifyConfig, ...] = ()
     alerts: tuple[AlertRule, ...] = ()
     #: ``[[catalog]]`` entries: models added to the shipped catalogue (catalogue model tables)
     catalog: tuple[Mapping[str, Any], ...] = ()
@@ -172,6 +197,19 @@ class Config:
                 return s
         known = ", ".join(s.name for s in self.searches)
         raise ConfigError(f"no search named {name!r}; configured: {known}")
+
+    def channels(self, rule: AlertRule) -> tuple[str, ...]:
+        """The channels ``rule`` sends to: its ``notify`` list, or every configured one."""
+        if rule.notify:
+            return rule.notify
+        own = (EMAIL_CHANNEL,) if self.email is not None else ()
+        return (*own, *(target.name for target in self.notify))
+
+    def target(self, name: str) -> NotifyConfig:
+        for target in self.notify:
+            if target.name == name:
+                return target
+        raise ConfigError(f"no [[notify]] target named {name!r}")
 
     def credentials(self, source: str) -> dict[str, str]:
         """Secrets for ``source`` from the environment only."""

@@ -93,6 +93,15 @@ rates = $scoring_rates   # into the watch currency; others stay unscored
 # name = "rtx 5070 ti super"
 # patterns = ['5070\\s*ti\\s*super']
 
+# Alerts go to email, to push targets, or both. A push target is an Apprise URL: ntfy
+# ("ntfy://ntfy.sh/<your-topic>", or "ntfys://" for your own server), Telegram
+# ("tgram://<bot token>/<chat id>"), Discord, Pushover, Slack and the rest
+# (https://github.com/caronc/apprise/wiki). A URL with a token or password in it goes in an
+# environment variable, named with url_env; `gpuscout alerts test` sends a test message.
+# [[notify]]
+# name = "phone"
+# url_env = "GPUSCOUT_NOTIFY_PHONE"    # export GPUSCOUT_NOTIFY_PHONE='ntfy://ntfy.sh/<topic>'
+#
 # Email alerts (password: $smtp_password_env)
 # [email]
 # smtp_host = "smtp.example.com"
@@ -107,9 +116,12 @@ rates = $scoring_rates   # into the watch currency; others stay unscored
 # watch = "3090-fe"
 # min_score = $alert_min_score
 # events = ["new", "price_drop"]       # also "back_in_stock"
-# mode = "$alert_mode"                     # or "digest"
+# mode = "$alert_mode"                     # or "digest" (daily, at digest_time)
 # drop_percent = $alert_drop_percent
-# quiet_hours = "23:00-07:00"
+# notify = ["email", "phone"]          # which channels (default: every one configured)
+# # quiet_hours = "23:00-07:00"        # none by default: a deal at 2 am is sent at 2 am
+#
+# The first scan of a search sends one digest of what already qualifies, not one message each.
 ''')
 
 

@@ -216,3 +216,49 @@ def test_incremental_polling_can_be_turned_off(
     for scan in range(2):
         summary = run_scan(cfg, engine, now=T0 + timedelta(minutes=15 * scan)).searches[0]
         assert (summary.pages, summary.caught_up, summary.complete) == (2, False, True)
+
+
+# --- from a post to the buyer ------------------------------------------------------------------
+
+
+def test_first_scan_sends_one_digest_then_each_new_post_is_pushed_at_once(
+        market: LocalMarket, engine: Any, db_url: str, tmp_path: Path,
+        reddit_app: list[str]) -> None:
+    from tests.support.push import push_server
+    from tests.support.smtp import smtp_server
+
+    clock = Clock(T0)
+    feed = Feed(now=clock, posts=fe_posts(3, T0 - timedelta(minutes=5)))
+    reddit_api(market, feed)
+    with push_server() as push, smtp_server() as smtp:
+        base = reddit_config(market, db_url, tmp_path)
+        alerting, _ = market_config(
+            market.url, db_url, tmp_path,
+            email={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "security": "none",
+                   "sender": "gpuscout@example.com", "recipients": ["me@example.com"]},
+            notify=[{"name": "phone", "url": push.ntfy_url("deals")}],
+            alert=[{"watch": "3090-fe", "min_score": 50}])
+        cfg = replace(base, email=alerting.email, notify=alerting.notify,
+                      alerts=alerting.alerts)
+        first = run_scan(cfg, engine, now=clock())
+        assert first.searches[0].first and first.alerts is not None
+        assert (first.alerts.sent, first.alerts.recorded) == (2, 2)  # one digest per channel
+        assert [p.title for p in push.received] == [
+            "gpuscout first scan for 3090-fe: 3 deals already listed"]
+        assert str(smtp.received[0].message["Subject"]).startswith("[gpuscout] First scan")
+
+        feed.add(FeedPost(key="fresh", posted=T0 + timedelta(seconds=20), price=680,
+                          title="[USA-NV] [H] RTX 3090 Founders Edition [W] PayPal",
+                          body="$680 shipped, never mined, original box"))
+        clock.at = T0 + timedelta(minutes=1)
+        second = run_scan(cfg, engine, now=clock())
+        assert second.alerts is not None and second.alerts.sent == 2
+        note = push.received[-1]
+        assert note.title == "RTX 3090 FE $680 — score " + note.title.rsplit(" ", 1)[-1]
+        lines = note.message.splitlines()
+        assert lines[0] == "[USA-NV] [H] RTX 3090 Founders Edition [W] PayPal"
+        assert lines[1].startswith("$680 per card, ") and "below the market ($725" in lines[1]
+        assert lines[2].startswith("Why: ")
+        # (on oauth.reddit.com the link is www.reddit.com's; here, the local marketplace's)
+        assert lines[-1] == f"{market.url}/r/hardwareswap/comments/fresh/example/"
+        assert len(smtp.received) == 2

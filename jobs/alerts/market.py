@@ -1,0 +1,51 @@
+"""What an alert says about the price: the unit price against the market reference it was scored
+on, and the few reasons that carried the score (for the email and the push message alike)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from gpuscout.jobs.text import clean_text
+from gpuscout.models.storage.records import to_minor
+
+#: reasons a push message has room for (the email lists them all)
+PUSH_REASONS = 3
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() and amount > 0 else None
+
+
+def market_note(score: Any, money: Any) -> str | None:
+    """``"$700 per card, 3 % below the market ($725: the middle of the watch's band)"``: the
+    score's unit price against its stored reference; None without either. ``money(minor,
+    currency)`` formats an amount."""
+    reference = score.reference if isinstance(score.reference, dict) else {}
+    median = _decimal(reference.get("median"))
+    currency = reference.get("currency") or score.currency
+    if score.unit_price is None or median is None or currency != score.currency:
+        return None
+    reference_minor = to_minor(median, currency)
+    if not reference_minor:
+        return None
+    pct = (score.unit_price - reference_minor) * 100 / reference_minor
+    side = "below" if pct < 0 else "above"
+    where = "at" if round(pct) == 0 else f"{abs(pct):.0f} % {side}"
+    if reference.get("source") == "blend" and reference.get("count"):
+        basis = (f"the watch's band blended with the median of {reference['count']} listings "
+                 f"over {reference.get('window_days', '?')} days")
+    else:
+        basis = "the middle of the watch's price band"
+    return (f"{money(score.unit_price, score.currency)} per card, {where} the market "
+            f"({money(reference_minor, currency)}: {basis})")
+
+
+def top_reasons(score: Any, limit: int = PUSH_REASONS) -> list[str]:
+    """The first ``limit`` reasons of the score, cleaned for display."""
+    reasons = score.reasons if isinstance(score.reasons, list) else []
+    return [clean_text(str(r), 160) for r in reasons[:limit] if r]
