@@ -60,6 +60,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     \b
     First steps:
       gpuscout config init      write a commented gpuscout.toml
+      gpuscout doctor           can each search reach its marketplace? what to set up
       gpuscout scan             fetch, score and store listings once
       gpuscout deals            the best deals right now, and why
       gpuscout run              keep scanning on each search's schedule
@@ -69,9 +70,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from gpuscout.jobs.cli import admin, alerts, demo, judge, query, scan
+    from gpuscout.jobs.cli import admin, alerts, demo, doctor, judge, query, scan
 
-    for module in (admin, query, scan, judge, alerts, demo):
+    for module in (admin, query, scan, doctor, judge, alerts, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -60,6 +60,19 @@ class Feed:
         return sorted(shown, key=lambda p: (p.posted, p.key), reverse=True)
 
 
+def example_posts(count: int, newest: datetime, *, first_id: int | None = None,
+                  price: int = 700, spacing: float = 60.0) -> list[FeedPost]:
+    """``count`` RTX 3090 FE posts ``spacing`` seconds apart, the newest at ``newest``; ids
+    "p000", "p001", … or, from ``first_id``, numeric (as eBay item numbers and Craigslist post
+    ids are)."""
+    from datetime import timedelta
+
+    return [FeedPost(key=f"p{n:03d}" if first_id is None else str(first_id + n),
+                     posted=newest - timedelta(seconds=spacing * n), price=price,
+                     title=f"[EXAMPLE] [USA-CA] [H] RTX 3090 Founders Edition #{n} [W] PayPal",
+                     body=f"${price} shipped, never mined") for n in range(count)]
+
+
 def token_endpoint(market: LocalMarket, path: str, *, lifetime: int, prefix: str = "tok"
                    ) -> list[str]:
     """An OAuth token endpoint at ``path`` handing out ``<prefix>1``, ``<prefix>2``, …"""

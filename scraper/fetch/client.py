@@ -248,6 +248,11 @@ class Fetcher:
                 return self._finish(url, reply, attempts)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects starting at {url}", url=url)
 
+    async def check_robots(self, url: str) -> None:
+        """Whether robots.txt lets us fetch ``url``: RobotsDisallowed if not, the FetchError of
+        the network if robots.txt could not be fetched at all (`gpuscout doctor` asks this)."""
+        await self._check_robots(parse_url(url), True)
+
     # -- politeness -------------------------------------------------------------------------
 
     def _lock(self, host: str) -> asyncio.Lock:

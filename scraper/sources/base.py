@@ -39,6 +39,17 @@ class SearchSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Access:
+    """What a search needs to reach its marketplace, as `gpuscout doctor` reports it: ``ready``
+    True (all set), False (it cannot work: ``advice`` says what to set up) or None (it works,
+    but a better route needs something: ``advice`` says what)."""
+
+    ready: bool | None
+    detail: str
+    advice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ParseResult:
     """What one page held.
 
@@ -105,6 +116,14 @@ class Source(ABC):
     def route(self, spec: SearchSpec) -> str:
         """How ``spec`` reaches the marketplace, in a few words (for `gpuscout doctor`)."""
         return "API" if self.uses_api(spec) else "web pages"
+
+    def access(self, spec: SearchSpec) -> Access:
+        """Whether the keys (or cookies) the route needs are set. Default: none needed."""
+        return Access(True, "nothing to set up: its public pages are read")
+
+    def auth_url(self, spec: SearchSpec) -> str | None:
+        """The token endpoint ``prepare`` calls for ``spec``, if any (for `gpuscout doctor`)."""
+        return None
 
     def select(self, spec: SearchSpec, result: ParseResult) -> ParseResult:
         """The listings of a parsed page that belong to ``spec`` (default: all of them)."""

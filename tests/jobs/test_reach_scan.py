@@ -17,6 +17,7 @@ from gpuscout.jobs.testing.feeds import (
     Feed,
     FeedPost,
     craigslist_search,
+    example_posts,
     reddit_api,
     token_endpoint,
 )
@@ -105,11 +106,9 @@ class Clock:
         return self.at
 
 
-def fe_posts(count: int, newest: datetime, *, prefix: str = "p") -> list[FeedPost]:
+def fe_posts(count: int, newest: datetime) -> list[FeedPost]:
     """``count`` posts a minute apart, the newest at ``newest``."""
-    return [FeedPost(key=f"{prefix}{n:03d}", posted=newest - timedelta(minutes=n), price=700,
-                     title=f"[USA-CA] [H] RTX 3090 Founders Edition #{n} [W] PayPal",
-                     body="$700 shipped, never mined") for n in range(count)]
+    return example_posts(count, newest)
 
 
 @pytest.fixture
@@ -192,8 +191,8 @@ def craigslist_config(market: LocalMarket, db_url: str, tmp_path: Path, every: i
 def test_pages_without_times_stop_when_all_known_and_every_nth_scan_reads_all(
         market: LocalMarket, engine: Any, db_url: str, tmp_path: Path) -> None:
     clock = Clock(T0)
-    feed = Feed(now=clock, posts=[replace(p, key=str(7900000000 + n)) for n, p in
-                                  enumerate(fe_posts(200, T0 - timedelta(minutes=1)))])
+    feed = Feed(now=clock, posts=example_posts(200, T0 - timedelta(minutes=1),
+                                               first_id=7900000000))
     craigslist_search(market, feed, per_page=120)
     cfg = craigslist_config(market, db_url, tmp_path, every=3)
     pages = []
@@ -208,8 +207,8 @@ def test_pages_without_times_stop_when_all_known_and_every_nth_scan_reads_all(
 def test_incremental_polling_can_be_turned_off(
         market: LocalMarket, engine: Any, db_url: str, tmp_path: Path) -> None:
     clock = Clock(T0)
-    feed = Feed(now=clock, posts=[replace(p, key=str(7900000000 + n)) for n, p in
-                                  enumerate(fe_posts(200, T0 - timedelta(minutes=1)))])
+    feed = Feed(now=clock, posts=example_posts(200, T0 - timedelta(minutes=1),
+                                               first_id=7900000000))
     craigslist_search(market, feed, per_page=120)
     cfg = craigslist_config(market, db_url, tmp_path, every=6)
     cfg = replace(cfg, scan=replace(cfg.scan, incremental=False))

@@ -17,7 +17,7 @@ from gpuscout.scraper.errors import (
     UnsupportedPage,
 )
 from gpuscout.scraper.listing import BuyingFormat, RawListing
-from gpuscout.scraper.sources.base import ParseResult, SearchSpec, Source
+from gpuscout.scraper.sources.base import Access, ParseResult, SearchSpec, Source
 from gpuscout.scraper.sources.ebay import api
 from gpuscout.scraper.sources.ebay.html import (
     SOURCE,
@@ -84,6 +84,19 @@ class EbaySource(Source):
 
     def route(self, spec: SearchSpec) -> str:
         return "Browse API (OAuth)" if api.uses_api(spec) else "search pages"
+
+    def access(self, spec: SearchSpec) -> Access:
+        if api.uses_api(spec):
+            return Access(True, "Browse API keys set (GPUSCOUT_EBAY_CLIENT_ID, "
+                                "GPUSCOUT_EBAY_CLIENT_SECRET)")
+        return Access(None, "no Browse API keys: the search pages are read",
+                      "eBay's search pages may answer with a bot check; the Browse API is the "
+                      "route eBay supports: create a free keyset at "
+                      f"{api.KEYS_URL}, then set GPUSCOUT_EBAY_CLIENT_ID (App ID) and "
+                      "GPUSCOUT_EBAY_CLIENT_SECRET (Cert ID)")
+
+    def auth_url(self, spec: SearchSpec) -> str | None:
+        return api.api_base(spec) + api.TOKEN_PATH if api.uses_api(spec) else None
 
     def search_url(self, spec: SearchSpec) -> str:
         """The live search URL on ``spec.base_url``, newest listings first (or the Browse API

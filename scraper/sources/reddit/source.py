@@ -22,7 +22,7 @@ from gpuscout.scraper.errors import (
     UnsupportedPage,
 )
 from gpuscout.scraper.listing import RawListing, Status
-from gpuscout.scraper.sources.base import ParseResult, SearchSpec, Source
+from gpuscout.scraper.sources.base import Access, ParseResult, SearchSpec, Source
 from gpuscout.scraper.sources.oauth import bearer_token
 from gpuscout.scraper.sources.reddit.prices import have_part, read_body_price
 from gpuscout.scraper.sources.registry import BY_NAME
@@ -144,6 +144,23 @@ class RedditSource(Source):
 
     def route(self, spec: SearchSpec) -> str:
         return "Data API (OAuth)" if self.uses_api(spec) else "public JSON pages"
+
+    def access(self, spec: SearchSpec) -> Access:
+        names = BY_NAME["reddit"].credentials
+        if not self.uses_api(spec):
+            return Access(None, "the public JSON pages (route = \"json\")",
+                          "reddit.com's robots.txt turns crawlers away from them; remove "
+                          "route to use the API (set up an app, see the README)")
+        if spec.credentials.get("client_id") and spec.credentials.get("client_secret"):
+            grant = "password" if spec.credentials.get("password") else "client_credentials"
+            return Access(True, f"app credentials set ({names['client_id']}, "
+                                f"{names['client_secret']}; {grant} grant)")
+        return Access(False, "no app credentials", missing_credentials_message())
+
+    def auth_url(self, spec: SearchSpec) -> str | None:
+        if not self.uses_api(spec):
+            return None
+        return spec.options.get("auth_base_url", AUTH_BASE).rstrip("/") + TOKEN_PATH
 
     def search_url(self, spec: SearchSpec) -> str:
         """The subreddit's newest posts, ``/r/<sub>/new`` (``.json`` off the API), or with
