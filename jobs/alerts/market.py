@@ -46,6 +46,19 @@ def market_note(score: Any, money: Any) -> str | None:
 
 
 def top_reasons(score: Any, limit: int = PUSH_REASONS) -> list[str]:
-    """The first ``limit`` reasons of the score, cleaned for display."""
-    reasons = score.reasons if isinstance(score.reasons, list) else []
-    return [clean_text(str(r), 160) for r in reasons[:limit] if r]
+    """Why it scored, in a line's worth: the points of each component ("price 43/50"), then the
+    first ``limit`` reasons of condition and risk (the price against the market is said apart);
+    without components, the score's own reasons."""
+    components = score.components if isinstance(score.components, dict) else {}
+    parts: list[str] = []
+    points = [f"{name} {item.get('points')}/{item.get('max')}"
+              for name, item in components.items()
+              if isinstance(item, dict) and item.get("points") is not None and item.get("max")]
+    if points:
+        parts.append(", ".join(clean_text(p, 30) for p in points))
+    notes = [str(r) for name in ("condition", "risk")
+             for r in (components.get(name) or {}).get("reasons") or [] if r]
+    if not notes and not points:
+        notes = [str(r) for r in (score.reasons if isinstance(score.reasons, list) else []) if r]
+    parts += [clean_text(note, 160) for note in notes[:limit]]
+    return parts

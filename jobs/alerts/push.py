@@ -21,6 +21,8 @@ from gpuscout.jobs.text import clean_text
 
 TITLE_CHARS = 120
 BODY_TITLE_CHARS = 200
+#: listings a digest push shows (ntfy turns a body over 4 KB into a file attachment)
+DIGEST_PUSH_ITEMS = 10
 _STATUS = re.compile(r"error=(\d{3})")
 
 
@@ -137,13 +139,16 @@ def alert_push(listing: Any, score: Any, *, event: str, key: str, money: Any,
 
 
 def digest_push(heading: str, items: list[dict[str, Any]], *, key: str) -> PushMessage:
-    """Several listings in one message: "1. RTX 3090 FE $700 — score 88" and its link each."""
+    """Several listings in one message: "1. RTX 3090 FE $700 — score 88", the price against the
+    market and the link of each, the best ``DIGEST_PUSH_ITEMS`` of them."""
     lines: list[str] = []
-    for item in items:
+    for item in items[:DIGEST_PUSH_ITEMS]:
         lines.append(f"{item['rank']}. {item['model']} {item['price']} — score {item['score']}: "
                      f"{clean_text(item['title'], 90)}")
         if item.get("market"):
             lines.append(f"   {item['market']}")
         if item.get("url"):
             lines.append(f"   {item['url']}")
+    if len(items) > DIGEST_PUSH_ITEMS:
+        lines.append(f"…and {len(items) - DIGEST_PUSH_ITEMS} more: `gpuscout deals` lists them")
     return PushMessage(title=clean_text(heading, TITLE_CHARS), body="\n".join(lines), key=key)

@@ -69,13 +69,19 @@ def scan_cmd(app: App, only: tuple[str, ...], quiet: bool, no_alerts: bool, fmt:
 @click.command("run")
 @pass_app
 def run_cmd(app: App) -> None:
-    """Keep scanning: one job per search on its cron `schedule` (plus digests), until Ctrl-C or
-    SIGTERM. The job store lives in the configured database."""
+    """Keep scanning: every search once now, then each `every` so long (or on its cron
+    `schedule`), plus the daily digests, until Ctrl-C or SIGTERM.
+
+    A stop is prompt at any moment: a scan that is fetching is cancelled and recorded as stopped;
+    a second Ctrl-C exits at once (code 130). The job store lives in the configured database."""
+    from gpuscout.jobs.config.interval import format_every
     from gpuscout.jobs.schedule import run_forever
 
     cfg = app.config
     engine = app.engine()
-    click.echo(f"gpuscout scheduler: {len(cfg.searches)} searches; Ctrl-C to stop", err=True)
+    plan = ", ".join(f"{s.name} {'every ' + format_every(s.every) if s.every else s.schedule}"
+                     for s in cfg.searches)
+    click.echo(f"gpuscout run: scanning every search now, then {plan}; Ctrl-C to stop", err=True)
     run_forever(cfg, config_path=app.config_path, engine=engine)
 
 

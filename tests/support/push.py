@@ -38,6 +38,8 @@ class PushServer:
         return self.market.url.removeprefix("http://")
 
     def ntfy_url(self, topic: str = "gpu-deals") -> str:
+        # NOTE: ntfy also takes a publish at /<topic> (Apprise sends long bodies that way)
+        self.market.serve(f"/{topic}", self._ntfy_topic)
         return f"ntfy://{self.host}/{topic}"
 
     def json_url(self) -> str:
@@ -53,6 +55,10 @@ class PushServer:
         body: Any = json.loads(request.body or b"{}")
         return self._answer(Push(str(body.get("topic", "")), str(body.get("title", "")),
                                  str(body.get("message", "")), time.monotonic()))
+
+    def _ntfy_topic(self, request: Request) -> tuple[int, dict[str, str], bytes]:
+        return self._answer(Push(request.path.lstrip("/"), request.headers.get("x-title", ""),
+                                 request.body.decode("utf-8", "replace"), time.monotonic()))
 
     def _json(self, request: Request) -> tuple[int, dict[str, str], bytes]:
         body: Any = json.loads(request.body or b"{}")

@@ -4,6 +4,7 @@ digest, and what the message says."""
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
@@ -63,7 +64,7 @@ def test_a_deal_reaches_email_and_the_phone_once_each(sessions: Any, server: Smt
     assert note.message.splitlines() == [
         "NVIDIA GeForce RTX 3090 Founders Edition 24GB",
         "$700 per card, 3 % below the market ($725: the middle of the watch's price band)",
-        "Why: price 12 % under the fair middle of $650–$800; seller 99.8 % positive",
+        "Why: price 50/60, condition 20/20; used; tested",
         "ebay · Austin, TX",
         "https://www.ebay.com/itm/111",
     ]
@@ -239,3 +240,19 @@ def test_alert_channels_are_checked_and_default_to_every_one() -> None:
         make_cfg(2525, targets=phone("ntfy://ntfy.sh/x"), notify=["pager"])
     with pytest.raises(ConfigError, match="neither \\[email\\] nor a \\[\\[notify\\]\\] target"):
         parse_config({"alert": [{"watch": "3090-fe"}]})
+
+
+def test_a_long_digest_push_shows_the_best_ten_and_says_how_many_more(
+        sessions: Any, push: PushServer) -> None:
+    cfg = make_cfg(None, targets=phone(push.ntfy_url("deals")))
+    ids = [add_listing(sessions, str(500 + n), price=66000 + 100 * n, total=95 - n // 2,
+                       reference=BAND_REFERENCE) for n in range(25)]
+    report = process_events(cfg, sessions, [], now=T0,
+                            backlog=[ListingEvent(i, "new") for i in ids])
+    assert report.sent == 1
+    (note,) = push.received
+    lines = note.message.splitlines()
+    assert sum(1 for line in lines if re.match(r"\d+\. ", line)) == 10
+    assert lines[-1] == "…and 15 more: `gpuscout deals` lists them"
+    assert len(note.message.encode()) < 4096  # ntfy's limit for a message (longer: a file)
+    assert {row.state for row in rows(sessions)} == {"sent"}
