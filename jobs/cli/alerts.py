@@ -12,12 +12,13 @@ from gpuscout.jobs.cli.common import pass_app
 from gpuscout.jobs.cli.output import emit, format_option
 from gpuscout.models.storage.records import DELIVERY_STATES
 
-LIST_COLUMNS = ("id", "state", "rule", "event", "mode", "listing_id", "title", "price", "currency",
+LIST_COLUMNS = ("id", "state", "channel", "rule", "event", "mode", "listing_id", "title", "price",
+                "currency",
                 "score", "attempts", "created_at", "due_at", "sent_at", "last_error",
                 "message_id", "dedupe_key")
 #: what fits a terminal; --format json/csv carry every column
-TABLE_COLUMNS = ("id", "state", "rule", "event", "listing_id", "price", "attempts", "when",
-                 "last_error")
+TABLE_COLUMNS = ("id", "state", "channel", "rule", "event", "listing_id", "price", "attempts",
+                 "when", "last_error")
 
 
 def _now() -> datetime:
@@ -171,7 +172,8 @@ def list_cmd(app: App, state: str | None, rule: str | None, limit: int, fmt: str
 
     with transaction(app.sessions()) as session:
         rows = deliveries(session, state=state, rule=rule, limit=limit)
-    out = [{"id": d.id, "state": d.state, "rule": d.rule, "event": d.event, "mode": d.mode,
+    out = [{"id": d.id, "state": d.state, "channel": d.channel, "rule": d.rule, "event": d.event,
+            "mode": d.mode,
             "listing_id": d.listing_id, "title": clean_text(title, 80) if title else None,
             "price": from_minor(d.price, d.currency), "currency": d.currency, "score": d.score,
             "attempts": d.attempts, "created_at": d.created_at, "due_at": d.due_at,

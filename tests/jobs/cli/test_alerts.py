@@ -136,10 +136,11 @@ def test_send_then_list(run_cli: Any, server: SmtpServer, tmp_path: Path, db_url
     table = run_cli("alerts", "list", "--state", "sent", config=cfg, db_url=db_url)
     assert table.exit_code == 0
     line = next(ln for ln in table.output.splitlines() if "deals" in ln)
-    assert [c.strip() for c in line.strip("│ ").split("│")][:7] == [
-        "1", "sent", "deals", "new", str(lid), "699.00", "1"]
+    assert [c.strip() for c in line.strip("│ ").split("│")][:8] == [
+        "1", "sent", "email", "deals", "new", str(lid), "699.00", "1"]
     csv_out = run_cli("alerts", "list", "--format", "csv", config=cfg, db_url=db_url).output
-    assert csv_out.splitlines()[0].startswith("id,state,rule,event,mode,listing_id,title,price")
+    assert csv_out.splitlines()[0].startswith(
+        "id,state,channel,rule,event,mode,listing_id,title,price")
 
 
 def test_send_with_the_server_down_exits_1(run_cli: Any, tmp_path: Path, db_url: str) -> None:
