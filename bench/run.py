@@ -1,8 +1,10 @@
 """gpuscout benchmarks: ``python bench/run.py [--quick] [--json PATH] [--pg URL]``.
 
 Parse, ingest, query, CLI start-up and end-to-end scan figures, each a ratio or measured beside
-its baseline in the same run, and the judge's agreement with a careful buyer on the development
-listings; prints a table (figure, target, pass/fail) and writes JSON.
+its baseline in the same run, the judge's agreement with a careful buyer on the development
+listings, the market reference's error over a replayed year and the time from a post to its
+alert (``time_to_alert``, scaled back from a faster clock); prints a table (figure, target,
+pass/fail) and writes JSON.
 """
 
 from __future__ import annotations
@@ -41,14 +43,21 @@ class Sizes:
     market_days: int = 364
     market_scale: float = 1.0
     market_db: int = 1_000_000
+    #: time_to_alert: the speed factor, the seconds new posts appear over, and how many on
+    #: (reddit, ebay, craigslist)
+    tta_speed: float = 10.0
+    tta_window: float = 480.0
+    tta_posts: tuple[int, int, int] = (40, 24, 16)
 
 
 FULL = Sizes(parse_repeat=20, ingest=100_000, query_db=1_000_000, query_rounds=20,
              cli_db=100_000, cli_runs=7, e2e_pages=200)
 QUICK = Sizes(parse_repeat=5, ingest=20_000, query_db=100_000, query_rounds=5, cli_db=100_000,
-              cli_runs=3, e2e_pages=30, market_db=100_000)
+              cli_runs=3, e2e_pages=30, market_db=100_000, tta_speed=20.0, tta_window=120.0,
+              tta_posts=(14, 8, 6))
 TINY = Sizes(parse_repeat=1, ingest=300, query_db=2_000, query_rounds=1, cli_db=2_000, cli_runs=1,
-             e2e_pages=3, market_days=28, market_scale=0.4, market_db=2_000)
+             e2e_pages=3, market_days=28, market_scale=0.4, market_db=2_000, tta_speed=60.0,
+             tta_window=10.0, tta_posts=(3, 1, 0))
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,16 @@ TARGETS = (
     Target("market.vs_best_baseline", "market: its error / the better of band and naive", "<=",
            1, "x"),
     Target("market.command_s", "market: gpuscout market (median)", "<=", 0.5, "s"),
+    Target("time_to_alert.reddit.p95_s", "time to alert: reddit (API, every 60 s), p95", "<=", 90,
+           "s"),
+    Target("time_to_alert.ebay.p95_s", "time to alert: ebay (API, every 10 min), p95", "<=", 660,
+           "s"),
+    # NOTE: what the default intervals imply: one poll a minute (tokens last a day), six an hour
+    # (and a token each two hours), four an hour (and robots.txt once a day)
+    Target("time_to_alert.reddit.requests_per_hour", "requests/hour: reddit", "<=", 61, "/h"),
+    Target("time_to_alert.ebay.requests_per_hour", "requests/hour: ebay", "<=", 6.5, "/h"),
+    Target("time_to_alert.craigslist.requests_per_hour", "requests/hour: craigslist", "<=", 4.1,
+           "/h"),
 )
 
 
@@ -116,7 +135,7 @@ def table(results: dict[str, Any]) -> str:
         target = f"{t.op} {_fmt(float(t.value))}{t.unit}"
         lines.append(f"{t.label:<55} {_fmt(value):>12}  {target:>12}  {verdict(t, value)}")
     lines.append("")
-    for name in ("parse", "ingest", "query", "cli", "e2e", "judge", "market"):
+    for name in ("parse", "ingest", "query", "cli", "e2e", "judge", "market", "time_to_alert"):
         if "error" in (results.get(name) or {}):
             lines.append(f"  {name} failed: {results[name]['error'].splitlines()[0]}")
             results = {**results, name: {}}
@@ -174,6 +193,19 @@ def table(results: dict[str, Any]) -> str:
             lines.append(f"  market command on {c['listings']:,} listings "
                          f"({market['market_prices']:,} market prices): median "
                          f"{c['median_s']:.3f} s, best {c['best_s']:.3f} s")
+    tta = results.get("time_to_alert") or {}
+    if tta:
+        lines.append(f"  time to alert (speed factor {tta['speed_factor']:g}; {tta['scaling']}):")
+        for source in ("reddit", "ebay", "craigslist"):
+            f = tta.get(source) or {}
+            if "p95_s" in f:
+                lines.append(
+                    f"    {source:<10} every {f['interval_s']:g} s: {f['alerted']}/{f['posts']} "
+                    f"posts alerted, p50 {f['p50_s']:.0f} s, p95 {f['p95_s']:.0f} s (email p95 "
+                    f"{f['email']['p95_s']:.0f} s, push p95 {f['push']['p95_s']:.0f} s; wall "
+                    f"p95 {f['raw_p95_s']:.2f} s); {f['requests_per_hour']} requests/hour")
+        lines.append(f"    start scan's digest after {tta['first_digest_s']} s; SIGTERM "
+                     f"stopped `gpuscout run` in {tta['stop_s']} s (exit {tta['exit_code']})")
     return "\n".join(lines)
 
 
@@ -256,6 +288,14 @@ def run(sizes: Sizes, *, pg_url: str | None, only: set[str] | None,
         results["e2e"] = _timed("e2e", lambda: e2e_bench.run(sizes.e2e_pages, fixtures))
     if wanted("judge"):
         results["judge"] = _timed("judge", lambda: judge_bench.run(repeat=sizes.parse_repeat))
+    if wanted("time_to_alert"):
+        from bench.time_to_alert import Plan
+        from bench.time_to_alert import run as time_to_alert
+
+        reddit, ebay, craigslist = sizes.tta_posts
+        plan = Plan(speed=sizes.tta_speed, window=sizes.tta_window,
+                    posts={"reddit": reddit, "ebay": ebay, "craigslist": craigslist})
+        results["time_to_alert"] = _timed("time_to_alert", lambda: time_to_alert(plan))
     results["verdicts"] = {t.key: verdict(t, lookup(results, t.key)) for t in TARGETS}
     return results
 
@@ -276,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", metavar="URL", default=os.environ.get(PG_ENV),
                         help=f"also measure PostgreSQL (default ${PG_ENV})")
     parser.add_argument("--only", metavar="NAMES",
-                        help="comma-separated subset: parse,ingest,query,cli,e2e,judge,market")
+                        help="comma-separated subset: parse,ingest,query,cli,e2e,judge,market,"
+                             "time_to_alert")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = TINY if args.tiny else QUICK if args.quick else FULL

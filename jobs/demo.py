@@ -70,7 +70,7 @@ options = {{ sold = "true" }}
 name = "hws-3090"
 source = "reddit"
 query = {reddit_query}
-options = {{ subreddit = {subreddit} }}
+options = {{ subreddit = {subreddit}, route = "json" }}   # the live site: the API (README)
 
 [[search]]
 name = "craigslist-3090"
@@ -140,8 +140,8 @@ def serve_demo(market: LocalMarket, now: datetime) -> None:
                content_type=html, query={"_nkw": EBAY_QUERY, "LH_Sold": "1"})
     market.add("/latest", json.dumps(DEMO_RATES), content_type="application/json",
                query={"base": "USD"})
-    market.add(f"/r/{SUBREDDIT}/search.json", reddit_listing(base, now),
-               content_type="application/json; charset=UTF-8", query={"q": REDDIT_QUERY})
+    market.add(f"/r/{SUBREDDIT}/new.json", reddit_listing(base, now),
+               content_type="application/json; charset=UTF-8", query={"raw_json": "1"})
     market.add("/search/sss", craigslist_search_page(base, CRAIGSLIST_QUERY), content_type=html,
                query={"query": CRAIGSLIST_QUERY})
     images = [("ebay", c.item_id) for c in (*EBAY_CARDS, *EBAY_SOLD)] + \

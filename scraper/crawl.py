@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -34,8 +34,10 @@ import httpx
 from gpuscout.scraper.errors import (
     Blocked,
     FetchError,
+    HostUnresolved,
     MarkupDrift,
     RateLimited,
+    RobotsDisallowed,
     ScrapeError,
     UnsupportedPage,
 )
@@ -70,6 +72,9 @@ class PageOutcome:
     status: int | None = None
     not_modified: bool = False
     reason: str | None = None
+    #: paging stopped after this page although it links a next one: every listing on it had
+    #: been seen before (incremental polling), so the pages read do not cover all results
+    caught_up: bool = False
 
 
 def _utc_now() -> datetime:
@@ -138,7 +143,12 @@ def outcome_for_error(url: str, exc: ScrapeError, saved_path: Path | None = None
     if isinstance(exc, MarkupDrift):
         return PageOutcome(url, "drift", error=message, saved_path=saved_path)
     if isinstance(exc, RateLimited):
-        return PageOutcome(url, "rate_limited", error=message, status=exc.status)
+        return PageOutcome(url, "rate_limited", error=message, status=exc.status,
+                           reason="rate-limited")
+    if isinstance(exc, RobotsDisallowed):
+        return PageOutcome(url, "error", error=message, status=exc.status, reason="robots")
+    if isinstance(exc, HostUnresolved):
+        return PageOutcome(url, "error", error=message, reason="offline")
     if isinstance(exc, FetchError):
         return PageOutcome(url, "error", error=message, status=exc.status)
     return PageOutcome(url, "error", error=message, saved_path=saved_path)
@@ -146,12 +156,14 @@ def outcome_for_error(url: str, exc: ScrapeError, saved_path: Path | None = None
 
 async def fetch_page(
     fetcher: Fetcher, source: Source, url: str, headers: Mapping[str, str] | None = None, *,
-    save_dir: Path | None = None, now: Now = _utc_now,
+    save_dir: Path | None = None, now: Now = _utc_now, spec: SearchSpec | None = None,
 ) -> PageOutcome:
-    """Fetch ``url`` and parse it with ``source``; never raises a ScrapeError."""
+    """Fetch ``url`` and parse it with ``source`` (keeping what ``source.select`` keeps for
+    ``spec``); never raises a ScrapeError."""
     save = _Saver(save_dir, source.name, url, now)
+    api = spec is not None and source.uses_api(spec)
     try:
-        page = await fetcher.get(url, headers)
+        page = await fetcher.get(url, headers, api=api)
     except BlockedResponse as exc:
         path = save("blocked", exc.body, exc.content_type, str(exc))
         return outcome_for_error(url, exc, path)
@@ -160,10 +172,20 @@ async def fetch_page(
         return outcome_for_error(url, exc)
     if page.not_modified:
         return PageOutcome(page.url, "ok", status=page.status, not_modified=True)
-    return _parse(source, page, save)
+    return _parse(source, page, save, spec)
 
 
-def _parse(source: Source, page: FetchedPage, save: _Saver) -> PageOutcome:
+def _selected(source: Source, spec: SearchSpec | None, result: ParseResult) -> ParseResult:
+    """``result`` with the oldest posting time of all its listings, then only those ``spec``
+    wants (the time is taken first: it says how far back the page reaches)."""
+    times = [listing.posted_at for listing in result.listings if listing.posted_at is not None]
+    if times and result.oldest_posted is None:
+        result = replace(result, oldest_posted=min(times))
+    return result if spec is None else source.select(spec, result)
+
+
+def _parse(source: Source, page: FetchedPage, save: _Saver,
+           spec: SearchSpec | None = None) -> PageOutcome:
     body, ctype, url, status = page.body, page.content_type, page.url, page.status
     if not body or body.isspace():  # NOTE: as ``not body.strip()``, without copying the body
         # NOTE: a blank 2xx body is a server or proxy glitch: not "no results" (that would let
@@ -205,7 +227,7 @@ def _parse(source: Source, page: FetchedPage, save: _Saver) -> PageOutcome:
         log.error("%s", message, exc_info=exc)
         return PageOutcome(url, "error", error=message, status=status,
                            saved_path=save("error", body, ctype, message))
-    return _classify(result, page, save)
+    return _classify(_selected(source, spec, result), page, save)
 
 
 def _classify(result: ParseResult, page: FetchedPage, save: _Saver) -> PageOutcome:
@@ -215,7 +237,11 @@ def _classify(result: ParseResult, page: FetchedPage, save: _Saver) -> PageOutco
         message = f"{incomplete} of {listings + incomplete} cards lacked a required field"
         return PageOutcome(url, "drift", result=result, error=message, status=status,
                            saved_path=save("drift", page.body, page.content_type, message))
-    if listings:
+    if listings or result.unmatched:
+        if incomplete:
+            log.warning("%s: %d of %d cards could not be read (no id, title or price)", url,
+                        incomplete, listings + incomplete)
+        # NOTE: a page whose posts all failed the search's own query was read fine: paging goes on
         return PageOutcome(url, "ok", result=result, status=status)
     if result.empty or result.skipped:
         return PageOutcome(url, "empty", result=result, status=status)
@@ -229,16 +255,22 @@ def _classify(result: ParseResult, page: FetchedPage, save: _Saver) -> PageOutco
 async def crawl(
     fetcher: Fetcher, source: Source, spec: SearchSpec, *,
     save_dir: Path | None = None, now: Now = _utc_now,
+    seen: Callable[[ParseResult], bool] | None = None,
 ) -> AsyncIterator[PageOutcome]:
     """The pages of one search: ``source.prepare`` once, then the search URL and each
-    ``next_url`` up to ``spec.max_pages``, stopping after the first outcome that is not ok."""
+    ``next_url`` up to ``spec.max_pages``, stopping after the first outcome that is not ok.
+
+    ``seen`` (incremental polling) says whether a page holds nothing new; paging stops after
+    such a page, which is then marked ``caught_up`` if it links a next one. On an API route a
+    401 (a token revoked or expired early) renews the token and asks for the page once more.
+    """
     try:
         url = source.search_url(spec)
     except ScrapeError as exc:
         yield outcome_for_error(spec.base_url, exc)
         return
     try:
-        extra = await source.prepare(fetcher.client, spec)
+        extra = await source.prepare(fetcher.client, spec, fetcher.tokens)
     except ScrapeError as exc:
         log.warning("%s: preparing the search failed: %s", source.name, exc)
         yield outcome_for_error(url, exc)
@@ -249,14 +281,32 @@ async def crawl(
         yield PageOutcome(url, "error", error=message)
         return
     headers = {**source.request_headers(spec), **extra}
-    seen: set[str] = set()
+    visited: set[str] = set()
+    renewed = False
     for _page in range(spec.max_pages):
-        seen.add(url)
-        outcome = await fetch_page(fetcher, source, url, headers, save_dir=save_dir, now=now)
-        yield outcome
+        visited.add(url)
+        outcome = await fetch_page(fetcher, source, url, headers, save_dir=save_dir, now=now,
+                                   spec=spec)
+        if outcome.status == 401 and source.uses_api(spec) and not renewed:
+            renewed = True
+            log.info("%s: the API refused the token; fetching a new one", source.name)
+            try:
+                extra = await source.prepare(fetcher.client, spec, fetcher.tokens, renew=True)
+            except ScrapeError as exc:
+                yield outcome_for_error(url, exc)
+                return
+            headers = {**source.request_headers(spec), **extra}
+            outcome = await fetch_page(fetcher, source, url, headers, save_dir=save_dir,
+                                       now=now, spec=spec)
         if outcome.outcome != "ok" or outcome.result is None:
+            yield outcome
             return
         following = outcome.result.next_url
-        if not following or following in seen:
+        if not following or following in visited:
+            yield outcome
             return
+        if seen is not None and seen(outcome.result):
+            yield replace(outcome, caught_up=True)
+            return
+        yield outcome
         url = following

@@ -5,9 +5,11 @@
     │   ├── RateLimited          HTTP 429 (or a site's own "slow down" page)
     │   ├── HttpStatusError      another non-success status
     │   ├── ResponseTooLarge     the body went over the configured cap
-    │   └── RobotsDisallowed     robots.txt forbids the path and no override is set
+    │   ├── RobotsDisallowed     robots.txt forbids the path and no override is set
+    │   └── HostUnresolved       DNS gave no address for the host: offline, or a wrong name
     ├── PageError                the page arrived but is not a page of listings
     │   ├── Blocked              captcha, login wall, bot check, 403
+    │   │   └── MissingCredentials  the route needs API keys that are not configured
     │   ├── MarkupDrift          looks like a results page but nothing parses: markup changed
     │   └── UnsupportedPage      a page no source knows (another marketplace, a blank page)
     └── PriceError               a price string that cannot be read
@@ -54,6 +56,15 @@ class RobotsDisallowed(FetchError):
     """robots.txt disallows the URL for our User-Agent."""
 
 
+class HostUnresolved(FetchError):
+    """The host name did not resolve: no network, DNS down, or a misspelt host. Not retried: a
+    resolver that just failed will not answer within a backoff's few seconds."""
+
+    def __init__(self, message: str, *, url: str = "", host: str = "") -> None:
+        super().__init__(message, url=url)
+        self.host = host
+
+
 class PageError(ScrapeError):
     """The body is not a page of listings we can read."""
 
@@ -64,6 +75,14 @@ class PageError(ScrapeError):
 
 class Blocked(PageError):
     """A captcha, login wall, bot check or 403 page; ``reason`` names which."""
+
+
+class MissingCredentials(Blocked):
+    """The marketplace's sanctioned route needs credentials that are not set; the message says
+    what to create and which variables to set. No request was made."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="no-credentials")
 
 
 class MarkupDrift(PageError):

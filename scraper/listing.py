@@ -48,3 +48,6 @@ class RawListing:
     ends_at: datetime | None = None
     ends_in: timedelta | None = None
     price_each: bool = False
+    #: other ids the marketplace shows for the same post (Craigslist: the numeric post id and the
+    #: token of its /view/d/ link), so that storage keeps one listing whichever a page shows
+    aliases: tuple[str, ...] = field(default_factory=tuple)

@@ -1,4 +1,4 @@
-"""Email alerts: rules decide, the outbox records, SMTP sends — each alert once.
+"""Alerts: rules decide, the outbox records, SMTP or Apprise sends — each alert once per channel.
 
 Every alert is a row of the outbox (``gpuscout.models.storage.tables.alerts.AlertDelivery``) keyed by
 ``<listing id>:<rule>:<event>:<unit price in minor units>``, unique in the database, and inserted
@@ -26,6 +26,15 @@ permanently, or that fails ``MAX_ATTEMPTS`` times, is marked "failed".
 Digest rules queue their items instead ("mode" digest, due at the next digest time);
 ``send_digest`` gathers the best of them into one email a day, itself an outbox row keyed
 ``digest:<rule>:<local date>`` that goes through the same claim/send/sent steps.
+
+Channels: a rule sends to email and to [[notify]] push targets (Apprise). Every channel has its
+own rows (``channel``; keys of push rows end in ``@<target>``), so each target gets each alert
+once with the same guarantees, and a target that is down holds back only its own alerts.
+
+A search's first successful scan (a new database, or a search just added) would otherwise
+alert on every qualifying listing it finds at once: those go out as one digest per rule and
+channel instead (``record_backlog``): a head row (event "digest", sent as soon as possible)
+whose items are the listings, each still keyed so that no later scan alerts on it again.
 """
 
 from __future__ import annotations
@@ -43,21 +52,27 @@ from gpuscout.jobs.alerts.mail import (
     alert_context,
     alert_subject,
     check_message,
-    digest_item,
-    digest_subject,
+    model_label,
+    money,
     render_message,
+)
+from gpuscout.jobs.alerts.push import (
+    ApprisePusher,
+    Pusher,
+    PushMessage,
+    alert_push,
 )
 from gpuscout.jobs.alerts.rules import (
     ScoreFacts,
+    alert_timezone,
     dedupe_key,
-    digest_key,
     due_at,
-    local_date,
+    first_scan_key,
     message_id_for,
     reject_reason,
-    score_reason,
 )
 from gpuscout.jobs.config import AlertRule, Config, EmailConfig
+from gpuscout.jobs.config.schema import EMAIL_CHANNEL
 from gpuscout.jobs.errors import ConfigError, DeliveryError
 
 if TYPE_CHECKING:
@@ -67,11 +82,13 @@ if TYPE_CHECKING:
 
     from gpuscout.jobs.scoring import ListingEvent
     from gpuscout.models.storage.tables.alerts import AlertDelivery
-    from gpuscout.models.storage.tables.listings import Listing, Score
+    from gpuscout.models.storage.tables.listings import Listing, PriceObservation, Score
 
 log = logging.getLogger("gpuscout.alerts")
 
 MAX_ATTEMPTS = 5
+#: how long a push row being sent belongs to the run that claimed it
+PUSH_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,32 @@ def lease(email: EmailConfig) -> timedelta:
     return timedelta(seconds=2 * email.timeout + 60)
 
 
+def _lease(cfg: Config, channel: str) -> timedelta:
+    return lease(cfg.email) if channel == EMAIL_CHANNEL and cfg.email is not None else PUSH_LEASE
+
+
+class Senders:
+    """The mailer and the pusher a run delivers with, made on first use."""
+
+    def __init__(self, cfg: Config, mailer: Mailer | None = None,
+                 pusher: Pusher | None = None) -> None:
+        self.cfg = cfg
+        self._mailer = mailer
+        self._pusher = pusher
+
+    @property
+    def mailer(self) -> Mailer:
+        if self._mailer is None:
+            self._mailer = SmtpMailer(email_config(self.cfg))
+        return self._mailer
+
+    @property
+    def pusher(self) -> Pusher:
+        if self._pusher is None:
+            self._pusher = ApprisePusher()
+        return self._pusher
+
+
 def facts_of(listing: Listing, score: Score | None) -> ScoreFacts | None:
     if score is None:
         return None
@@ -119,13 +162,13 @@ def facts_of(listing: Listing, score: Score | None) -> ScoreFacts | None:
 # --------------------------------------------------------------------------- recording
 
 
-def record_events(cfg: Config, session: Session, events: Sequence[ListingEvent], *,
-                  now: datetime) -> list[str]:
-    """Queue an outbox row for each (event, rule) that qualifies; returns the new keys."""
+def _rows(cfg: Config, session: Session, events: Sequence[ListingEvent], *,
+          now: datetime) -> list[dict[str, Any]]:
+    """An outbox row for each (event, rule, channel) that qualifies."""
     from gpuscout.models.storage.market import groups_of
-    from gpuscout.models.storage.outbox import enqueue, listings_with_scores
+    from gpuscout.models.storage.outbox import listings_with_scores
 
-    email = email_config(cfg)
+    tz = alert_timezone(cfg)
     data = listings_with_scores(session, (e.listing_id for e in events),
                                 (r.watch for r in cfg.alerts))
     # NOTE: the key names the card, not the listing: a cross-post or a repost of a card already
@@ -145,30 +188,80 @@ def record_events(cfg: Config, session: Session, events: Sequence[ListingEvent],
                 log.debug("listing %d, rule %s, %s: no alert (%s)", ev.listing_id, rule.name,
                           ev.event, reason)
                 continue
-            rows.append({
-                "dedupe_key": dedupe_key(card.get(listing.id, listing.id), rule.name, ev.event,
-                                         score.unit_price),
-                "listing_id": listing.id, "rule": rule.name, "watch": rule.watch,
-                "event": ev.event, "mode": rule.mode, "price": score.unit_price,
-                "currency": score.currency, "score": score.total, "state": "queued",
-                "created_at": now, "due_at": due_at(rule, now, email.timezone), "attempts": 0,
-            })
-    return enqueue(session, rows)
+            for channel in cfg.channels(rule):
+                rows.append({
+                    "dedupe_key": dedupe_key(card.get(listing.id, listing.id), rule.name,
+                                             ev.event, score.unit_price, channel),
+                    "listing_id": listing.id, "rule": rule.name, "watch": rule.watch,
+                    "event": ev.event, "mode": rule.mode, "price": score.unit_price,
+                    "currency": score.currency, "score": score.total, "state": "queued",
+                    "created_at": now, "due_at": due_at(rule, now, tz), "attempts": 0,
+                    "channel": channel,
+                })
+    return rows
+
+
+def record_events(cfg: Config, session: Session, events: Sequence[ListingEvent], *,
+                  now: datetime) -> list[str]:
+    """Queue an outbox row for each (event, rule, channel) that qualifies; returns the new keys."""
+    from gpuscout.models.storage.outbox import enqueue
+
+    return enqueue(session, _rows(cfg, session, events, now=now))
+
+
+def record_backlog(cfg: Config, session: Session, events: Sequence[ListingEvent], *,
+                   now: datetime) -> list[str]:
+    """The events of searches on their first successful scan: for instant rules, one digest per
+    rule and channel holding every listing that qualifies (digest rules queue as usual).
+    Returns the keys of the digests recorded."""
+    from gpuscout.models.storage.outbox import enqueue
+
+    rows = _rows(cfg, session, events, now=now)
+    heads: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        if row["mode"] != "instant":
+            continue
+        group = (row["rule"], row["channel"])
+        if group not in heads:
+            key = first_scan_key(row["rule"], now, row["channel"])
+            heads[group] = {"dedupe_key": key, "listing_id": None, "rule": row["rule"],
+                            "watch": row["watch"], "event": "digest", "mode": "instant",
+                            "state": "queued", "created_at": now, "due_at": now, "attempts": 0,
+                            "channel": row["channel"],
+                            "message_id": message_id_for(key, _sender(cfg))}
+        # NOTE: an item is a "digest" row given to its head at once: neither sent on its own
+        # nor picked up by a daily digest
+        row.update(mode="digest", message_id=heads[group]["message_id"], due_at=now)
+    enqueue(session, rows)
+    # NOTE: a head with no item inserted (every listing alerted before) is not recorded
+    from gpuscout.models.storage.outbox import digest_items
+
+    wanted = [head for head in heads.values()
+              if digest_items(session, head["message_id"])]
+    return enqueue(session, wanted)
+
+
+def _sender(cfg: Config) -> str:
+    return cfg.email.sender if cfg.email is not None else "gpuscout@localhost"
 
 
 def process_events(cfg: Config, sessions: sessionmaker[Session], events: Sequence[ListingEvent],
-                   *, now: datetime, mailer: Mailer | None = None) -> AlertReport:
-    """After a scan: record the alerts its events call for, then send everything due."""
+                   *, now: datetime, mailer: Mailer | None = None, pusher: Pusher | None = None,
+                   backlog: Sequence[ListingEvent] = ()) -> AlertReport:
+    """After a scan: record the alerts its events call for (``backlog``: events of searches on
+    their first scan, as one digest), then send everything due."""
     from gpuscout.models.storage.db import transaction
 
-    if cfg.email is None or not cfg.alerts:
+    if not cfg.alerts or (cfg.email is None and not cfg.notify):
         return AlertReport()
     from gpuscout.jobs.alerts.market import record_market_moves
 
     with transaction(sessions) as session:
         recorded = record_events(cfg, session, events, now=now)
         recorded += record_market_moves(cfg, session, now=now)
-    report = send_queued(cfg, sessions, now=now, mailer=mailer)
+        if backlog:
+            recorded += record_backlog(cfg, session, backlog, now=now)
+    report = send_queued(cfg, sessions, now=now, mailer=mailer, pusher=pusher)
     return replace(report, recorded=len(recorded))
 
 
@@ -176,38 +269,40 @@ def process_events(cfg: Config, sessions: sessionmaker[Session], events: Sequenc
 
 
 def send_queued(cfg: Config, sessions: sessionmaker[Session], *, now: datetime,
-                mailer: Mailer | None = None, limit: int = 100) -> AlertReport:
-    """Send the instant alerts that are due (including any a crashed run left "sending")."""
+                mailer: Mailer | None = None, pusher: Pusher | None = None,
+                limit: int = 100) -> AlertReport:
+    """Send the instant alerts that are due (including any a crashed run left "sending"), on
+    every channel; a channel that cannot be reached holds back only its own alerts."""
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.outbox import due_instant, note_error, pending_counts
 
-    email = email_config(cfg)
-    mailer = mailer or SmtpMailer(email)
+    senders = Senders(cfg, mailer, pusher)
     with transaction(sessions) as session:
         rows = due_instant(session, now=now, limit=limit)
     sent = failed = 0
-    error: str | None = None
-    for i, row in enumerate(rows):
-        outcome, message = _deliver(cfg, sessions, mailer, row, now)
+    down: dict[str, str] = {}
+    for row in rows:
+        if row.channel in down:
+            with transaction(sessions) as session:
+                note_error(session, [row.id], down[row.channel])
+            continue
+        outcome, message = _deliver(cfg, sessions, senders, row, now)
         sent += outcome == "sent"
         failed += outcome == "failed"
         if outcome == "unreachable":
-            error = message
-            with transaction(sessions) as session:
-                note_error(session, [r.id for r in rows[i + 1:]], message or "")
-            break
+            down[row.channel] = message or ""
     with transaction(sessions) as session:
         waiting, later = pending_counts(session, now=now)
+    error = "; ".join(down.values()) or None
     return AlertReport(queued=waiting, sent=sent, failed=failed, deferred=later, error=error)
 
 
-def _deliver(cfg: Config, sessions: sessionmaker[Session], mailer: Mailer, row: AlertDelivery,
+def _deliver(cfg: Config, sessions: sessionmaker[Session], senders: Senders, row: AlertDelivery,
              now: datetime) -> tuple[str, str | None]:
     """Claim, send and mark one alert: "sent", "failed", "retry", "unreachable" or "taken"."""
     from gpuscout.models.storage.db import transaction
-    from gpuscout.models.storage.outbox import claim, mark_sent
+    from gpuscout.models.storage.outbox import claim, digest_items, mark_sent
 
-    email = email_config(cfg)
     retry_at = row.due_at if row.state == "queued" else now
     if row.state == "sending" and row.attempts >= MAX_ATTEMPTS:
         # NOTE: interrupted every time (a crash or a hang mid-send): give up rather than loop
@@ -215,30 +310,36 @@ def _deliver(cfg: Config, sessions: sessionmaker[Session], mailer: Mailer, row: 
             f"interrupted {row.attempts} times while sending", permanent=True), retry_at)
     with transaction(sessions) as session:
         if not claim(session, row.id, state=row.state, attempts=row.attempts,
-                     lease_until=now + lease(email)):
+                     lease_until=now + _lease(cfg, row.channel)):
             return "taken", None
+    items: list[int] = []
     try:
         with sessions() as session:
-            msg = alert_message(cfg, session, row, now=now)
+            if row.event == "digest":
+                items = [item.id for item in digest_items(session, row.message_id or "")]
+            payload = _build(cfg, session, row, now=now)
     except Exception as exc:  # a message that cannot be built will never be: fail it, go on
         log.exception("alert %s: building the message failed", row.dedupe_key)
         error = exc if isinstance(exc, DeliveryError) else DeliveryError(
             f"building the message failed: {type(exc).__name__}: {exc}", permanent=True)
-        return _failed(sessions, row, error, retry_at)
+        return _failed(sessions, row, error, retry_at, items)
     try:
-        message_id = mailer.send(msg)
+        if isinstance(payload, PushMessage):
+            message_id = senders.pusher.send(payload, cfg.target(row.channel))
+        else:
+            message_id = senders.mailer.send(payload)
     except DeliveryError as exc:
-        return _failed(sessions, row, exc, retry_at)
+        return _failed(sessions, row, exc, retry_at, items)
     with transaction(sessions) as session:
-        mark_sent(session, [row.id], message_id=message_id, now=now)
+        mark_sent(session, [row.id, *items], message_id=message_id, now=now)
     log.info("alert %s sent as %s", row.dedupe_key, message_id)
     return "sent", None
 
 
 def _failed(sessions: sessionmaker[Session], row: AlertDelivery, exc: DeliveryError,
-            retry_at: datetime) -> tuple[str, str | None]:
+            retry_at: datetime, items: Sequence[int] = ()) -> tuple[str, str | None]:
     from gpuscout.models.storage.db import transaction
-    from gpuscout.models.storage.outbox import release
+    from gpuscout.models.storage.outbox import fail, release
 
     message = f"{exc.kind}: {exc}"
     with transaction(sessions) as session:
@@ -249,38 +350,76 @@ def _failed(sessions: sessionmaker[Session], row: AlertDelivery, exc: DeliveryEr
             return "unreachable", message
         if exc.permanent or row.attempts + 1 >= MAX_ATTEMPTS:
             release(session, row.id, state="failed", due_at=retry_at, error=message)
+            fail(session, items, message)
             log.error("alert %s failed: %s", row.dedupe_key, message)
             return "failed", message
         release(session, row.id, state="queued", due_at=retry_at, error=message)
         return "retry", message
 
 
-def alert_message(cfg: Config, session: Session, row: AlertDelivery, *,
-                  now: datetime) -> EmailMessage:
-    """The email for one outbox row, from the listing, its current score and price history, with
-    the market of the last 90 days (a market move's row: the move, see ``alerts.market``)."""
-    from gpuscout.jobs.alerts.market import (
-        MARKET_MOVE,
-        market_move_message,
-        market_picture,
-        picture_context,
-    )
-    from gpuscout.models.storage.outbox import listings_with_scores, price_history
-    from gpuscout.models.storage.records import from_minor
+def _build(cfg: Config, session: Session, row: AlertDelivery, *,
+           now: datetime) -> EmailMessage | PushMessage:
+    """The email or push message an outbox row stands for."""
+    from gpuscout.jobs.alerts.market import MARKET_MOVE, market_move_message, market_move_push
 
+    if row.channel != EMAIL_CHANNEL and row.channel not in {t.name for t in cfg.notify}:
+        raise DeliveryError(f"the [[notify]] target {row.channel!r} is no longer configured",
+                            permanent=True)
     if row.event == MARKET_MOVE:
-        return market_move_message(cfg, session, row, now=now)
-    email = email_config(cfg)
+        if row.channel == EMAIL_CHANNEL:
+            return market_move_message(cfg, session, row, now=now)
+        return market_move_push(cfg, session, row)
+    if row.event == "digest":
+        from gpuscout.jobs.alerts.digests import first_scan_message
+
+        return first_scan_message(cfg, session, row, now=now)
+    if row.channel == EMAIL_CHANNEL:
+        return alert_message(cfg, session, row, now=now)
+    return push_message(session, row)
+
+
+def _listing_of(session: Session, row: AlertDelivery) -> tuple[Listing, Score]:
+    from gpuscout.models.storage.outbox import listings_with_scores
+
     found = listings_with_scores(session, [row.listing_id] if row.listing_id else [], [row.watch])
     listing, scores = found.get(row.listing_id or 0, (None, {}))
     score = scores.get(row.watch)
     if listing is None or score is None:
         raise DeliveryError("the listing (or its score) is no longer stored", permanent=True)
-    history = price_history(session, listing.id)
-    old: int | None = None
+    return listing, score
+
+
+def _old_price(row: AlertDelivery, listing: Listing, score: Score,
+               history: Sequence[PriceObservation]) -> int | None:
+    """Before a price drop: the price per card it dropped from, when that can be told."""
     if (row.event == "price_drop" and len(history) >= 2 and listing.quantity == 1
             and listing.currency == score.currency):
-        old = (history[-2].price or 0) + (history[-2].shipping or 0)
+        return (history[-2].price or 0) + (history[-2].shipping or 0)
+    return None
+
+
+def push_message(session: Session, row: AlertDelivery) -> PushMessage:
+    """The push notification for one outbox row."""
+    from gpuscout.models.storage.outbox import price_history
+
+    listing, score = _listing_of(session, row)
+    old = _old_price(row, listing, score, price_history(session, listing.id))
+    return alert_push(listing, score, event=row.event, key=row.dedupe_key, money=money,
+                      model_label=model_label, old_price=old)
+
+
+def alert_message(cfg: Config, session: Session, row: AlertDelivery, *,
+                  now: datetime) -> EmailMessage:
+    """The email for one outbox row, from the listing, its current score and price history, with
+    the market of the last 90 days."""
+    from gpuscout.jobs.alerts.market import market_picture, picture_context
+    from gpuscout.models.storage.outbox import price_history
+    from gpuscout.models.storage.records import from_minor
+
+    email = email_config(cfg)
+    listing, score = _listing_of(session, row)
+    history = price_history(session, listing.id)
+    old = _old_price(row, listing, score, history)
     context = alert_context(listing, score, history, event=row.event, rule=row.rule,
                             watch=row.watch)
     message_id = message_id_for(row.dedupe_key, email.sender)
@@ -297,116 +436,12 @@ def alert_message(cfg: Config, session: Session, row: AlertDelivery, *,
 
 
 def send_digest(cfg: Config, sessions: sessionmaker[Session], *, rule: str, now: datetime,
-                mailer: Mailer | None = None, force: bool = False) -> AlertReport:
-    """Send ``rule``'s digest for today (local date) unless it was sent already; ``force`` sends
-    another one now. A digest holds the top ``digest_top`` listings queued since the last one."""
-    from gpuscout.models.storage.db import transaction
-    from gpuscout.models.storage.outbox import assign, by_key, claim, enqueue
+                mailer: Mailer | None = None, pusher: Pusher | None = None,
+                force: bool = False) -> AlertReport:
+    """``gpuscout.jobs.alerts.digests.send_digest``: a digest rule's daily digest."""
+    from gpuscout.jobs.alerts.digests import send_digest as send
 
-    email = email_config(cfg)
-    r = alert_rule(cfg, rule)
-    if r.mode != "digest":
-        raise ConfigError(f"alert rule {rule!r} has mode = {r.mode!r}: only digest rules have digests")
-    key = digest_key(r.name, local_date(now, email.timezone))
-    if force:
-        key = f"{key}:{now.strftime('%H%M%S')}"
-    mid = message_id_for(key, email.sender)
-    with transaction(sessions) as session:
-        head = by_key(session, key)
-        if head is None:
-            chosen = _choose(r, session, now=now)
-            if not chosen:
-                return AlertReport()
-            row = {"dedupe_key": key, "listing_id": None, "rule": r.name, "watch": r.watch,
-                   "event": "digest", "mode": "digest", "state": "queued", "created_at": now,
-                   "due_at": now, "attempts": 0, "message_id": mid}
-            if not enqueue(session, [row]):
-                return AlertReport()  # NOTE: another run created it a moment ago
-            assign(session, chosen, message_id=mid)
-            head = by_key(session, key)
-        assert head is not None
-        if head.state not in ("queued", "sending") or (head.state == "sending" and head.due_at > now):
-            return AlertReport()
-        if not claim(session, head.id, state=head.state, attempts=head.attempts,
-                     lease_until=now + lease(email)):
-            return AlertReport()
-    return _send_digest(cfg, sessions, r, head, mid, now, mailer or SmtpMailer(email))
-
-
-def _choose(rule: AlertRule, session: Session, *, now: datetime) -> list[int]:
-    """The candidate rows of the best ``digest_top`` listings; the others are marked skipped."""
-    from gpuscout.models.storage.outbox import digest_candidates, listings_with_scores, skip
-
-    rows = digest_candidates(session, rule.name, now=now)
-    data = listings_with_scores(session, (r.listing_id for r in rows if r.listing_id), [rule.watch])
-    qualified: dict[int, tuple[int, int]] = {}
-    for row in rows:
-        listing, scores = data.get(row.listing_id or 0, (None, {}))
-        score = scores.get(rule.watch)
-        reason = score_reason(rule, facts_of(listing, score), now=now) if listing \
-            else "listing removed"
-        if reason is not None or listing is None or score is None:
-            skip(session, [row.id], f"no longer qualifies: {reason}")
-            continue
-        qualified[listing.id] = (-score.total, score.unit_price or 0)
-    order = sorted(qualified, key=lambda lid: (*qualified[lid], lid))
-    keep = set(order[:rule.digest_top])
-    chosen = [row.id for row in rows if row.listing_id in keep]
-    rest = [row.id for row in rows if row.listing_id in qualified and row.listing_id not in keep]
-    if rest:
-        skip(session, rest, f"not among the top {rule.digest_top} of the digest")
-    return chosen
-
-
-def _send_digest(cfg: Config, sessions: sessionmaker[Session], rule: AlertRule,
-                 head: AlertDelivery, mid: str, now: datetime, mailer: Mailer) -> AlertReport:
-    from gpuscout.models.storage.db import transaction
-    from gpuscout.models.storage.outbox import assign, digest_items, mark_sent, release
-
-    try:
-        with sessions() as session:
-            items = digest_items(session, mid)
-            msg = digest_message(cfg, session, rule, items, now=now, message_id=mid)
-        message_id = mailer.send(msg)
-    except DeliveryError as exc:
-        message = f"{exc.kind}: {exc}"
-        final = exc.permanent or (exc.kind not in CONNECTION_KINDS
-                                  and head.attempts + 1 >= MAX_ATTEMPTS)
-        with transaction(sessions) as session:
-            release(session, head.id, state="failed" if final else "queued", due_at=now,
-                    error=message, attempts=head.attempts if exc.kind in CONNECTION_KINDS else None)
-            if final:  # NOTE: its listings go back to wait for the next digest
-                assign(session, [i.id for i in items], message_id=None)
-        log.warning("digest %s not sent: %s", head.dedupe_key, message)
-        return AlertReport(queued=0 if final else 1, failed=int(final), error=message)
-    with transaction(sessions) as session:
-        mark_sent(session, [head.id, *(i.id for i in items)], message_id=message_id, now=now)
-    log.info("digest %s sent as %s (%d listings)", head.dedupe_key, message_id, len(items))
-    return AlertReport(sent=1)
-
-
-def digest_message(cfg: Config, session: Session, rule: AlertRule, items: Sequence[AlertDelivery],
-                   *, now: datetime, message_id: str) -> EmailMessage:
-    """One email ranking the digest's listings by score (each listing once)."""
-    from gpuscout.models.storage.outbox import listings_with_scores
-
-    email = email_config(cfg)
-    data = listings_with_scores(session, (i.listing_id for i in items if i.listing_id), [rule.watch])
-    entries: dict[int, tuple[Listing, Score, str]] = {}
-    for item in items:
-        listing, scores = data.get(item.listing_id or 0, (None, {}))
-        score = scores.get(rule.watch)
-        if listing is not None and score is not None and listing.id not in entries:
-            entries[listing.id] = (listing, score, item.event)
-    if not entries:
-        raise DeliveryError("the digest's listings are no longer stored", permanent=True)
-    ordered = sorted(entries.values(), key=lambda e: (-e[1].total, e[1].unit_price or 0, e[0].id))
-    rows = [digest_item(n, listing, score, event)
-            for n, (listing, score, event) in enumerate(ordered, 1)]
-    day = local_date(now, email.timezone).isoformat()
-    return render_message(email, template="digest", subject=digest_subject(rule.name, rows),
-                          context={"rule": rule.name, "watch": rule.watch, "day": day, "items": rows},
-                          message_id=message_id, now=now)
+    return send(cfg, sessions, rule=rule, now=now, mailer=mailer, pusher=pusher, force=force)
 
 
 # --------------------------------------------------------------------------- checks
@@ -418,3 +453,13 @@ def send_test(cfg: Config, *, now: datetime, mailer: Mailer | None = None) -> st
     msg = check_message(email, now=now, message_id=message_id_for(f"test:{now.isoformat()}",
                                                                    email.sender))
     return (mailer or SmtpMailer(email)).send(msg)
+
+
+def send_test_push(cfg: Config, target: str, *, now: datetime,
+                   pusher: Pusher | None = None) -> str:
+    """Send one test push notification to ``target``; DeliveryError says what failed."""
+    message = PushMessage(title="gpuscout test notification",
+                          body=f"If you can read this, deal alerts for [[notify]] {target!r} "
+                               f"will reach you. ({now.strftime('%Y-%m-%d %H:%M UTC')})",
+                          key=f"test:{now.isoformat()}")
+    return (pusher or ApprisePusher()).send(message, cfg.target(target))

@@ -217,8 +217,11 @@ def alert_context(listing: Listing, score: Score, history: Sequence[PriceObserva
             note = (f"Was {money(old, listing.currency)}, now {money(new, listing.currency)} "
                     f"(−{(old - new) * 100 / old:.1f} %)")
     reasons = score.reasons if isinstance(score.reasons, list) else []
+    from gpuscout.jobs.alerts.price_note import market_note
+
     return {
         "headline": _EVENTS.get(event, event), "event_note": note,
+        "market_note": market_note(score, money) or "",
         "model": model_label(listing), "price": money(score.unit_price, score.currency),
         "score": score.total, "title": clean_text(listing.title, BODY_TITLE_CHARS),
         "url": safe_url(listing.url), "image_url": safe_url(listing.image_url),

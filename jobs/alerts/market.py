@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
+    from gpuscout.jobs.alerts.push import PushMessage
     from gpuscout.models.storage.tables.alerts import AlertDelivery
 
 log = logging.getLogger("gpuscout.alerts")
@@ -117,20 +118,21 @@ def move_key(rule: str, direction: str, now: datetime) -> str:
 
 
 def record_market_moves(cfg: Config, session: Session, *, now: datetime) -> list[str]:
-    """Queue an alert for each market-move rule whose watch's reference moved by its
-    ``move_percent`` or more within its ``move_days``; a move already told (the same direction
-    within the period, from a reference that has not moved on by as much again) is not."""
+    """Queue an alert (one per channel of the rule) for each market-move rule whose watch's
+    reference moved by its ``move_percent`` or more within its ``move_days``; a move already told
+    (the same direction within the period, from a reference that has not moved on by as much
+    again) is not."""
     from sqlalchemy import select
 
-    from gpuscout.jobs.alerts.rules import due_at
+    from gpuscout.jobs.alerts.rules import alert_timezone, due_at
     from gpuscout.jobs.marketview import References, usd_of
     from gpuscout.models.storage.market import raw_connection
     from gpuscout.models.storage.outbox import enqueue
     from gpuscout.models.storage.records import from_minor, to_minor
     from gpuscout.models.storage.tables.alerts import AlertDelivery
 
-    rules = [r for r in cfg.alerts if MARKET_MOVE in r.events]
-    if not rules or cfg.email is None:
+    rules = [r for r in cfg.alerts if MARKET_MOVE in r.events and cfg.channels(r)]
+    if not rules:
         return []
     conn, sqlite = raw_connection(session)
     usd = usd_of(cfg, conn, sqlite)
@@ -153,27 +155,39 @@ def record_market_moves(cfg: Config, session: Session, *, now: datetime) -> list
         told = None if last is None else from_minor(last.price, last.currency)
         if told and abs(now_ref.median - told) / told * 100 < rule.move_percent:
             continue
-        rows.append({
-            "dedupe_key": move_key(rule.name, direction, now), "listing_id": None,
-            "rule": rule.name, "watch": rule.watch, "event": MARKET_MOVE, "mode": "instant",
-            "price": to_minor(now_ref.median, watch.currency), "currency": watch.currency,
-            "score": None, "state": "queued", "created_at": now,
-            "due_at": due_at(rule, now, cfg.email.timezone), "attempts": 0,
-        })
+        key = move_key(rule.name, direction, now)
+        for channel in cfg.channels(rule):
+            rows.append({
+                "dedupe_key": key if channel == "email" else f"{key}@{channel}",
+                "listing_id": None, "rule": rule.name, "watch": rule.watch,
+                "event": MARKET_MOVE, "mode": "instant",
+                "price": to_minor(now_ref.median, watch.currency), "currency": watch.currency,
+                "score": None, "state": "queued", "created_at": now,
+                "due_at": due_at(rule, now, alert_timezone(cfg)), "attempts": 0,
+                "channel": channel,
+            })
     return enqueue(session, rows)
 
 
-def market_move_message(cfg: Config, session: Session, row: AlertDelivery, *,
-                        now: datetime) -> EmailMessage:
-    """The email of a market move: how far the reference went, the chart and its numbers."""
-    from gpuscout.jobs.alerts.dispatch import alert_rule, email_config
-    from gpuscout.jobs.alerts.mail import render_message
-    from gpuscout.jobs.alerts.rules import message_id_for
+@dataclass(frozen=True)
+class _Move:
+    """A market move as both messages tell it."""
+
+    model: str
+    watch: WatchConfig
+    rule: AlertRule
+    change: Decimal
+    now: str
+    then: str
+    explanation: str
+
+
+def _move(cfg: Config, session: Session, row: AlertDelivery) -> _Move:
+    from gpuscout.jobs.alerts.dispatch import alert_rule
     from gpuscout.jobs.marketview import References, usd_of
     from gpuscout.jobs.text import clean_text
     from gpuscout.models.storage.market import raw_connection
 
-    email = email_config(cfg)
     rule: AlertRule = alert_rule(cfg, row.rule)
     watch = cfg.watch(row.watch)
     conn, sqlite = raw_connection(session)
@@ -181,17 +195,43 @@ def market_move_message(cfg: Config, session: Session, row: AlertDelivery, *,
     at = row.created_at
     now_ref, then_ref = refs.at(at), refs.at(at - timedelta(days=rule.move_days))
     change = (now_ref.median - then_ref.median) / then_ref.median if then_ref.median else Decimal(0)
-    message_id = message_id_for(row.dedupe_key, email.sender)
-    picture = market_picture(cfg, session, watch.name, now=at, message_id=message_id)
     cur = watch.currency
-    model = clean_text(f"{watch.model.upper()} {watch.variant.upper()}", 60)
-    subject = (f"[gpuscout] Market move: {model} reference {_money(now_ref.median, cur)}, "
-               f"{change:+.1%} in {rule.move_days} days")
-    context = {"model": model, "watch": clean_text(watch.name, 64),
-               "rule": clean_text(rule.name, 64), "days": rule.move_days,
-               "change": f"{change:+.1%}", "now": _money(now_ref.median, cur),
-               "then": _money(then_ref.median, cur), "explanation": clean_text(
-                   now_ref.explain(), 400), **picture_context(picture)}
+    return _Move(model=clean_text(f"{watch.model.upper()} {watch.variant.upper()}", 60),
+                 watch=watch, rule=rule, change=change, now=_money(now_ref.median, cur),
+                 then=_money(then_ref.median, cur),
+                 explanation=clean_text(now_ref.explain(), 400))
+
+
+def market_move_push(cfg: Config, session: Session, row: AlertDelivery) -> PushMessage:
+    """The push notification of a market move: the new reference, how far it went and why."""
+    from gpuscout.jobs.alerts.push import PushMessage
+
+    move = _move(cfg, session, row)
+    title = (f"Market move: {move.model} {move.now}, {move.change:+.1%} in "
+             f"{move.rule.move_days} days")
+    body = f"The reference went from {move.then} to {move.now}.\n{move.explanation}"
+    return PushMessage(title=title, body=body, key=row.dedupe_key)
+
+
+def market_move_message(cfg: Config, session: Session, row: AlertDelivery, *,
+                        now: datetime) -> EmailMessage:
+    """The email of a market move: how far the reference went, the chart and its numbers."""
+    from gpuscout.jobs.alerts.dispatch import email_config
+    from gpuscout.jobs.alerts.mail import render_message
+    from gpuscout.jobs.alerts.rules import message_id_for
+    from gpuscout.jobs.text import clean_text
+
+    email = email_config(cfg)
+    move = _move(cfg, session, row)
+    message_id = message_id_for(row.dedupe_key, email.sender)
+    picture = market_picture(cfg, session, move.watch.name, now=row.created_at,
+                             message_id=message_id)
+    subject = (f"[gpuscout] Market move: {move.model} reference {move.now}, "
+               f"{move.change:+.1%} in {move.rule.move_days} days")
+    context = {"model": move.model, "watch": clean_text(move.watch.name, 64),
+               "rule": clean_text(move.rule.name, 64), "days": move.rule.move_days,
+               "change": f"{move.change:+.1%}", "now": move.now, "then": move.then,
+               "explanation": move.explanation, **picture_context(picture)}
     return render_message(email, template="market_move", subject=subject, context=context,
                           message_id=message_id, now=now,
                           images=picture.images if picture else ())

@@ -9,12 +9,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from gpuscout.jobs.config import AlertRule
+from gpuscout.jobs.config import AlertRule, Config
 from gpuscout.models.judge.score import RED_FLAGS
 from gpuscout.models.storage.records import to_minor
 
 #: the event a scan reports for an auction that now ends within a rule's ``auction_hours``
 ENDING_SOON = "ending_soon"
+
+
+def alert_timezone(cfg: Config) -> str:
+    """The zone of digest times and quiet hours: ``email.timezone`` (UTC without [email])."""
+    return cfg.email.timezone if cfg.email is not None else "UTC"
 
 
 @dataclass(frozen=True)
@@ -160,16 +165,26 @@ def local_date(now: datetime, tz_name: str) -> date:
     return now.astimezone(ZoneInfo(tz_name)).date()
 
 
-def dedupe_key(listing_id: int, rule: str, event: str, unit_price: int | None) -> str:
-    """The outbox key: one alert per (listing, rule, event, unit price in minor units); an
-    auction ending soon alerts once whatever its price does."""
+def dedupe_key(listing_id: int, rule: str, event: str, unit_price: int | None,
+               channel: str = "email") -> str:
+    """The outbox key: one alert per (listing, rule, event, unit price in minor units) and
+    channel (email keys carry no channel, as before push targets existed); an auction ending soon
+    alerts once whatever its price does."""
     if event == ENDING_SOON:
         unit_price = None
-    return f"{listing_id}:{rule}:{event}:{'none' if unit_price is None else unit_price}"
+    key = f"{listing_id}:{rule}:{event}:{'none' if unit_price is None else unit_price}"
+    return key if channel == "email" else f"{key}@{channel}"
 
 
-def digest_key(rule: str, day: date) -> str:
-    return f"digest:{rule}:{day.isoformat()}"
+def digest_key(rule: str, day: date, channel: str = "email") -> str:
+    key = f"digest:{rule}:{day.isoformat()}"
+    return key if channel == "email" else f"{key}@{channel}"
+
+
+def first_scan_key(rule: str, now: datetime, channel: str = "email") -> str:
+    """The key of the one digest a search's first scan sends instead of an alert per listing."""
+    key = f"first:{rule}:{now.strftime('%Y%m%dT%H%M%S')}"
+    return key if channel == "email" else f"{key}@{channel}"
 
 
 _DOMAIN = re.compile(r"[^A-Za-z0-9.-]")

@@ -1,4 +1,4 @@
-"""Commands for email alerts: `alerts send | digest | test | list`."""
+"""Commands for alerts by email and push: `alerts send | digest | test | list`."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from gpuscout.jobs.cli.common import pass_app
 from gpuscout.jobs.cli.output import emit, format_option
 from gpuscout.models.storage.records import DELIVERY_STATES
 
-LIST_COLUMNS = ("id", "state", "rule", "event", "mode", "listing_id", "title", "price", "currency",
+LIST_COLUMNS = ("id", "state", "channel", "rule", "event", "mode", "listing_id", "title", "price",
+                "currency",
                 "score", "attempts", "created_at", "due_at", "sent_at", "last_error",
                 "message_id", "dedupe_key")
 #: what fits a terminal; --format json/csv carry every column
-TABLE_COLUMNS = ("id", "state", "rule", "event", "listing_id", "price", "attempts", "when",
-                 "last_error")
+TABLE_COLUMNS = ("id", "state", "channel", "rule", "event", "listing_id", "price", "attempts",
+                 "when", "last_error")
 
 
 def _now() -> datetime:
@@ -27,17 +28,27 @@ def _now() -> datetime:
 def _summary(report: Any) -> str:
     text = (f"{report.sent} sent, {report.queued} waiting to be retried, {report.failed} failed, "
             f"{report.deferred} deferred (quiet hours or digest)")
-    return text + (f"\nmail server problem: {report.error}" if report.error else "")
+    return text + (f"\ndelivery problem: {report.error}" if report.error else "")
+
+
+def _channels_configured(cfg: Any) -> None:
+    from gpuscout.jobs.errors import ConfigError
+
+    if cfg.email is None and not cfg.notify:
+        raise ConfigError("alerts: neither [email] nor a [[notify]] push target is configured; "
+                          "add one (see `gpuscout config init` and the README)")
 
 
 @click.group("alerts")
 def alerts_group() -> None:
-    """Email alerts: send what is queued, send digests, check the settings, see the outbox.
+    """Alerts by email and push: send what is queued, send digests, test the settings, see the
+    outbox.
 
     \b
     Alerts are written to an outbox in the database first, then sent, then marked sent, so
-    each (listing, rule, event, price) is emailed once. If the mail server is down they stay
-    queued and go out with the next scan or `gpuscout alerts send`.
+    each (listing, rule, event, price) reaches each channel (email, each [[notify]] target)
+    once. If a channel is down its alerts stay queued and go out with the next scan or
+    `gpuscout alerts send`.
     """
 
 
@@ -47,11 +58,12 @@ def send_cmd(app: App) -> None:
     """Send the queued alerts that are due now.
 
     Alerts held back by quiet hours wait until the quiet period ends; alerts an earlier run
-    could not deliver (mail server down) are retried. Exits 1 when the mail server could not
-    be used.
+    could not deliver (mail server or push service down) are retried. Exits 1 when a channel
+    could not be used.
     """
     from gpuscout.jobs.alerts.dispatch import send_queued
 
+    _channels_configured(app.config)
     report = send_queued(app.config, app.sessions(), now=_now())
     click.echo(_summary(report))
     if report.error:
@@ -70,11 +82,11 @@ def digest_cmd(app: App, rule: str | None, force: bool) -> None:
     cron at the digest time; `gpuscout run` does it by itself. Rules with nothing new send
     nothing.
     """
-    from gpuscout.jobs.alerts.dispatch import alert_rule, email_config, send_digest
+    from gpuscout.jobs.alerts.dispatch import alert_rule, send_digest
     from gpuscout.jobs.errors import ConfigError
 
     cfg = app.config
-    email_config(cfg)
+    _channels_configured(cfg)
     rules = [alert_rule(cfg, rule)] if rule else [r for r in cfg.alerts if r.mode == "digest"]
     if not rules:
         raise ConfigError('alert: no rule has mode = "digest"')
@@ -93,26 +105,48 @@ def digest_cmd(app: App, rule: str | None, force: bool) -> None:
 
 
 @alerts_group.command("test")
+@click.option("--target", "target", metavar="NAME",
+              help='Only this channel: "email" or a [[notify]] target name (default: every one).')
 @pass_app
-def test_cmd(app: App) -> None:
-    """Send one test message to check the [email] settings.
+def test_cmd(app: App, target: str | None) -> None:
+    """Send one test message to each channel ([email] and every [[notify]] target).
 
-    On failure it says which step failed and what to check: DNS (the host name), refused (host,
-    port, is the server running), timeout (firewall), TLS (email.security), auth (email.username
-    and GPUSCOUT_SMTP_PASSWORD), rejected (sender or recipients).
+    On failure it says which step failed and what to check. Email: DNS (the host name),
+    refused (host, port, is the server running), timeout (firewall), TLS (email.security),
+    auth (email.username and GPUSCOUT_SMTP_PASSWORD), rejected (sender or recipients). Push:
+    the URL's variable is unset, Apprise cannot use the URL, the service is unreachable, or it
+    refused the message (a wrong token). Exits 1 when any test failed.
     """
-    from gpuscout.jobs.alerts.dispatch import email_config, send_test
-    from gpuscout.jobs.errors import DeliveryError
+    from gpuscout.jobs.alerts.dispatch import email_config, send_test, send_test_push
+    from gpuscout.jobs.errors import ConfigError, DeliveryError
 
-    email = email_config(app.config)
-    click.echo(f"sending a test message via {email.smtp_host}:{email.smtp_port} "
-               f"(security {email.security}) to {', '.join(email.recipients) or '(nobody)'}")
-    try:
-        message_id = send_test(app.config, now=_now())
-    except DeliveryError as exc:
-        click.echo(f"FAILED ({exc.kind}): {exc}", err=True)
-        raise click.exceptions.Exit(1) from exc
-    click.echo(f"sent: the server accepted message {message_id}")
+    cfg = app.config
+    _channels_configured(cfg)
+    names = [target] if target else [*(["email"] if cfg.email is not None else []),
+                                     *(t.name for t in cfg.notify)]
+    failed = False
+    for name in names:
+        try:
+            if name == "email":
+                email = email_config(cfg)
+                click.echo(f"email: sending a test message via {email.smtp_host}:"
+                           f"{email.smtp_port} (security {email.security}) to "
+                           f"{', '.join(email.recipients) or '(nobody)'}")
+                message_id = send_test(cfg, now=_now())
+                click.echo(f"email: sent: the server accepted message {message_id}")
+            else:
+                where = cfg.target(name)
+                source = f"${where.url_env}" if where.url_env else "the url in the file"
+                click.echo(f"{name}: sending a test notification to the Apprise URL in {source}")
+                send_test_push(cfg, name, now=_now())
+                click.echo(f"{name}: sent: the service accepted it")
+        except DeliveryError as exc:
+            failed = True
+            click.echo(f"{name}: FAILED ({exc.kind}): {exc}", err=True)
+        except ConfigError as exc:
+            raise ConfigError(f"alerts test --target {name}: {exc}") from exc
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @alerts_group.command("list")
@@ -138,7 +172,8 @@ def list_cmd(app: App, state: str | None, rule: str | None, limit: int, fmt: str
 
     with transaction(app.sessions()) as session:
         rows = deliveries(session, state=state, rule=rule, limit=limit)
-    out = [{"id": d.id, "state": d.state, "rule": d.rule, "event": d.event, "mode": d.mode,
+    out = [{"id": d.id, "state": d.state, "channel": d.channel, "rule": d.rule, "event": d.event,
+            "mode": d.mode,
             "listing_id": d.listing_id, "title": clean_text(title, 80) if title else None,
             "price": from_minor(d.price, d.currency), "currency": d.currency, "score": d.score,
             "attempts": d.attempts, "created_at": d.created_at, "due_at": d.due_at,

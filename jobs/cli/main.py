@@ -27,7 +27,7 @@ class GpuscoutGroup(click.Group):
             click.echo(f"gpuscout: configuration error: {exc}", err=True)
             ctx.exit(EXIT_CONFIG)
         except DeliveryError as exc:
-            click.echo(f"gpuscout: email delivery failed ({exc.kind}): {exc}", err=True)
+            click.echo(f"gpuscout: alert delivery failed ({exc.kind}): {exc}", err=True)
             ctx.exit(1)
         except JobError as exc:
             click.echo(f"gpuscout: {exc}", err=True)
@@ -55,11 +55,12 @@ class GpuscoutGroup(click.Group):
 def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """gpuscout watches used-GPU marketplaces (eBay, r/hardwareswap, Craigslist, Facebook
     Marketplace), stores every listing, scores it against what you want to pay, and tells you
-    the best deals now and by email.
+    the best deals now, and by email or push notification.
 
     \b
     First steps:
       gpuscout config init      write a commented gpuscout.toml
+      gpuscout doctor           can each search reach its marketplace? what to set up
       gpuscout scan             fetch, score and store listings once
       gpuscout deals            the best deals right now, and why
       gpuscout run              keep scanning on each search's schedule
@@ -69,9 +70,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from gpuscout.jobs.cli import admin, alerts, demo, judge, market, query, scan
+    from gpuscout.jobs.cli import admin, alerts, demo, doctor, judge, market, query, scan
 
-    for module in (admin, query, market, scan, judge, alerts, demo):
+    for module in (admin, query, market, scan, doctor, judge, alerts, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

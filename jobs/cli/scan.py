@@ -14,14 +14,14 @@ from gpuscout.jobs.cli.common import pass_app
 from gpuscout.jobs.cli.output import emit, format_option
 
 SUMMARY_COLUMNS = ("search", "source", "outcome", "pages", "listings", "new", "changed", "gone",
-                   "error")
+                   "unread", "error")
 
 
 @click.command("scan")
 @click.option("--search", "only", metavar="NAME", multiple=True,
               help="Run only this search; repeat for several (default: all).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (for cron).")
-@click.option("--no-alerts", is_flag=True, help="Store and score, but send no email.")
+@click.option("--no-alerts", is_flag=True, help="Store and score, but send no alert.")
 @format_option()
 @pass_app
 def scan_cmd(app: App, only: tuple[str, ...], quiet: bool, no_alerts: bool, fmt: str) -> None:
@@ -69,13 +69,19 @@ def scan_cmd(app: App, only: tuple[str, ...], quiet: bool, no_alerts: bool, fmt:
 @click.command("run")
 @pass_app
 def run_cmd(app: App) -> None:
-    """Keep scanning: one job per search on its cron `schedule` (plus digests), until Ctrl-C or
-    SIGTERM. The job store lives in the configured database."""
+    """Keep scanning: every search once now, then each `every` so long (or on its cron
+    `schedule`), plus the daily digests, until Ctrl-C or SIGTERM.
+
+    A stop is prompt at any moment: a scan that is fetching is cancelled and recorded as stopped;
+    a second Ctrl-C exits at once (code 130). The job store lives in the configured database."""
+    from gpuscout.jobs.config.interval import format_every
     from gpuscout.jobs.schedule import run_forever
 
     cfg = app.config
     engine = app.engine()
-    click.echo(f"gpuscout scheduler: {len(cfg.searches)} searches; Ctrl-C to stop", err=True)
+    plan = ", ".join(f"{s.name} {'every ' + format_every(s.every) if s.every else s.schedule}"
+                     for s in cfg.searches)
+    click.echo(f"gpuscout run: scanning every search now, then {plan}; Ctrl-C to stop", err=True)
     run_forever(cfg, config_path=app.config_path, engine=engine)
 
 
@@ -93,9 +99,18 @@ def cron_cmd(app: App, schedule: str | None) -> None:
     config = f" --config {shlex.quote(str(Path(cfg.path).resolve()))}" if cfg.path else ""
     log = f">> {shlex.quote(str(cwd / 'gpuscout.log'))} 2>&1"
     head = f"cd {shlex.quote(str(cwd))} && {exe}{config}"
+    from gpuscout.jobs.config.interval import every_as_cron, format_every
+
     groups: dict[str, list[str]] = {}
     for s in cfg.searches:
-        groups.setdefault(schedule or s.schedule, []).append(s.name)
+        when = schedule or s.schedule
+        if when is None:
+            when, exact = every_as_cron(s.every or 60)
+            if not exact:
+                click.echo(f"# {s.name}: every {format_every(s.every or 60)} is rounded to "
+                           f"{when!r} (cron counts whole minutes; `gpuscout run` keeps the "
+                           "interval)")
+        groups.setdefault(when, []).append(s.name)
     for when, names in groups.items():
         only = "" if len(groups) == 1 else "".join(f" --search {shlex.quote(n)}" for n in names)
         click.echo(f"{when} {head} scan --quiet{only} {log}")
@@ -109,30 +124,59 @@ def cron_cmd(app: App, schedule: str | None) -> None:
                    f"{log}")
 
 
+EXIT_UNHEALTHY = 1
+
+
 @click.command("status")
 @click.option("--runs", type=click.IntRange(1, 100), default=10, show_default=True,
               help="How many recent runs to judge each search on.")
+@click.option("--as-of", "as_of", metavar="TIME", default=None,
+              help="Judge staleness as of this ISO 8601 time (UTC if no zone) instead of now.")
 @format_option()
 @pass_app
-def status_cmd(app: App, runs: int, fmt: str) -> None:
+def status_cmd(app: App, runs: int, as_of: str | None, fmt: str) -> None:
     """Per search: last success, last outcome, yield over recent runs, and whether it is
-    unhealthy (blocked, drift or zero yield three runs in a row) with what to do about it."""
+    unhealthy or stale, with what to do about it.
+
+    \b
+    UNHEALTHY: its recent runs failed and none succeeded, or three in a row were blocked,
+               drifted, found "no results", or failed without a listing.
+    STALE:     no success within three of its intervals (at least five minutes).
+    \b
+    Exit codes: 0 every search is healthy (or has not run yet); 1 some search is unhealthy
+    or stale; 2 the configuration is invalid.
+    """
+    from datetime import UTC, datetime
+
     from gpuscout.jobs.health import health
+    from gpuscout.jobs.schedule import interval_seconds
     from gpuscout.models.storage.queries import recent_runs
 
+    now = datetime.now(UTC)
+    if as_of:
+        try:
+            now = datetime.fromisoformat(as_of)
+        except ValueError:
+            raise click.BadParameter(f"{as_of!r} is not an ISO 8601 time like "
+                                     "2026-12-01T08:00", param_hint="--as-of") from None
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
     cfg = app.config
-    names = [(s.name, s.source) for s in cfg.searches]
+    verdicts = []
     with app.sessions()() as session:
-        rows = []
-        for name, source in names:
-            h = health(name, source, recent_runs(session, name, runs))
-            rows.append({"search": h.search, "source": h.source, "last_outcome": h.last_outcome,
-                         "last_run": h.last_run, "last_success": h.last_success, "runs": h.runs,
-                         "mean_yield": round(h.mean_yield, 1),
-                         "health": "UNHEALTHY" if h.unhealthy else ("ok" if h.runs else "no runs"),
-                         "advice": h.advice})
+        for search in cfg.searches:
+            verdicts.append(health(search.name, search.source,
+                                   recent_runs(session, search.name, runs), now=now,
+                                   interval=interval_seconds(search)))
+    rows = [{"search": h.search, "source": h.source, "last_outcome": h.last_outcome,
+             "last_run": h.last_run, "last_success": h.last_success, "runs": h.runs,
+             "mean_yield": round(h.mean_yield, 1), "health": h.state, "stale": h.stale,
+             "advice": h.advice} for h in verdicts]
     emit(rows, fmt, ("search", "source", "last_outcome", "last_run", "last_success", "runs",
-                     "mean_yield", "health", "advice"), title="Search health")
+                     "mean_yield", "health", "stale", "advice"), title="Search health",
+         table_columns=("search", "source", "last_outcome", "last_success", "runs", "health",
+                        "advice"))
+    if any(h.failing for h in verdicts):
+        sys.exit(EXIT_UNHEALTHY)
 
 
 COMMANDS: list[click.Command] = [scan_cmd, run_cmd, cron_cmd, status_cmd]

@@ -8,6 +8,7 @@ from gpuscout.jobs.config.schema import (
     Config,
     EmailConfig,
     FetchConfig,
+    NotifyConfig,
     ScanConfig,
     ScoringConfig,
     SearchConfig,
@@ -15,6 +16,7 @@ from gpuscout.jobs.config.schema import (
     WatchConfig,
 )
 
-__all__ = ["SMTP_PASSWORD_ENV", "AlertRule", "Config", "EmailConfig", "FetchConfig", "ScanConfig",
+__all__ = ["SMTP_PASSWORD_ENV", "AlertRule", "Config", "EmailConfig", "FetchConfig", "NotifyConfig",
+           "ScanConfig",
            "ScoringConfig", "SearchConfig", "SourceConfig", "WatchConfig", "config_path",
            "load_config", "mask_url", "parse_config"]

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from gpuscout.jobs.config.cron import check_cron
+from gpuscout.jobs.config.interval import parse_every
 from gpuscout.jobs.config.schema import (
     CONFIG_ENV,
     CONFIG_FILE,
     DATABASE_URL_ENV,
+    EMAIL_CHANNEL,
     EVENTS,
     MODES,
     PREFER,
@@ -31,6 +33,7 @@ from gpuscout.jobs.config.schema import (
     Config,
     EmailConfig,
     FetchConfig,
+    NotifyConfig,
     ScanConfig,
     ScoringConfig,
     SearchConfig,
@@ -42,7 +45,7 @@ from gpuscout.jobs.config.values import Table, defaults
 from gpuscout.jobs.errors import ConfigError
 
 TOP_LEVEL = ("database", "watch", "search", "sources", "fetch", "scan", "scoring", "email",
-             "alert", "catalog")
+             "notify", "alert", "catalog")
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ISO = re.compile(r"^[A-Z]{3}$")
@@ -129,21 +132,33 @@ def _parse_watch(i: int, raw: Any, known: frozenset[str]) -> WatchConfig:
 
 
 def _parse_search(i: int, raw: Any) -> SearchConfig:
-    from gpuscout.scraper.sources.registry import NAMES
+    from gpuscout.scraper.sources.registry import NAMES, info
 
     r = Table(raw, f"search[{i}]", defaults(SearchConfig))
+    source = r.string("source", choices=NAMES)
+    schedule = r.string("schedule")
+    every_raw = r.raw("every")
+    if schedule is not None and every_raw is not None:
+        raise ConfigError(f"search[{i}]: give schedule (cron) or every (an interval), not both")
+    if schedule is not None:
+        check_cron(f"search[{i}].schedule", schedule)
+        every = None
+    else:
+        # NOTE: without either, the marketplace's own default interval (the source registry)
+        every = parse_every(f"search[{i}].every",
+                            info(source).every if every_raw is None else every_raw)
     s = SearchConfig(
         name=r.string("name", single_line=True),
-        source=r.string("source", choices=NAMES),
+        source=source,
         query=r.string("query"),
-        schedule=r.string("schedule"),
+        schedule=schedule,
+        every=every,
         max_pages=r.number("max_pages", minimum=1, integer=True, maximum=50),
         min_price=r.number("min_price", minimum=0, integer=True),
         max_price=r.number("max_price", minimum=0, integer=True),
         options=r.str_table("options"),
     )
     r.done()
-    check_cron(f"search[{i}].schedule", s.schedule)
     return s
 
 
@@ -205,6 +220,34 @@ def _parse_email(raw: Any) -> EmailConfig:
     return e
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SCHEME_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+
+
+def _parse_notify(i: int, raw: Any) -> NotifyConfig:
+    r = Table(raw, f"notify[{i}]", defaults(NotifyConfig))
+    n = NotifyConfig(name=r.string("name", single_line=True), url=r.string("url"),
+                     url_env=r.string("url_env", single_line=True))
+    r.done()
+    key = f"notify[{i}]"
+    if n.name == EMAIL_CHANNEL:
+        raise ConfigError(f"{key}.name = 'email': that name is the [email] section's; pick another")
+    if (n.url is None) == (n.url_env is None):
+        raise ConfigError(f"{key}: give url (an Apprise URL without secrets) or url_env (the "
+                          "environment variable holding it), not both or neither")
+    if n.url_env is not None and not _ENV_NAME.match(n.url_env):
+        raise ConfigError(f"{key}.url_env = {n.url_env!r}: must be an environment variable name "
+                          "like GPUSCOUT_NOTIFY_PHONE")
+    if n.url is not None:
+        if not _SCHEME_URL.match(n.url):
+            raise ConfigError(f"{key}.url = {n.url!r}: must be an Apprise URL like "
+                              "'ntfy://ntfy.sh/my-topic'")
+        if mask_url(n.url) != n.url:
+            raise ConfigError(f"{key}.url holds a password or token: put the URL in an "
+                              "environment variable and name it with url_env instead")
+    return n
+
+
 def _parse_alert(i: int, raw: Any, watches: set[str]) -> AlertRule:
     r = Table(raw, f"alert[{i}]", defaults(AlertRule))
     watch = r.string("watch")
@@ -236,6 +279,7 @@ def _parse_alert(i: int, raw: Any, watches: set[str]) -> AlertRule:
         auction_hours=r.number("auction_hours", minimum=0.25, maximum=720),
         move_percent=_positive(r.money("move_percent"), f"alert[{i}].move_percent"),
         move_days=r.number("move_days", minimum=1, maximum=365, integer=True),
+        notify=tuple(_names(f"alert[{i}].notify", r.raw("notify", []))),
     )
     r.done()
     if "market_move" in a.events and a.mode != "instant":
@@ -248,6 +292,15 @@ def _positive(value: Decimal | None, key: str) -> Decimal:
     if value is None or value <= 0:
         raise ConfigError(f"{key} = {value}: must be a positive number")
     return value
+
+
+def _names(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
+        raise ConfigError(f"{key} = {value!r}: must be a list of channel names like "
+                          "[\"email\", \"phone\"]")
+    return list(dict.fromkeys(value))
 
 
 def _parse_scoring(raw: Any) -> ScoringConfig:
@@ -357,24 +410,37 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     f.done()
     sc = Table(data.get("scan", {}), "scan", defaults(ScanConfig))
     scan = ScanConfig(gone_after=sc.number("gone_after", minimum=1, integer=True),
-                      data_dir=_anchor_path(sc.string("data_dir"), folder))
+                      data_dir=_anchor_path(sc.string("data_dir"), folder),
+                      incremental=sc.flag("incremental"),
+                      full_scan_every=sc.number("full_scan_every", minimum=1, integer=True))
     sc.done()
     scoring = _parse_scoring(data.get("scoring", {}))
 
     email = _parse_email(data["email"]) if "email" in data else None
+    notify = tuple(_parse_notify(i, n) for i, n in enumerate(_list_of_tables(data, "notify")))
+    _unique("notify", [n.name for n in notify])
     alerts = tuple(_parse_alert(i, a, {w.name for w in watches})
                    for i, a in enumerate(_list_of_tables(data, "alert")))
     _unique("alert", [a.name for a in alerts])
-    if alerts and email is None:
-        raise ConfigError("alert: alerts are configured but [email] is missing")
-    if email is not None and alerts and not email.recipients:
+    if alerts and email is None and not notify:
+        raise ConfigError("alert: alerts are configured but there is neither [email] nor a "
+                          "[[notify]] target to send them to")
+    channels = {n.name for n in notify} | ({EMAIL_CHANNEL} if email is not None else set())
+    for i, a in enumerate(alerts):
+        for channel in a.notify:
+            if channel not in channels:
+                named = ", ".join(sorted(channels)) or "none"
+                raise ConfigError(f"alert[{i}].notify: {channel!r} is not a configured channel "
+                                  f"(configured: {named})")
+    sends_email = any(EMAIL_CHANNEL in (a.notify or channels) for a in alerts)
+    if email is not None and sends_email and not email.recipients:
         raise ConfigError("email.recipients = []: at least one address is needed for alerts")
 
     top.seen.update(TOP_LEVEL)
     top.done()
     return Config(database_url=_anchor_sqlite(url, folder), watches=watches, searches=searches,
                   sources=sources, fetch=fetch, scan=scan, scoring=scoring,
-                  email=email, alerts=alerts, catalog=catalog, path=path)
+                  email=email, notify=notify, alerts=alerts, catalog=catalog, path=path)
 
 
 def config_path(explicit: str | None) -> Path | None:

@@ -24,7 +24,6 @@ DATABASE_URL_ENV = "GPUSCOUT_DATABASE_URL"
 SMTP_PASSWORD_ENV = "GPUSCOUT_SMTP_PASSWORD"
 CONFIG_FILE = "gpuscout.toml"
 DEFAULT_DATABASE_URL = "sqlite:///gpuscout.db"
-DEFAULT_SCHEDULE = "*/30 * * * *"
 #: eBay's sold listings change slowly: a sold search runs every six hours
 SOLD_SCHEDULE = "15 */6 * * *"
 #: into USD, for listings priced in other currencies (see [scoring] rates)
@@ -53,12 +52,15 @@ class WatchConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class SearchConfig:
-    """Where to look: one scheduled job on one marketplace."""
+    """Where to look: one scheduled job on one marketplace. It runs on its cron ``schedule``, or
+    ``every`` so many seconds (the source's default interval, from the registry, when neither
+    is given)."""
 
     name: str
     source: str
     query: str
-    schedule: str = DEFAULT_SCHEDULE
+    schedule: str | None = None
+    every: float | None = None
     max_pages: int | None = None
     min_price: int | None = None
     max_price: int | None = None
@@ -93,6 +95,11 @@ class FetchConfig:
 class ScanConfig:
     gone_after: int = 3
     data_dir: str = "data"
+    #: stop paging at the first page that holds nothing new (results are asked newest first)
+    incremental: bool = True
+    #: on marketplaces whose pages state no posting times, every Nth scan of a search reads all
+    #: its pages anyway, so that listings gone from later pages can still be marked gone
+    full_scan_every: int = 6
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +130,28 @@ class EmailConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NotifyConfig:
+    """A push target (``[[notify]]``): an Apprise URL (ntfy, Telegram, Discord, Pushover, Slack,
+    …) written in the file (``url``, for one without secrets) or read from the environment
+    variable ``url_env`` (for one with a token or password in it)."""
+
+    name: str
+    url: str | None = None
+    url_env: str | None = None
+
+    @property
+    def resolved_url(self) -> str | None:
+        """The URL to send to: from the file, else from its variable (None when unset)."""
+        if self.url:
+            return self.url
+        return os.environ.get(self.url_env or "") or None
+
+
+#: the channel name of the [email] section in an alert rule's ``notify`` list
+EMAIL_CHANNEL = "email"
+
+
+@dataclass(frozen=True, kw_only=True)
 class AlertRule:
     name: str
     watch: str
@@ -141,6 +170,8 @@ class AlertRule:
     #: or more within ``move_days`` days
     move_percent: Decimal = Decimal("10")
     move_days: int = 14
+    #: where it goes: "email" and [[notify]] target names; empty: every configured channel
+    notify: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,6 +184,7 @@ class Config:
     scan: ScanConfig = ScanConfig()
     scoring: ScoringConfig = ScoringConfig()
     email: EmailConfig | None = None
+    notify: tuple[NotifyConfig, ...] = ()
     alerts: tuple[AlertRule, ...] = ()
     #: ``[[catalog]]`` entries: models added to the shipped catalogue (catalogue model tables)
     catalog: tuple[Mapping[str, Any], ...] = ()
@@ -181,6 +213,19 @@ class Config:
                 return s
         known = ", ".join(s.name for s in self.searches)
         raise ConfigError(f"no search named {name!r}; configured: {known}")
+
+    def channels(self, rule: AlertRule) -> tuple[str, ...]:
+        """The channels ``rule`` sends to: its ``notify`` list, or every configured one."""
+        if rule.notify:
+            return rule.notify
+        own = (EMAIL_CHANNEL,) if self.email is not None else ()
+        return (*own, *(target.name for target in self.notify))
+
+    def target(self, name: str) -> NotifyConfig:
+        for target in self.notify:
+            if target.name == name:
+                return target
+        raise ConfigError(f"no [[notify]] target named {name!r}")
 
     def credentials(self, source: str) -> dict[str, str]:
         """Secrets for ``source`` from the environment only."""

@@ -40,6 +40,12 @@ def effective(cfg: Config) -> dict[str, Any]:
     }
     if cfg.email is not None:
         data["email"] = asdict(cfg.email)
+    if cfg.notify:
+        data["notify"] = [{"name": n.name, "url": mask_url(n.url) if n.url else None,
+                           "url_env": n.url_env} for n in cfg.notify]
+        for n in cfg.notify:
+            if n.url_env:
+                data["secrets"][n.url_env] = MASK if os.environ.get(n.url_env) else "(not set)"
     if cfg.alerts:
         data["alert"] = [asdict(a) for a in cfg.alerts]
     if cfg.catalog:

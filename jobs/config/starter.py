@@ -12,7 +12,6 @@ from typing import Any
 
 from gpuscout.jobs.config.schema import (
     DEFAULT_DATABASE_URL,
-    DEFAULT_SCHEDULE,
     SMTP_PASSWORD_ENV,
     SOLD_SCHEDULE,
     AlertRule,
@@ -50,12 +49,16 @@ prefer = "$watch_prefer"                     # shipped | local: which price coun
 reference_min_count = $watch_reference_min_count
 reference_window_days = $watch_reference_window_days
 
-# Where to look. One job per search; `schedule` is cron syntax (minute hour day month weekday).
+# Where to look. One job per search, run `every` so long ("60s", "10m", "1h"; each marketplace
+# has its own default, shown) or on a cron `schedule` instead ("*/30 * * * *": minute hour day
+# month weekday). Results are asked newest first, and a scan stops at the first page it has
+# seen before, so a short interval costs one request. Reddit and eBay are reached through
+# their APIs when their keys are set (see the variables above, and the README).
 [[search]]
 name = "ebay-3090-fe"
 source = "ebay"
 query = "rtx 3090 founders edition"
-schedule = "$default_schedule"
+every = "$every_ebay"
 
 # What such cards sold for: eBay's sold listings, a few times a day (the market reference
 # is sold-first; see `gpuscout market`).
@@ -69,15 +72,15 @@ options = { sold = "true" }
 [[search]]
 name = "hws-3090"
 source = "reddit"
-query = "3090"
-schedule = "*/20 * * * *"
+query = "3090"                         # matched against each new post of the subreddit
+every = "$every_reddit"
 options = { subreddit = "hardwareswap" }
 
 [[search]]
 name = "craigslist-3090"
 source = "craigslist"
 query = "rtx 3090"
-schedule = "0 * * * *"
+every = "$every_craigslist"
 options = { site = "sfbay" }
 
 # Per-source settings: base_url, min_interval (seconds between requests to one host),
@@ -92,6 +95,8 @@ max_bytes = $fetch_max_bytes    # larger responses are refused
 [scan]
 gone_after = $scan_gone_after          # successful scans a listing may be missing before it is gone
 data_dir = "$scan_data_dir"        # blocked and changed pages are saved here for inspection
+incremental = $scan_incremental       # stop paging at the first page that holds nothing new
+full_scan_every = $scan_full_scan_every      # ...but read every page each Nth scan where pages state no times
 
 [scoring]
 rates_url = "$scoring_rates_url"   # daily rates (""= off): fetched at most every rates_max_age_hours
@@ -104,6 +109,15 @@ rates = $scoring_rates   # into the watch currency, when the source is off or la
 # name = "rtx 5070 ti super"
 # patterns = ['5070\\s*ti\\s*super']
 
+# Alerts go to email, to push targets, or both. A push target is an Apprise URL: ntfy
+# ("ntfy://ntfy.sh/<your-topic>", or "ntfys://" for your own server), Telegram
+# ("tgram://<bot token>/<chat id>"), Discord, Pushover, Slack and the rest
+# (https://github.com/caronc/apprise/wiki). A URL with a token or password in it goes in an
+# environment variable, named with url_env; `gpuscout alerts test` sends a test message.
+# [[notify]]
+# name = "phone"
+# url_env = "GPUSCOUT_NOTIFY_PHONE"    # export GPUSCOUT_NOTIFY_PHONE='ntfy://ntfy.sh/<topic>'
+#
 # Email alerts (password: $smtp_password_env)
 # [email]
 # smtp_host = "smtp.example.com"
@@ -118,10 +132,13 @@ rates = $scoring_rates   # into the watch currency, when the source is off or la
 # watch = "3090-fe"
 # min_score = $alert_min_score
 # events = ["new", "price_drop"]       # also "back_in_stock"
-# mode = "$alert_mode"                     # or "digest"
+# mode = "$alert_mode"                     # or "digest" (daily, at digest_time)
 # drop_percent = $alert_drop_percent
-# quiet_hours = "23:00-07:00"
+# notify = ["email", "phone"]          # which channels (default: every one configured)
+# # quiet_hours = "23:00-07:00"        # none by default: a deal at 2 am is sent at 2 am
 # auction_hours = 6                    # alert on auctions ending within 6 h (unset: never)
+#
+# The first scan of a search sends one digest of what already qualifies, not one message each.
 #
 # [[alert]]                            # the market itself moved
 # name = "3090-market"
@@ -159,9 +176,9 @@ def starter_toml() -> str:
     from gpuscout.scraper.sources.registry import SOURCES
 
     values: dict[str, Any] = {"database_url": DEFAULT_DATABASE_URL,
-                              "default_schedule": DEFAULT_SCHEDULE,
                               "sold_schedule": SOLD_SCHEDULE,
                               "smtp_password_env": SMTP_PASSWORD_ENV, "sources": _sources()}
+    values.update({f"every_{s.name}": s.every for s in SOURCES})
     secrets = [SMTP_PASSWORD_ENV, *(v for s in SOURCES for v in s.credentials.values())]
     values["secrets"] = "\n".join(f"#   {name}" for name in secrets)
     for prefix, cls in (("watch", WatchConfig), ("source", SourceConfig), ("fetch", FetchConfig),

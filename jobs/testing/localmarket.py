@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,8 @@ class Route:
     #: answer only this many times, then fall through to the next matching route
     times: int | None = None
     hits: int = 0
+    #: answers each request itself (a feed that changes over time): (status, headers, body)
+    handler: Callable[[Request], Answer] | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,13 @@ class Request:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    body: bytes = b""
+    #: time.monotonic() when it arrived
+    at: float = 0.0
+
+
+#: what a dynamic route answers: status, headers, body
+Answer = tuple[int, Mapping[str, str], bytes]
 
 
 class LocalMarket:
@@ -70,6 +80,14 @@ class LocalMarket:
                       fault=fault, size=size, times=times)
         with self._lock:
             # newest first, so a later add() overrides an earlier one for the same request
+            self.routes.insert(0, route)
+        return route
+
+    def serve(self, path: str, handler: Callable[[Request], Answer], *,
+              query: Mapping[str, str] | None = None) -> Route:
+        """A route whose every answer ``handler`` makes from the request."""
+        route = Route(path=path, query=dict(query or {}), handler=handler)
+        with self._lock:
             self.routes.insert(0, route)
         return route
 
@@ -151,19 +169,26 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            self._answer()
+            self._answer(self.rfile.read(length) if length else b"")
 
-        def _answer(self) -> None:
+        def do_PUT(self) -> None:
+            self.do_POST()
+
+        def _answer(self, body: bytes = b"") -> None:
             parts = urlsplit(self.path)
             query = dict(parse_qsl(parts.query, keep_blank_values=True))
-            market.requests.append(Request(self.command, parts.path, query,
-                                           {k.lower(): v for k, v in self.headers.items()}))
+            request = Request(self.command, parts.path, query,
+                              {k.lower(): v for k, v in self.headers.items()}, body,
+                              time.monotonic())
+            market.requests.append(request)
             route = market.match(parts.path, query)
             if route is None:
                 route = Route(path=parts.path, status=404, body=b"not found",
                               headers={"Content-Type": "text/plain"})
+            elif route.handler is not None:
+                status, answer_headers, answer = route.handler(request)
+                route = Route(path=parts.path, status=status, body=answer,
+                              headers=dict(answer_headers))
             self.close_connection = True
             fault = route.fault
             if fault == "reset":

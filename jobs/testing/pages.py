@@ -247,7 +247,7 @@ def ebay_search_page(base_url: str, query: str, cards: tuple[DemoCard, ...] = EB
         "</body></html>").encode()
 
 
-# ---- Reddit: the listing JSON of /r/<sub>/search.json ---------------------------------------
+# ---- Reddit: the listing JSON of /r/<sub>/new.json ------------------------------------------
 
 def reddit_listing(base_url: str, now: datetime,
                    posts: tuple[DemoPost, ...] = REDDIT_POSTS) -> bytes:

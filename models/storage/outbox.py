@@ -79,12 +79,15 @@ def note_error(session: Session, ids: Iterable[int], error: str) -> None:
     session.execute(update(_A).where(_A.id.in_(list(ids))).values(last_error=error[:2000]))
 
 
-def digest_candidates(session: Session, rule: str, *, now: datetime) -> list[AlertDelivery]:
-    """Digest items of ``rule`` recorded up to ``now`` and not yet given to a digest."""
+def digest_candidates(session: Session, rule: str, *, now: datetime,
+                      channel: str = "email") -> list[AlertDelivery]:
+    """Digest items of ``rule`` for ``channel`` recorded up to ``now`` and not yet given to a
+    digest."""
     return list(session.scalars(
         select(AlertDelivery)
         .where(AlertDelivery.rule == rule, AlertDelivery.mode == "digest",
                AlertDelivery.event != "digest", AlertDelivery.state == "queued",
+               AlertDelivery.channel == channel,
                AlertDelivery.message_id.is_(None), AlertDelivery.created_at <= now)
         .order_by(AlertDelivery.id)))
 
@@ -105,6 +108,12 @@ def assign(session: Session, ids: Iterable[int], *, message_id: str | None) -> N
 def skip(session: Session, ids: Iterable[int], reason: str) -> None:
     session.execute(update(_A).where(_A.id.in_(list(ids)))
                     .values(state="skipped", last_error=reason[:2000]))
+
+
+def fail(session: Session, ids: Iterable[int], error: str) -> None:
+    """The items of a digest that failed for good fail with it."""
+    session.execute(update(_A).where(_A.id.in_(list(ids)))
+                    .values(state="failed", last_error=error[:2000]))
 
 
 def deliveries(session: Session, *, state: str | None = None, rule: str | None = None,

@@ -281,14 +281,18 @@ def _next_status(old: str, seen: str) -> str:
     return "active"
 
 
-def mark_missing(session: Session, search: str, *, now: datetime, gone_after: int) -> list[int]:
+def mark_missing(session: Session, search: str, *, now: datetime, gone_after: int,
+                 posted_since: datetime | None = None) -> list[int]:
     """After a *successful* scan of ``search``: count a miss for every listing it did not see, and
-    mark active listings gone once missed ``gone_after`` scans in a row. Returns the gone ids."""
-    session.execute(
-        update(SearchHit)
-        .where(SearchHit.search == search, SearchHit.last_seen < now)
-        .values(missed=SearchHit.missed + 1)
-    )
+    mark active listings gone once missed ``gone_after`` scans in a row. Returns the gone ids.
+
+    ``posted_since``: the scan read its results newest first only back to this posting time
+    (it stopped early): only listings posted since then count a miss."""
+    missed = [SearchHit.search == search, SearchHit.last_seen < now]
+    if posted_since is not None:
+        missed.append(SearchHit.listing_id.in_(
+            select(Listing.id).where(Listing.posted_at >= posted_since)))
+    session.execute(update(SearchHit).where(*missed).values(missed=SearchHit.missed + 1))
     gone = list(session.scalars(
         select(Listing.id)
         .join(SearchHit, SearchHit.listing_id == Listing.id)

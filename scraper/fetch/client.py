@@ -4,7 +4,14 @@ The Fetcher is the only way pages are downloaded. Per host it sends one request 
 at least ``min_interval`` seconds (plus jitter, never less) between requests; it retries connection
 errors, timeouts, 429 and 5xx with exponential backoff and honours ``Retry-After``; it streams
 bodies under a size cap; it follows redirects on the same host only; it sends conditional
-requests from remembered validators; and it checks robots.txt once per origin before the first page.
+requests from remembered validators; it checks robots.txt before the first page of an origin; and
+it obeys the quota an API announces in ``X-Ratelimit-Remaining`` / ``X-Ratelimit-Reset`` (Reddit's).
+What it learns (robots.txt rules, quotas, API tokens) lives in a ``FetchMemory`` that the Fetchers
+of one process may share.
+
+A host name that does not resolve fails at once (``HostUnresolved``: offline, or a wrong host), with
+no retries; a robots.txt that cannot be fetched for a network reason reports that reason, never a
+robots.txt verdict.
 
 The clock, the sleep and the random source are injected so that tests run instantly and can check
 every wait the Fetcher asks for.
@@ -32,6 +39,7 @@ from gpuscout.scraper.errors import (
     RobotsDisallowed,
 )
 from gpuscout.scraper.fetch.cookies import load_cookies
+from gpuscout.scraper.fetch.memory import FetchMemory, TokenCache
 from gpuscout.scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots, product_token
 from gpuscout.scraper.fetch.stream import (
     MAX_REDIRECTS,
@@ -49,7 +57,7 @@ from gpuscout.scraper.fetch.stream import (
 )
 
 __all__ = [
-    "BlockedResponse", "FetchSettings", "FetchedPage", "Fetcher", "MemoryValidators",
+    "BlockedResponse", "FetchMemory", "FetchSettings", "FetchedPage", "Fetcher", "MemoryValidators",
     "ValidatorStore", "Validators", "make_client",
 ]
 
@@ -153,7 +161,8 @@ class Fetcher:
 
     ``clock`` (monotonic seconds) and ``sleep`` pace the requests; ``rng`` draws the jitter;
     ``wall_clock`` reads HTTP-date Retry-After values; ``validators`` remembers ETag and
-    Last-Modified per URL (pass a persistent store to keep them between runs).
+    Last-Modified per URL (pass a persistent store to keep them between runs); ``memory`` keeps
+    robots.txt rules, API tokens and quotas (pass one shared object to keep them between scans).
     """
 
     def __init__(
@@ -167,8 +176,10 @@ class Fetcher:
         rng: random.Random | None = None,
         validators: ValidatorStore | None = None,
         wall_clock: Callable[[], datetime] = _utc_now,
+        memory: FetchMemory | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
+        self.memory = memory if memory is not None else FetchMemory()
         self._owns_client = client is None
         self.client = client or make_client(self.settings, transport=transport)
         self._clock = clock
@@ -183,6 +194,11 @@ class Fetcher:
         self._crawl_delay: dict[str, float] = {}
         self._robots: dict[str, RobotsRules] = {}
         self._robots_ignored: set[str] = set()
+
+    @property
+    def tokens(self) -> TokenCache:
+        """API tokens kept in ``memory``, on this Fetcher's clock."""
+        return TokenCache(self.memory, self._clock)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -202,10 +218,12 @@ class Fetcher:
 
     async def get(
         self, url: str, headers: Mapping[str, str] | None = None, *,
-        obey_robots: bool | None = None, conditional: bool = True,
+        obey_robots: bool | None = None, conditional: bool = True, api: bool = False,
     ) -> FetchedPage:
         """Fetch ``url``. Raises RobotsDisallowed, Blocked, RateLimited, HttpStatusError,
-        ResponseTooLarge or FetchError; a 304 comes back as ``FetchedPage(not_modified=True)``."""
+        ResponseTooLarge, HostUnresolved or FetchError; a 304 comes back as
+        ``FetchedPage(not_modified=True)``. ``api``: an API endpoint called with its own
+        credentials, to which robots.txt (rules for crawlers of web pages) does not apply."""
         start = parse_url(url)
         obey = self.settings.obey_robots if obey_robots is None else obey_robots
         request_headers = dict(headers or {})
@@ -214,7 +232,8 @@ class Fetcher:
         async with self._lock(host_key(start)):
             current, attempts = start, 0
             for _hop in range(MAX_REDIRECTS + 1):
-                await self._check_robots(current, obey)
+                if not api:
+                    await self._check_robots(current, obey)
                 reply, tries = await self._exchange(
                     current, request_headers, self.settings.max_bytes)
                 attempts += tries
@@ -228,6 +247,11 @@ class Fetcher:
                     continue
                 return self._finish(url, reply, attempts)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects starting at {url}", url=url)
+
+    async def check_robots(self, url: str) -> None:
+        """Whether robots.txt lets us fetch ``url``: RobotsDisallowed if not, the FetchError of
+        the network if robots.txt could not be fetched at all (`gpuscout doctor` asks this)."""
+        await self._check_robots(parse_url(url), True)
 
     # -- politeness -------------------------------------------------------------------------
 
@@ -251,8 +275,36 @@ class Fetcher:
         last = self._last.get(host)
         if last is not None:
             wait = max(wait, last + self._interval(host) - self._clock())
+        held = self.memory.not_before(host)
+        if held is not None:
+            quota_wait = held - self._clock()
+            if quota_wait > self.settings.backoff_max:
+                # NOTE: a quota that resets minutes from now is not waited for inside a scan (it
+                # would hold up every other search): the next scheduled scan tries again
+                raise RateLimited(f"{host}: the API's request quota is used up; it resets in "
+                                  f"{quota_wait:.0f} s", retry_after=quota_wait)
+            wait = max(wait, quota_wait)
         if wait > 0:
             await self._sleep(wait)
+
+    def _note_quota(self, host: str, headers: Mapping[str, str]) -> None:
+        """Spread the requests an API says are left over the time until its quota resets:
+        ``X-Ratelimit-Remaining`` requests in ``X-Ratelimit-Reset`` seconds (none left: wait
+        for the reset)."""
+        remaining, reset = headers.get("x-ratelimit-remaining"), headers.get("x-ratelimit-reset")
+        if remaining is None or reset is None:
+            return
+        try:
+            left, seconds = float(remaining), float(reset)
+        except ValueError:
+            return
+        if not (0 <= seconds <= 24 * 3600) or left < 0 or left != left:
+            return
+        gap = seconds if left < 1 else seconds / left
+        self.memory.hold(host, self._clock() + gap)
+        if left < 1:
+            log.warning("%s: the API's request quota is used up; next request in %.0f s",
+                        host, seconds)
 
     # -- one URL, with retries ----------------------------------------------------------------
 
@@ -284,6 +336,7 @@ class Fetcher:
                 continue
             finally:
                 self._last[host] = self._clock()
+            self._note_quota(host, reply.headers)
             elapsed = self._clock() - started
             reply = Reply(reply.url, reply.status, reply.headers, reply.body, elapsed)
             log.debug("%s -> %d (%d bytes)", url, reply.status, len(reply.body))
@@ -346,28 +399,39 @@ class Fetcher:
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
         rules = self._robots.get(origin)
         if rules is None:
-            rules = self._robots[origin] = await self._load_robots(url, origin)
+            rules = self.memory.robots(origin, self._token, now=self._clock())
+            if rules is None:
+                # NOTE: a network failure (no DNS, refused, timeouts) propagates as itself: the
+                # page could not be fetched either, and the cause is the network, not robots.txt
+                rules = await self._load_robots(url, origin)
+                self.memory.remember_robots(origin, self._token, rules, now=self._clock())
+            self._robots[origin] = rules
             if rules.crawl_delay:
                 delay = min(rules.crawl_delay, self.settings.backoff_max)
                 self._crawl_delay[host] = max(self._crawl_delay.get(host, 0.0), delay)
                 log.info("robots.txt of %s asks for Crawl-delay %gs", origin, rules.crawl_delay)
         if not rules.is_allowed(str(url)):
-            raise RobotsDisallowed(
-                f"robots.txt of {origin} disallows {url.raw_path.decode('ascii')} for "
-                f"{self._token} ({rules.origin}); set obey_robots off to override", url=str(url))
+            path = url.raw_path.decode("ascii")
+            if rules.origin == "unreachable":
+                message = (f"robots.txt of {origin} is unreachable (the server answered with an "
+                           f"error): every path, {path} too, counts as disallowed until it can "
+                           "be read (RFC 9309); the next scan tries again")
+            else:
+                message = f"robots.txt of {origin} disallows {path} for {self._token}"
+            raise RobotsDisallowed(message, url=str(url))
 
     async def _load_robots(self, url: httpx.URL, origin: str) -> RobotsRules:
         """RFC 9309 section 2.3.1: follow up to five redirects (any host); 2xx: parse; 4xx:
-        unavailable, allow all; 429, 5xx or no answer: unreachable, disallow all."""
+        unavailable, allow all; 429 or 5xx: unreachable, disallow all. No answer at all (DNS,
+        refused, timeouts) raises the FetchError that says why."""
         current = url.copy_with(path="/robots.txt", query=None, fragment=None)
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 reply, _ = await self._exchange(current, {"Accept": "text/plain, */*;q=0.5"},
                                                 MAX_ROBOTS_BYTES, truncate=True)
             except FetchError as exc:
-                log.warning("robots.txt of %s unreachable (%s): treating every path as disallowed",
-                            origin, exc)
-                return RobotsRules.disallow_all()
+                log.warning("robots.txt of %s could not be fetched: %s", origin, exc)
+                raise
             location = reply.headers.get("location")
             if reply.status in REDIRECT_STATUSES and location:
                 current = current.join(location)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from typing import Protocol
 
 import httpx
 
-from gpuscout.scraper.errors import Blocked, FetchError, ResponseTooLarge
+from gpuscout.scraper.errors import Blocked, FetchError, HostUnresolved, ResponseTooLarge
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -140,6 +141,27 @@ def _detail(exc: BaseException) -> str:
     return "no detail"
 
 
+def dns_failure(exc: BaseException) -> socket.gaierror | None:
+    """The resolver's error somewhere down ``exc``'s causes (httpx wraps it twice), else None."""
+    current: BaseException | None = exc
+    for _depth in range(10):
+        if current is None:
+            return None
+        if isinstance(current, socket.gaierror):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def unresolved(url: httpx.URL | str, cause: socket.gaierror) -> HostUnresolved:
+    """The one message for a host that does not resolve: offline, DNS down, or a wrong name."""
+    host = httpx.URL(str(url)).host
+    detail = cause.strerror or str(cause)
+    return HostUnresolved(f"cannot resolve {host} ({detail}): this machine looks offline or its DNS "
+                          "is not answering; if other sites work, check the host in base_url",
+                          url=str(url), host=host)
+
+
 def _headers(response: httpx.Response) -> dict[str, str]:
     return {name.lower(): value for name, value in response.headers.items()}
 
@@ -185,6 +207,10 @@ async def read_body(
     except httpx.UnsupportedProtocol as exc:
         raise FetchError(f"cannot fetch {url}: {exc}", url=str(url)) from exc
     except httpx.TransportError as exc:
+        # NOTE: a resolver failure is not worth a backoff of seconds: it is reported at once
+        dns = dns_failure(exc)
+        if dns is not None:
+            raise unresolved(url, dns) from exc
         detail = _detail(exc)
         raise Transient(f"connection error ({type(exc).__name__}: {detail})", exc) from exc
     except httpx.RequestError as exc:

@@ -16,7 +16,11 @@ from gpuscout.scraper.listing import RawListing
 from gpuscout.scraper.sources.registry import BY_NAME
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import httpx
+
+    from gpuscout.scraper.fetch.memory import TokenCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,17 @@ class SearchSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Access:
+    """What a search needs to reach its marketplace, as `gpuscout doctor` reports it: ``ready``
+    True (all set), False (it cannot work: ``advice`` says what to set up) or None (it works,
+    but a better route needs something: ``advice`` says what)."""
+
+    ready: bool | None
+    detail: str
+    advice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ParseResult:
     """What one page held.
 
@@ -43,6 +58,10 @@ class ParseResult:
     that raises MarkupDrift instead). ``next_url``: the next page of these results, if the page
     links one. ``skipped``: cards left out on purpose (placeholders, stickied or moderator posts).
     ``incomplete``: cards that looked like listings but lacked a required field.
+    ``unmatched``: posts read fine but left out because they do not match the search's query
+    (a source that lists everything newest first and filters itself, as Reddit's ``/new``).
+    ``oldest_posted``: the earliest posting time among every post on the page, matched or not
+    (None when the page states no times): how far back a newest-first page reaches.
     """
 
     listings: tuple[RawListing, ...]
@@ -50,6 +69,8 @@ class ParseResult:
     next_url: str | None = None
     skipped: int = 0
     incomplete: int = 0
+    unmatched: int = 0
+    oldest_posted: datetime | None = None
 
 
 class Source(ABC):
@@ -79,10 +100,34 @@ class Source(ABC):
         """Headers the real site expects on a search request (beyond User-Agent)."""
         return {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "en-US,en;q=0.9"}
 
-    async def prepare(self, client: httpx.AsyncClient, spec: SearchSpec) -> dict[str, str]:
+    async def prepare(self, client: httpx.AsyncClient, spec: SearchSpec,
+                      tokens: TokenCache | None = None, *, renew: bool = False) -> dict[str, str]:
         """Called once per search before the first page, with the shared client (a seam tests
-        replace). Returns extra request headers, e.g. an OAuth bearer token. Default: none."""
+        replace) and the Fetcher's token cache. Returns extra request headers, e.g. an OAuth
+        bearer token; ``renew`` asks for a new token (the API refused the cached one). Raises
+        MissingCredentials when the route needs keys that are not set. Default: none."""
         return {}
+
+    def uses_api(self, spec: SearchSpec) -> bool:
+        """True when ``spec`` is served by the marketplace's API with its own credentials:
+        robots.txt (rules for web crawlers) does not apply, and a 401 renews the token once."""
+        return False
+
+    def route(self, spec: SearchSpec) -> str:
+        """How ``spec`` reaches the marketplace, in a few words (for `gpuscout doctor`)."""
+        return "API" if self.uses_api(spec) else "web pages"
+
+    def access(self, spec: SearchSpec) -> Access:
+        """Whether the keys (or cookies) the route needs are set. Default: none needed."""
+        return Access(True, "nothing to set up: its public pages are read")
+
+    def auth_url(self, spec: SearchSpec) -> str | None:
+        """The token endpoint ``prepare`` calls for ``spec``, if any (for `gpuscout doctor`)."""
+        return None
+
+    def select(self, spec: SearchSpec, result: ParseResult) -> ParseResult:
+        """The listings of a parsed page that belong to ``spec`` (default: all of them)."""
+        return result
 
     @abstractmethod
     def parse(self, body: bytes, url: str) -> ParseResult:

@@ -19,7 +19,7 @@ from selectolax.lexbor import LexborHTMLParser
 from gpuscout.scraper.errors import Blocked, MarkupDrift, PriceError, UnsupportedPage
 from gpuscout.scraper.listing import RawListing, Status
 from gpuscout.scraper.money import detect_currency, parse_amount
-from gpuscout.scraper.sources.base import ParseResult, SearchSpec, Source
+from gpuscout.scraper.sources.base import Access, ParseResult, SearchSpec, Source
 from gpuscout.scraper.sources.unsupported import identify_unsupported
 
 # NOTE: Facebook prefixes its JSON endpoints with an infinite loop against JSON hijacking.
@@ -52,6 +52,11 @@ class FacebookSource(Source):
             params["maxPrice"] = str(spec.max_price)
         params["exact"] = "false"
         return f"{base}/marketplace/{location}/search/?{urlencode(params)}"
+
+    def access(self, spec: SearchSpec) -> Access:
+        return Access(None, "experimental: Facebook shows its pages to logged-in browsers only",
+                      "set cookies_file under [sources.facebook] to a cookies export of a "
+                      "logged-in browser (Netscape cookies.txt or JSON)")
 
     def request_headers(self, spec: SearchSpec) -> dict[str, str]:
         """What a browser sends for a top-level document navigation."""

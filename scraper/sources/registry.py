@@ -36,6 +36,9 @@ class SourceInfo:
     min_interval: float = 5.0
     #: still experimental (no real capture with listings proves its parser)
     experimental: bool = False
+    #: how often a search on it runs when the configuration names no schedule: as often as the
+    #: marketplace's sanctioned route allows at a small share of its allowance
+    every: str = "30m"
 
 
 SOURCES: tuple[SourceInfo, ...] = (
@@ -44,6 +47,8 @@ SOURCES: tuple[SourceInfo, ...] = (
         base_url="https://www.ebay.com", sample_url="https://www.ebay.com/sch/i.html",
         credentials={"client_id": "GPUSCOUT_EBAY_CLIENT_ID",
                      "client_secret": "GPUSCOUT_EBAY_CLIENT_SECRET"},
+        # NOTE: 144 searches a day of the Browse API's 5,000 calls, one token per two hours
+        every="10m",
     ),
     SourceInfo(
         name="reddit", target="gpuscout.scraper.sources.reddit.source:RedditSource",
@@ -54,11 +59,13 @@ SOURCES: tuple[SourceInfo, ...] = (
                      "username": "GPUSCOUT_REDDIT_USERNAME",
                      "password": "GPUSCOUT_REDDIT_PASSWORD"},
         min_interval=3.0,
+        # NOTE: one request a minute with a token: about 1 % of the Data API's free 100 a minute
+        every="60s",
     ),
     SourceInfo(
         name="craigslist", target="gpuscout.scraper.sources.craigslist.source:CraigslistSource",
         base_url="https://{site}.craigslist.org",
-        sample_url="https://sfbay.craigslist.org/search/sss", local=True,
+        sample_url="https://sfbay.craigslist.org/search/sss", local=True, every="15m",
     ),
     SourceInfo(
         name="facebook", target="gpuscout.scraper.sources.facebook:FacebookSource",

@@ -14,7 +14,8 @@ if str(REPO_ROOT) not in sys.path:
 
 KEYS = ("parse.ratio_vs_bs4", "parse.ratio_vs_floor", "ingest.listings_per_s",
         "ingest.fraction_of_floor", "query.p95_ms", "cli.help_s", "cli.deals_s",
-        "e2e.cpu_per_page_vs_parse")
+        "e2e.cpu_per_page_vs_parse", "time_to_alert.reddit.p95_s", "time_to_alert.ebay.p95_s",
+        "time_to_alert.reddit.requests_per_hour")
 
 
 def test_bench_tiny_run_writes_every_key(tmp_path: Path, fixtures_dir: Path,
@@ -36,6 +37,12 @@ def test_bench_tiny_run_writes_every_key(tmp_path: Path, fixtures_dir: Path,
     html = [c for c in results["parse"]["captures"] if "bs4_s" in c]
     assert {c["source"] for c in html} == {"ebay", "craigslist"}
     assert results["e2e"]["pages"] == 3 and results["e2e"]["listings"] == 180
+    # `gpuscout run` against the local marketplace: every new post reached both channels
+    tta = results["time_to_alert"]
+    assert tta["exit_code"] == 0
+    for source, posts in (("reddit", 3), ("ebay", 1)):
+        assert (tta[source]["posts"], tta[source]["alerted"]) == (posts, posts), tta[source]
+        assert tta[source]["p95_s"] > 0
     table = capsys.readouterr().out
     assert "parse: speed vs BeautifulSoup+lxml" in table and "e2e:" in table
     from bench.market_bench import market_root

@@ -7,7 +7,8 @@ import json
 import logging
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from gpuscout.scraper.crawl import SMALL_PAGE_BYTES, PageOutcome, bot_check_marker, crawl, fetch_page
 from gpuscout.scraper.errors import Blocked, FetchError, MarkupDrift, UnsupportedPage
 from gpuscout.scraper.fetch.client import Fetcher, FetchSettings
+from gpuscout.scraper.fetch.memory import TokenCache
 from gpuscout.scraper.listing import RawListing
 from gpuscout.scraper.sources.base import ParseResult, SearchSpec, Source
 from gpuscout.scraper.sources.ebay.source import EbaySource
@@ -60,7 +62,8 @@ class FakeSource(Source):
     def request_headers(self, spec: SearchSpec) -> dict[str, str]:
         return {"Accept": "text/html", "X-Fake": "1"}
 
-    async def prepare(self, client: httpx.AsyncClient, spec: SearchSpec) -> dict[str, str]:
+    async def prepare(self, client: httpx.AsyncClient, spec: SearchSpec,
+                      tokens: TokenCache | None = None, *, renew: bool = False) -> dict[str, str]:
         self.prepared.append(client)
         if self.prepare_error is not None:
             raise self.prepare_error
@@ -467,3 +470,68 @@ async def test_crawl_logs_nothing_above_info_when_all_is_well(
         await run_crawl(paged_site(2), FakeSource(paged_parser(2)), max_pages=2)
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert any(r.getMessage().startswith("GET https://fake.example/search") for r in caplog.records)
+
+
+async def test_crawl_stops_at_the_first_page_seen_before_and_says_so() -> None:
+    site = paged_site(5)
+    spec = SearchSpec(query="3090", base_url=BASE, max_pages=5)
+    known = {"1", "2"}
+    looked: list[list[str]] = []
+
+    def seen(result: ParseResult) -> bool:
+        ids = [item.external_id for item in result.listings]
+        looked.append(ids)
+        return all(i in known for i in ids)
+
+    async with make_fetcher(site) as fetcher:
+        outcomes = [o async for o in crawl(fetcher, FakeSource(paged_parser(5)), spec,
+                                           seen=seen)]
+    assert [(o.outcome, o.caught_up) for o in outcomes] == [("ok", True)]
+    assert looked == [["1"]]
+    assert len(site.requests) == 1
+    # a page with something new goes on to the next one
+    known.clear()
+    async with make_fetcher(paged_site(2)) as fetcher:
+        outcomes = [o async for o in crawl(fetcher, FakeSource(paged_parser(2)), spec,
+                                           seen=seen)]
+    assert [(o.outcome, o.caught_up) for o in outcomes] == [("ok", False), ("ok", False)]
+
+
+async def test_a_last_page_seen_before_is_not_caught_up() -> None:
+    # NOTE: no next page: the pages read cover every result, so the scan is complete
+    spec = SearchSpec(query="3090", base_url=BASE, max_pages=5)
+    async with make_fetcher(paged_site(1)) as fetcher:
+        outcomes = [o async for o in crawl(fetcher, FakeSource(paged_parser(1)), spec,
+                                           seen=lambda result: True)]
+    assert [(o.outcome, o.caught_up) for o in outcomes] == [("ok", False)]
+
+
+class PickySource(FakeSource):
+    """Keeps only listings whose id is even, as a source filtering by its query would."""
+
+    def select(self, spec: SearchSpec, result: ParseResult) -> ParseResult:
+        kept = tuple(item for item in result.listings if int(item.external_id) % 2 == 0)
+        return ParseResult(kept, next_url=result.next_url, oldest_posted=result.oldest_posted,
+                           unmatched=len(result.listings) - len(kept))
+
+
+async def test_a_page_whose_posts_all_fail_the_query_is_read_and_paging_goes_on() -> None:
+    def parse(body: bytes, url: str) -> ParseResult:
+        n = int(httpx.URL(url).params.get("p", "1"))
+        following = f"{BASE}/search?q=3090&p={n + 1}" if n < 3 else None
+        posted = datetime(2026, 1, 10 - n, tzinfo=UTC)
+        return ParseResult((replace(listing(2 * n + 1), posted_at=posted),
+                            replace(listing(2 * n + 1 + (n == 2)), posted_at=posted
+                                    - timedelta(hours=1))), next_url=following)
+
+    spec = SearchSpec(query="3090", base_url=BASE, max_pages=5)
+    async with make_fetcher(paged_site(3)) as fetcher:
+        outcomes = [o async for o in crawl(fetcher, PickySource(parse), spec)]
+    assert [o.outcome for o in outcomes] == ["ok", "ok", "ok"]
+    results = [o.result for o in outcomes if o.result is not None]
+    assert [[i.external_id for i in r.listings] for r in results] == [[], ["6"], []]
+    assert [r.unmatched for r in results] == [2, 1, 2]
+    # how far back each page reaches counts every post on it, kept or not
+    assert [r.oldest_posted for r in results] == [
+        datetime(2026, 1, 8, 23, tzinfo=UTC), datetime(2026, 1, 7, 23, tzinfo=UTC),
+        datetime(2026, 1, 6, 23, tzinfo=UTC)]

@@ -18,23 +18,35 @@ TO = "me@example.com"
 
 
 
-def make_cfg(port: int, **rule: Any) -> Config:
+#: a score's market reference as the evaluator stores it: the band midpoint, no listings yet
+BAND_REFERENCE = {"median": "725.00", "count": 0, "window_days": 30, "source": "band",
+                  "band_midpoint": "725.00", "observed_median": None, "currency": "USD"}
+
+
+def make_cfg(port: int | None, *, targets: list[dict[str, Any]] | None = None,
+             **rule: Any) -> Config:
+    """Alerts for watch 3090-fe by email to a loopback server on ``port`` (None: no [email]),
+    and to the push ``targets`` ([[notify]] tables)."""
     alert = {"name": "deals", "watch": "3090-fe", "min_score": 70, **rule}
-    return parse_config({
+    data: dict[str, Any] = {
         "database": {"url": "sqlite:///unused.db"},
         "watch": [{"name": "3090-fe", "model": "rtx 3090", "variant": "fe", "price_low": 650,
                    "price_high": 800}],
-        "email": {"smtp_host": "127.0.0.1", "smtp_port": port, "security": "none",
-                  "sender": SENDER, "recipients": [TO], "timezone": "America/New_York",
-                  "timeout": 5},
         "alert": [alert],
-    })
+    }
+    if port is not None:
+        data["email"] = {"smtp_host": "127.0.0.1", "smtp_port": port, "security": "none",
+                         "sender": SENDER, "recipients": [TO], "timezone": "America/New_York",
+                         "timeout": 5}
+    if targets:
+        data["notify"] = targets
+    return parse_config(data)
 
 
 def add_listing(sessions: Any, ext: str, *, price: int = 69900, total: int = 86, fits: bool = True,
                 title: str = "NVIDIA GeForce RTX 3090 Founders Edition 24GB", status: str = "active",
                 now: datetime = T0, flags: Sequence[str] = (), buying_format: str = "fixed",
-                ends_at: datetime | None = None) -> int:
+                ends_at: datetime | None = None, reference: dict[str, Any] | None = None) -> int:
     """Store (or re-store) a listing and its score for watch 3090-fe; returns its id."""
     with transaction(sessions) as s:
         res = upsert_listings(s, [ListingRecord(
@@ -54,5 +66,5 @@ def add_listing(sessions: Any, ext: str, *, price: int = 69900, total: int = 86,
                                       "reasons": ["used", "tested"]}},
             flags=list(flags), reasons=["price 12 % under the fair middle of $650–$800",
                                "seller 99.8 % positive"],
-            reference={"low": "650", "high": "800"}, computed_at=now)])
+            reference=reference or {"low": "650", "high": "800"}, computed_at=now)])
     return lid

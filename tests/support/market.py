@@ -85,7 +85,7 @@ def serve_pages(market: LocalMarket, pages: PageSet, *, reddit: bytes | None = N
 
 def market_config(base_url: str, db_url: str, tmp: Path, **extra: Any) -> tuple[Config, dict[str, Any]]:
     """The default watch and searches, every source pointed at ``base_url``, no politeness delay,
-    no retries (so a failure is immediate)."""
+    no retries (so a failure is immediate); Reddit on its public JSON search pages."""
     data: dict[str, Any] = {
         "database": {"url": db_url},
         "watch": [{"name": "3090-fe", "model": "rtx 3090", "variant": "fe", "price_low": 650,
@@ -98,10 +98,15 @@ def market_config(base_url: str, db_url: str, tmp: Path, **extra: Any) -> tuple[
         "sources": {name: {"base_url": base_url, "min_interval": 0, "jitter": 0, "max_pages": 2}
                     for name in ("ebay", "reddit", "craigslist", "facebook")},
         "fetch": {"max_retries": 0, "timeout": 5},
-        "scan": {"gone_after": 3, "data_dir": str(tmp / "data")},
+        # NOTE: every page of every search on each scan, as these tests count them; incremental
+        # polling has its own tests (tests/jobs/test_reach_scan.py)
+        "scan": {"gone_after": 3, "data_dir": str(tmp / "data"), "incremental": False},
         # NOTE: no rates source: a test that wants one gives its own scoring table
         "scoring": {"rates_url": ""},
     }
+    # NOTE: Reddit through its public JSON search pages on the local marketplace (the API route,
+    # the default, needs a token endpoint: tests.support.market.serve_api does that)
+    data["sources"]["reddit"]["options"] = {"route": "json", "listing": "search"}
     data.update(extra)
     return parse_config(data), data
 

@@ -2,10 +2,16 @@
 
 from gpuscout.models.storage.tables.alerts import AlertDelivery
 from gpuscout.models.storage.tables.base import Base
-from gpuscout.models.storage.tables.listings import Listing, PriceObservation, Score, SearchHit
+from gpuscout.models.storage.tables.listings import (
+    Listing,
+    ListingAlias,
+    PriceObservation,
+    Score,
+    SearchHit,
+)
 from gpuscout.models.storage.tables.market import CurrencyRate, ListingKey, MarketPrice, SameCard
 from gpuscout.models.storage.tables.runs import HttpValidator, ScanLock, ScrapeRun
 
-__all__ = ["AlertDelivery", "Base", "CurrencyRate", "HttpValidator", "Listing", "ListingKey",
-           "MarketPrice", "PriceObservation", "SameCard", "ScanLock", "Score", "ScrapeRun",
-           "SearchHit"]
+__all__ = ["AlertDelivery", "Base", "CurrencyRate", "HttpValidator", "Listing", "ListingAlias",
+           "ListingKey", "MarketPrice", "PriceObservation", "SameCard", "ScanLock", "Score",
+           "ScrapeRun", "SearchHit"]

@@ -14,7 +14,8 @@ class AlertDelivery(Base):
     ``due_at`` is when a queued row may be sent (after quiet hours, at the digest time); while a
     row is "sending" it holds the claim's lease, after which another run may send it again.
     A digest is a row too (``event`` "digest", no listing); its items carry its ``message_id``
-    from the moment they are given to it.
+    from the moment they are given to it. ``channel`` is where it goes: "email", or the name of
+    a [[notify]] push target; each channel has its own rows, keys and guarantees.
     """
 
     __tablename__ = "alert_deliveries"
@@ -40,3 +41,4 @@ class AlertDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[Str64] = mapped_column(default="email", server_default="email")

@@ -111,6 +111,21 @@ class SearchHit(Base):
     missed: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ListingAlias(Base):
+    """Another id a marketplace shows for a stored listing (Craigslist links a post by a token
+    on some pages and by its numeric id on others): a page showing either finds the one listing."""
+
+    __tablename__ = "listing_aliases"
+    __table_args__ = (UniqueConstraint("source", "alias"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[Str32]
+    alias: Mapped[Str64]
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
+
+
 class Score(Base):
     """A listing's score for one watch, with the rules version that produced it."""
 
@@ -155,4 +170,4 @@ class Score(Base):
     listing: Mapped[Listing] = relationship(back_populates="scores")
 
 
-__all__ = ["LISTING_STATUSES", "Listing", "PriceObservation", "Score", "SearchHit"]
+__all__ = ["LISTING_STATUSES", "Listing", "ListingAlias", "PriceObservation", "Score", "SearchHit"]

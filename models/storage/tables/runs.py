@@ -29,6 +29,8 @@ class ScrapeRun(Base):
     gone: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     saved_path: Mapped[str | None] = mapped_column(String(500))
+    #: why it was blocked or failed, in a word: "no-credentials", "robots", "offline", "login", …
+    reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class ScanLock(Base):

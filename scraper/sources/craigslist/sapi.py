@@ -41,7 +41,8 @@ _FIRST_FREE = 6
 _MAX_ID = 10**13
 _CENT = Decimal("0.01")
 _SLUG = re.compile(r"[\w-]+")
-_TOKEN = re.compile(r"[A-Za-z0-9]+")
+#: a /view/d/ token: base64url (letters, digits, "_" and "-")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _HOST = re.compile(r"[a-z0-9]+")
 _PATH_PART = re.compile(r"[a-z]+")
 
@@ -201,6 +202,7 @@ class _Context:
         return RawListing(
             source=SOURCE,
             external_id=str(post_id),
+            aliases=(token,) if token and _TOKEN.fullmatch(token) else (),
             url=self._url(post_id, slug, token, host, subarea),
             title=title,
             price=price[0] if price else None,

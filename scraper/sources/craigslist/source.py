@@ -20,9 +20,12 @@ from gpuscout.scraper.sources.unsupported import identify_unsupported
 
 # NOTE: search results link postings in three shapes: the regional legacy form
 # /<area>/<cat>/d/<slug>/<id>.html (or a bare /<id>.html), and since 2026 the host-less
-# www.craigslist.org/view/d/<slug>/<token>, whose token is not the numeric post id.
+# www.craigslist.org/view/d/<slug>/<token>, whose token is not the numeric post id: base64url,
+# so "_" and "-" occur in it. A posting page and the sapi search show both; storage keeps one
+# listing per post through RawListing.aliases.
 _LEGACY_ID = re.compile(r"/(\d{6,20})\.html?(?:[?#].*)?\Z", re.ASCII)
-_VIEW_ID = re.compile(r"/view/d/[^/?#]+/([A-Za-z0-9]{1,40})(?:\.html?)?/?(?:[?#].*)?\Z")
+_VIEW_ID = re.compile(r"/view/d/[^/?#]+/([A-Za-z0-9_-]{1,64})(?:\.html?)?/?(?:[?#].*)?\Z",
+                      re.ASCII)
 _POST_ID = re.compile(r"post id:\s*(\d{1,20})", re.IGNORECASE | re.ASCII)
 # NOTE: "(\[.*?\]);" (DOTALL) with the lazy scan taken a "]" at a time: the same match, found
 # by skipping through each run of non-"]" characters in one step.
@@ -48,7 +51,7 @@ class CraigslistSource(Source):
     default_currency: ClassVar[str] = "USD"
 
     def search_url(self, spec: SearchSpec) -> str:
-        """``/search/<category>?query=…`` on the regional site, or the sapi JSON search
+        """``/search/<category>?query=…&sort=date`` on the regional site, or the sapi JSON search
         (``options["api"] == "sapi"``). Category "sss" is all for-sale; "syp" is computer parts."""
         site = spec.options.get("site", "sfbay")
         category = spec.options.get("category", "sss")
@@ -59,6 +62,8 @@ class CraigslistSource(Source):
             params["min_price"] = str(spec.min_price)
         if spec.max_price is not None:
             params["max_price"] = str(spec.max_price)
+        # NOTE: newest first, so that a poll can stop at the first page it has seen before
+        params["sort"] = spec.options.get("sort", "date")
         return f"{self._site_base(spec, site)}/search/{category}?{urlencode(params)}"
 
     def request_headers(self, spec: SearchSpec) -> dict[str, str]:
@@ -314,6 +319,7 @@ def _parse_posting(tree: LexborHTMLParser, url: str, currency: str) -> RawListin
     post_id = _posting_id(tree, page_url)
     if not title or not post_id:
         raise MarkupDrift("Craigslist posting page without a title or post id", reason="posting")
+    linked = {_external_id(u) for u in (page_url, url)} - {None, post_id}
     price_node = tree.css_first(".postingtitletext .price")
     price, cur = _money(price_node.text() if price_node is not None else None, currency)
     images = _posting_images(tree)
@@ -322,6 +328,7 @@ def _parse_posting(tree: LexborHTMLParser, url: str, currency: str) -> RawListin
         price=price, currency=cur, location=_posting_location(tree, ld),
         posted_at=_posted_at(tree), condition=_attribute(tree, "condition"),
         description=_posting_body(tree), image_url=images[0] if images else None, images=images,
+        aliases=tuple(sorted(i for i in linked if i)),
     )
 
 

@@ -31,6 +31,8 @@ TOKEN_PATH = "/identity/v1/oauth2/token"
 TOKEN_SCOPE = "https://api.ebay.com/oauth/api_scope"
 #: Browse API's largest page
 PAGE_LIMIT = 200
+#: where a developer account's keys are shown
+KEYS_URL = "https://developer.ebay.com/my/keys"
 _MAX_AMOUNT = Decimal("100000000")
 _CENT = Decimal("0.01")
 # NOTE: errorIds eBay documents for a missing, expired or under-scoped token
@@ -48,11 +50,15 @@ def uses_api(spec: SearchSpec) -> bool:
 
 
 def search_url(spec: SearchSpec) -> str:
-    """``/buy/browse/v1/item_summary/search?q=…&limit=200[&filter=price:[lo..hi],priceCurrency:USD]``.
+    """``/buy/browse/v1/item_summary/search?q=…&limit=200&sort=newlyListed[&filter=price:[lo..hi],
+    priceCurrency:USD]`` (``options["sort"]`` another order, or "" for eBay's best match).
 
     The Browse API returns active listings only, so ``options["sold"]`` has no API equivalent.
     """
     params: list[tuple[str, str]] = [("q", spec.query), ("limit", str(PAGE_LIMIT))]
+    if spec.options.get("sort", "newlyListed"):
+        # NOTE: newest first, so that a poll can stop at the first page it has seen before
+        params.append(("sort", spec.options.get("sort", "newlyListed")))
     if spec.options.get("category"):
         params.append(("category_ids", spec.options["category"]))
     if spec.min_price is not None or spec.max_price is not None:
@@ -90,7 +96,10 @@ def parse_token_response(body: bytes, status: int, url: str = "") -> OAuthToken:
         raise HttpStatusError("eBay token response is not an object", url=url, status=status)
     if status in (400, 401, 403) or "error" in data:
         detail = data.get("error_description") or data.get("error") or f"HTTP {status}"
-        raise Blocked(f"eBay refused the API credentials: {detail}", reason="login")
+        raise Blocked(f"eBay refused the API credentials ({detail}): check "
+                      "GPUSCOUT_EBAY_CLIENT_ID and GPUSCOUT_EBAY_CLIENT_SECRET against the "
+                      f"Production keyset's App ID and Cert ID at {KEYS_URL}",
+                      reason="oauth-unauthorized")
     if not 200 <= status < 300:
         raise HttpStatusError(f"eBay token endpoint answered HTTP {status}", url=url, status=status)
     token = data.get("access_token")
@@ -99,6 +108,13 @@ def parse_token_response(body: bytes, status: int, url: str = "") -> OAuthToken:
     expires = data.get("expires_in")
     return OAuthToken(access_token=token, token_type=str(data.get("token_type") or "Bearer"),
                       expires_in=expires if isinstance(expires, int) else None)
+
+
+def read_token(response: Any) -> tuple[str, float | None]:
+    """``parse_token_response`` for an httpx response: (token, lifetime in seconds)."""
+    url = str(response.request.url) if response.request is not None else ""
+    token = parse_token_response(response.content, response.status_code, url)
+    return token.access_token, None if token.expires_in is None else float(token.expires_in)
 
 
 def looks_like_api(data: object) -> bool:

@@ -12,13 +12,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from gpuscout.scraper.errors import (
     Blocked,
-    FetchError,
     MarkupDrift,
     ScrapeError,
     UnsupportedPage,
 )
 from gpuscout.scraper.listing import BuyingFormat, RawListing
-from gpuscout.scraper.sources.base import ParseResult, SearchSpec, Source
+from gpuscout.scraper.sources.base import Access, ParseResult, SearchSpec, Source
 from gpuscout.scraper.sources.ebay import api
 from gpuscout.scraper.sources.ebay.html import (
     SOURCE,
@@ -31,9 +30,12 @@ from gpuscout.scraper.sources.ebay.html import (
     parse_seller,
     squash,
 )
+from gpuscout.scraper.sources.oauth import bearer_token
 
 if TYPE_CHECKING:
     import httpx
+
+    from gpuscout.scraper.fetch.memory import TokenCache
 
 #: ISO currency of each eBay site when a price names none ("$" pages default to USD)
 _SITE_CURRENCY: dict[str, str] = {
@@ -77,8 +79,28 @@ class EbaySource(Source):
     name: ClassVar[str] = "ebay"
     default_currency: ClassVar[str] = "USD"
 
+    def uses_api(self, spec: SearchSpec) -> bool:
+        return api.uses_api(spec)
+
+    def route(self, spec: SearchSpec) -> str:
+        return "Browse API (OAuth)" if api.uses_api(spec) else "search pages"
+
+    def access(self, spec: SearchSpec) -> Access:
+        if api.uses_api(spec):
+            return Access(True, "Browse API keys set (GPUSCOUT_EBAY_CLIENT_ID, "
+                                "GPUSCOUT_EBAY_CLIENT_SECRET)")
+        return Access(None, "no Browse API keys: the search pages are read",
+                      "eBay's search pages may answer with a bot check; the Browse API is the "
+                      "route eBay supports: create a free keyset at "
+                      f"{api.KEYS_URL}, then set GPUSCOUT_EBAY_CLIENT_ID (App ID) and "
+                      "GPUSCOUT_EBAY_CLIENT_SECRET (Cert ID)")
+
+    def auth_url(self, spec: SearchSpec) -> str | None:
+        return api.api_base(spec) + api.TOKEN_PATH if api.uses_api(spec) else None
+
     def search_url(self, spec: SearchSpec) -> str:
-        """The live search URL on ``spec.base_url`` (or the Browse API search with credentials)."""
+        """The live search URL on ``spec.base_url``, newest listings first (or the Browse API
+        search with credentials)."""
         if api.uses_api(spec):
             return api.search_url(spec)
         params: list[tuple[str, str]] = [
@@ -90,6 +112,8 @@ class EbaySource(Source):
         params.append(("_ipg", "240"))
         if spec.options.get("sold") == "true":
             params += [("LH_Sold", "1"), ("LH_Complete", "1")]
+        else:
+            params.append(("_sop", "10"))  # NOTE: "Time: newly listed", for incremental polling
         params.append(("rt", "nc"))
         return f"{spec.base_url.rstrip('/')}/sch/i.html?{urlencode(params)}"
 
@@ -98,24 +122,18 @@ class EbaySource(Source):
             return {"Accept": "application/json", "Accept-Language": "en-US"}
         return super().request_headers(spec)
 
-    async def prepare(self, client: httpx.AsyncClient, spec: SearchSpec) -> dict[str, str]:
-        """With API credentials: fetch an application token (client-credentials grant)."""
+    async def prepare(self, client: httpx.AsyncClient, spec: SearchSpec,
+                      tokens: TokenCache | None = None, *, renew: bool = False) -> dict[str, str]:
+        """With API credentials: an application token (client-credentials grant, the public
+        data scope), cached for its two hours, and the marketplace header."""
         if not api.uses_api(spec):
             return {}
-        import httpx
-
-        url = api.api_base(spec) + api.TOKEN_PATH
-        try:
-            response = await client.post(
-                url, data=api.token_form(),
-                auth=(spec.credentials["client_id"], spec.credentials["client_secret"]),
-                headers={"Accept": "application/json"},
-            )
-        except httpx.HTTPError as exc:
-            raise FetchError(f"eBay token request failed: {type(exc).__name__}", url=url) from exc
-        token = api.parse_token_response(response.content, response.status_code, url)
+        token = await bearer_token(
+            client, tokens, url=api.api_base(spec) + api.TOKEN_PATH,
+            client_id=spec.credentials["client_id"], secret=spec.credentials["client_secret"],
+            form=api.token_form(), read=api.read_token, label="eBay", renew=renew)
         return {
-            "Authorization": f"Bearer {token.access_token}",
+            "Authorization": f"Bearer {token}",
             "X-EBAY-C-MARKETPLACE-ID": spec.options.get("marketplace", "EBAY_US"),
         }
 

@@ -1,4 +1,4 @@
-"""Reddit trade subreddits (r/hardwareswap and its regional sisters) via Reddit's listing JSON."""
+"""Reddit trade subreddits (r/hardwareswap and its regional sisters) via Reddit's Data API."""
 
 from __future__ import annotations
 
@@ -6,24 +6,40 @@ import html
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
 from gpuscout.scraper.errors import (
     Blocked,
-    FetchError,
-    HttpStatusError,
     MarkupDrift,
+    MissingCredentials,
     RateLimited,
     UnsupportedPage,
 )
 from gpuscout.scraper.listing import RawListing, Status
-from gpuscout.scraper.sources.base import ParseResult, SearchSpec, Source
+from gpuscout.scraper.sources.base import Access, ParseResult, SearchSpec, Source
+from gpuscout.scraper.sources.oauth import bearer_token
+from gpuscout.scraper.sources.reddit.api import (
+    AUTH_BASE,
+    LISTINGS,
+    OAUTH_BASE,
+    ROUTES,
+    TOKEN_PATH,
+    api_user_agent,
+    matches_query,
+    missing_credentials_message,
+    read_token,
+)
 from gpuscout.scraper.sources.reddit.prices import have_part, read_body_price
+from gpuscout.scraper.sources.registry import BY_NAME
 from gpuscout.scraper.sources.unsupported import identify_unsupported
+
+if TYPE_CHECKING:
+    from gpuscout.scraper.fetch.memory import TokenCache
 
 #: subreddit (lower case) -> the currency its "$" (or bare amounts) mean
 SUBREDDIT_CURRENCIES: Mapping[str, str] = {
@@ -66,7 +82,7 @@ _THING_KIND = re.compile(r"^(?:Listing|more|t[1-8])$")
 
 
 class RedditSource(Source):
-    """Reddit's public (or OAuth) JSON for a trade subreddit's newest posts or a search in it."""
+    """Reddit's Data API (or public JSON) for a trade subreddit's newest posts or a search in it."""
 
     name: ClassVar[str] = "reddit"
     default_currency: ClassVar[str] = "USD"
@@ -78,63 +94,97 @@ class RedditSource(Source):
 
     # --- requests ------------------------------------------------------------------------
 
+    @staticmethod
+    def route_of(spec: SearchSpec) -> str:
+        route = spec.options.get("route", "api")
+        if route not in ROUTES:
+            raise UnsupportedPage(f"reddit option route = {route!r}: must be one of "
+                                  f"{', '.join(ROUTES)}", reason="config")
+        return route
+
+    @staticmethod
+    def listing_of(spec: SearchSpec) -> str:
+        listing = spec.options.get("listing", "new")
+        if listing not in LISTINGS:
+            raise UnsupportedPage(f"reddit option listing = {listing!r}: must be one of "
+                                  f"{', '.join(LISTINGS)}", reason="config")
+        return listing
+
+    def uses_api(self, spec: SearchSpec) -> bool:
+        return self.route_of(spec) == "api"
+
+    def route(self, spec: SearchSpec) -> str:
+        return "Data API (OAuth)" if self.uses_api(spec) else "public JSON pages"
+
+    def access(self, spec: SearchSpec) -> Access:
+        names = BY_NAME["reddit"].credentials
+        if not self.uses_api(spec):
+            return Access(None, "the public JSON pages (route = \"json\")",
+                          "reddit.com's robots.txt turns crawlers away from them; remove "
+                          "route to use the API (set up an app, see the README)")
+        if spec.credentials.get("client_id") and spec.credentials.get("client_secret"):
+            grant = "password" if spec.credentials.get("password") else "client_credentials"
+            return Access(True, f"app credentials set ({names['client_id']}, "
+                                f"{names['client_secret']}; {grant} grant)")
+        return Access(False, "no app credentials", missing_credentials_message())
+
+    def auth_url(self, spec: SearchSpec) -> str | None:
+        if not self.uses_api(spec):
+            return None
+        return spec.options.get("auth_base_url", AUTH_BASE).rstrip("/") + TOKEN_PATH
+
     def search_url(self, spec: SearchSpec) -> str:
-        """``/r/<sub>/search.json?q=…`` (newest first, past month) or ``/r/<sub>/new.json``."""
+        """The subreddit's newest posts, ``/r/<sub>/new`` (``.json`` off the API), or with
+        ``listing = "search"`` a search in it, newest first over the past month."""
         subreddit = quote(spec.options.get("subreddit", "hardwareswap").strip().strip("/")
                           .removeprefix("r/"), safe="+")
-        base = self._api_base(spec)
+        api = self.uses_api(spec)
+        base = (spec.options.get("oauth_base_url", OAUTH_BASE) if api
+                else spec.base_url or self.default_base_url).rstrip("/")
+        suffix = "" if api else ".json"
         query = spec.query.strip()
-        if query:
+        if query and self.listing_of(spec) == "search":
             params = [("q", query), ("restrict_sr", "1"), ("sort", "new"), ("t", "month"),
                       ("limit", "100"), ("raw_json", "1")]
-            return f"{base}/r/{subreddit}/search.json?{urlencode(params)}"
-        return f"{base}/r/{subreddit}/new.json?{urlencode([('limit', '100'), ('raw_json', '1')])}"
+            return f"{base}/r/{subreddit}/search{suffix}?{urlencode(params)}"
+        return f"{base}/r/{subreddit}/new{suffix}?{urlencode([('limit', '100'), ('raw_json', '1')])}"
 
     def request_headers(self, spec: SearchSpec) -> dict[str, str]:
+        if self.uses_api(spec):
+            return {"Accept": "application/json", "User-Agent": api_user_agent(spec)}
         return {"Accept": "application/json"}
 
-    async def prepare(self, client: httpx.AsyncClient, spec: SearchSpec) -> dict[str, str]:
-        """With OAuth credentials, a bearer token from ``/api/v1/access_token``; else nothing."""
+    async def prepare(self, client: httpx.AsyncClient, spec: SearchSpec,
+                      tokens: TokenCache | None = None, *, renew: bool = False) -> dict[str, str]:
+        """On the API route, a bearer token from ``/api/v1/access_token`` (application-only
+        ``client_credentials``; the ``password`` grant when a username and password are set),
+        cached until shortly before it expires. Without an app's id and secret the search is
+        blocked with what to set up; no request is made."""
+        if not self.uses_api(spec):
+            return {}
         creds = spec.credentials
         client_id, secret = creds.get("client_id", ""), creds.get("client_secret", "")
         if not (client_id and secret):
-            return {}
-        auth_base = spec.options.get("auth_base_url", "https://www.reddit.com").rstrip("/")
-        token_url = f"{auth_base}/api/v1/access_token"
+            raise MissingCredentials(missing_credentials_message())
+        auth_base = spec.options.get("auth_base_url", AUTH_BASE).rstrip("/")
         username, password = creds.get("username", ""), creds.get("password", "")
         form = ({"grant_type": "password", "username": username, "password": password}
                 if username and password else {"grant_type": "client_credentials"})
-        try:
-            response = await client.post(token_url, data=form,
-                                         auth=httpx.BasicAuth(client_id, secret),
-                                         headers={"Accept": "application/json"})
-        except httpx.HTTPError as exc:
-            raise FetchError(f"reddit token request failed: {exc}", url=token_url) from exc
-        if response.status_code == 429:
-            raise RateLimited("reddit token endpoint rate-limited", url=token_url)
-        if response.status_code in (401, 403):
-            raise Blocked("reddit rejected the OAuth client credentials",
-                          reason="oauth-unauthorized")
-        if response.status_code >= 400:
-            raise HttpStatusError(f"reddit token endpoint answered {response.status_code}",
-                                  url=token_url, status=response.status_code)
-        try:
-            payload = response.json()
-        except ValueError as exc:
-            raise MarkupDrift("reddit token endpoint did not answer JSON",
-                              reason="oauth-not-json") from exc
-        token = payload.get("access_token") if isinstance(payload, dict) else None
-        if not isinstance(token, str) or not token:
-            error = payload.get("error") if isinstance(payload, dict) else None
-            raise Blocked(f"reddit refused a token: {error or 'no access_token'}",
-                          reason=f"oauth-{error or 'no-token'}")
+        token = await bearer_token(
+            client, tokens, url=auth_base + TOKEN_PATH, client_id=client_id, secret=secret,
+            form=form, read=read_token, label="reddit", renew=renew,
+            headers={"User-Agent": api_user_agent(spec)})
         return {"Authorization": f"bearer {token}"}
 
-    def _api_base(self, spec: SearchSpec) -> str:
-        creds = spec.credentials
-        if creds.get("client_id") and creds.get("client_secret"):
-            return spec.options.get("oauth_base_url", "https://oauth.reddit.com").rstrip("/")
-        return (spec.base_url or self.default_base_url).rstrip("/")
+    def select(self, spec: SearchSpec, result: ParseResult) -> ParseResult:
+        """On ``/new`` the posts that match the query (every word, in the title or the body;
+        ``-word`` excludes); the others count as ``unmatched``."""
+        query = spec.query.strip()
+        if not query or self.listing_of(spec) == "search" or not result.listings:
+            return result
+        kept = tuple(listing for listing in result.listings if matches_query(query, listing))
+        return replace(result, listings=kept,
+                       unmatched=result.unmatched + len(result.listings) - len(kept))
 
     def next_url(self, url: str, after: str | None) -> str | None:
         """The same request with ``after=<token>`` (replacing any), None when ``after`` is null."""

@@ -258,3 +258,20 @@ def test_help_imports_no_heavy_library() -> None:
             "if m.split('.')[0] in heavy}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_config_show_lists_push_targets_without_their_secret_urls(run_cli: Any,
+                                                                  tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[[notify]]\nname = "phone"\nurl_env = "GPUSCOUT_NOTIFY_PHONE"\n'
+                    '[[notify]]\nname = "hook"\nurl = "json://127.0.0.1:8080/hook"\n'
+                    '[[alert]]\nwatch = "3090-fe"\nnotify = ["phone"]\n')
+    result = run_cli("--config", str(path), "config", "show", "--format", "json",
+                     env={"GPUSCOUT_NOTIFY_PHONE": "tgram://123456:SECRETTOKEN/987"})
+    assert result.exit_code == 0, result.output
+    assert "SECRETTOKEN" not in result.output
+    data = json.loads(result.output)
+    assert data["notify"] == [{"name": "phone", "url_env": "GPUSCOUT_NOTIFY_PHONE"},
+                              {"name": "hook", "url": "json://127.0.0.1:8080/hook"}]
+    assert data["secrets"]["GPUSCOUT_NOTIFY_PHONE"] == "****"
+    assert data["alert"][0]["notify"] == ["phone"]

@@ -136,10 +136,11 @@ def test_send_then_list(run_cli: Any, server: SmtpServer, tmp_path: Path, db_url
     table = run_cli("alerts", "list", "--state", "sent", config=cfg, db_url=db_url)
     assert table.exit_code == 0
     line = next(ln for ln in table.output.splitlines() if "deals" in ln)
-    assert [c.strip() for c in line.strip("│ ").split("│")][:7] == [
-        "1", "sent", "deals", "new", str(lid), "699.00", "1"]
+    assert [c.strip() for c in line.strip("│ ").split("│")][:8] == [
+        "1", "sent", "email", "deals", "new", str(lid), "699.00", "1"]
     csv_out = run_cli("alerts", "list", "--format", "csv", config=cfg, db_url=db_url).output
-    assert csv_out.splitlines()[0].startswith("id,state,rule,event,mode,listing_id,title,price")
+    assert csv_out.splitlines()[0].startswith(
+        "id,state,channel,rule,event,mode,listing_id,title,price")
 
 
 def test_send_with_the_server_down_exits_1(run_cli: Any, tmp_path: Path, db_url: str) -> None:
@@ -148,7 +149,7 @@ def test_send_with_the_server_down_exits_1(run_cli: Any, tmp_path: Path, db_url:
     result = run_cli("alerts", "send", config=write_config(tmp_path, port), db_url=db_url)
     assert result.exit_code == 1
     assert result.output.startswith("0 sent, 1 waiting to be retried, 0 failed, 0 deferred")
-    assert "mail server problem: refused: connection refused" in result.output
+    assert "delivery problem: refused: connection refused" in result.output
 
 
 def test_digest_once(run_cli: Any, server: SmtpServer, tmp_path: Path, db_url: str) -> None:
@@ -167,4 +168,31 @@ def test_digest_once(run_cli: Any, server: SmtpServer, tmp_path: Path, db_url: s
 def test_without_email_section_is_a_config_error(run_cli: Any, db_url: str) -> None:
     result = run_cli("alerts", "send", db_url=db_url)
     assert result.exit_code == 2
-    assert "configuration error: email: there is no [email] section" in result.output
+    assert ("configuration error: alerts: neither [email] nor a [[notify]] push target is "
+            "configured") in result.output
+
+
+def test_alerts_test_reaches_every_channel_and_says_which_failed(
+        run_cli: Any, server: SmtpServer, tmp_path: Path) -> None:
+    from tests.support.push import push_server
+
+    with push_server() as push:
+        path = Path(write_config(tmp_path, server.port))
+        path.write_text(path.read_text() + '\n[[notify]]\nname = "phone"\n'
+                        'url_env = "GPUSCOUT_NOTIFY_PHONE"\n')
+        unset = run_cli("alerts", "test", config=str(path))
+        assert unset.exit_code == 1
+        assert "email: sent: the server accepted message" in unset.stdout
+        assert ("phone: FAILED (auth): [[notify]] 'phone': GPUSCOUT_NOTIFY_PHONE is not set"
+                in unset.stderr)
+        ok = run_cli("alerts", "test", "--target", "phone", config=str(path),
+                     env={"GPUSCOUT_NOTIFY_PHONE": push.ntfy_url("my-deals")})
+        assert ok.exit_code == 0, ok.output
+        assert ok.stdout.splitlines() == [
+            "phone: sending a test notification to the Apprise URL in $GPUSCOUT_NOTIFY_PHONE",
+            "phone: sent: the service accepted it"]
+        assert [(p.topic, p.title) for p in push.received] == [
+            ("my-deals", "gpuscout test notification")]
+        assert len(server.received) == 1
+        wrong = run_cli("alerts", "test", "--target", "pager", config=str(path))
+        assert wrong.exit_code == 2 and "no [[notify]] target named 'pager'" in wrong.output

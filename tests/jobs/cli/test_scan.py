@@ -27,7 +27,7 @@ def test_scan_prints_a_summary_and_a_second_scan_waits_for_nothing(
         assert rows["hws-3090"] == {"search": "hws-3090", "source": "reddit", "outcome": "ok",
                                     "pages": 2, "listings": counts["reddit"],
                                     "new": counts["reddit"], "changed": 0,
-                                    "gone": 0, "error": None}
+                                    "gone": 0, "unread": 0, "error": None}
         assert rows["craigslist-3090"]["new"] == counts["craigslist"]
 
         # another scan holds the lock: this one says so and exits 3 without scanning
@@ -81,16 +81,23 @@ digest_time = "07:45"
     lines = result.output.strip().splitlines()
     head = f"cd {tmp_path} && gpuscout --config {path}"
     log = f">> {tmp_path / 'gpuscout.log'} 2>&1"
+    # the starter's intervals: eBay every 10 minutes, Reddit every minute, Craigslist every 15
     assert lines == [
-        f"*/30 * * * * {head} scan --quiet --search ebay-3090-fe {log}",
+        f"*/10 * * * * {head} scan --quiet --search ebay-3090-fe {log}",
         f"15 */6 * * * {head} scan --quiet --search ebay-3090-fe-sold {log}",
-        f"*/20 * * * * {head} scan --quiet --search hws-3090 {log}",
-        f"0 * * * * {head} scan --quiet --search craigslist-3090 {log}",
+        f"* * * * * {head} scan --quiet --search hws-3090 {log}",
+        f"*/15 * * * * {head} scan --quiet --search craigslist-3090 {log}",
         "# digest times are in Europe/Berlin: cron reads them in the system's time zone",
         f"45 7 * * * {head} alerts digest --rule morning {log}",
     ]
     one = run_cli("cron", "--schedule", "*/5 * * * *", config="gpuscout.toml").output.splitlines()
     assert one[0] == f"*/5 * * * * {head} scan --quiet {log}"
+    # an interval cron cannot count is rounded, and says so
+    path.write_text(path.read_text().replace('every = "10m"', 'every = "7m"'))
+    rounded = run_cli("cron", config="gpuscout.toml").output.splitlines()
+    assert rounded[0] == ("# ebay-3090-fe: every 7m is rounded to '*/10 * * * *' (cron counts "
+                          "whole minutes; `gpuscout run` keeps the interval)")
+    assert rounded[1] == f"*/10 * * * * {head} scan --quiet --search ebay-3090-fe {log}"
 
 
 def test_scan_takes_several_searches(run_cli: Any) -> None:

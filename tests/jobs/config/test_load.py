@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -210,3 +211,21 @@ def test_bad_cron_schedules_name_the_key(schedule: str, why: str) -> None:
     with pytest.raises(ConfigError, match=r"^search\[0\]\.schedule = ") as caught:
         parse_config({"search": [search]})
     assert why in str(caught.value)
+
+
+def test_the_starter_alert_example_uncommented_alerts_at_once_by_email_and_push(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = starter_toml()
+    block = text[text.index("# [[notify]]"):]
+    # what a newcomer does: drop the leading "# " of each example line (tables and keys)
+    example = re.compile(r"^# (\[|[a-z_]+ = )")
+    enabled = "\n".join(line[2:] if example.match(line) else line for line in block.splitlines())
+    cfg = parse_config(tomllib.loads(text[:text.index("# [[notify]]")] + enabled))
+    rule, market_rule = cfg.alerts
+    assert rule.mode == "instant" and rule.quiet_hours is None
+    assert (market_rule.events, market_rule.move_percent, market_rule.move_days) == (
+        ("market_move",), 10, 14)
+    assert cfg.channels(rule) == ("email", "phone")
+    assert cfg.notify[0].url_env == "GPUSCOUT_NOTIFY_PHONE"
+    monkeypatch.setenv("GPUSCOUT_NOTIFY_PHONE", "ntfy://ntfy.sh/example-topic")
+    assert cfg.notify[0].resolved_url == "ntfy://ntfy.sh/example-topic"

@@ -21,6 +21,7 @@ import pytest
 from gpuscout.scraper.errors import (
     Blocked,
     FetchError,
+    HostUnresolved,
     HttpStatusError,
     RateLimited,
     ResponseTooLarge,
@@ -30,6 +31,7 @@ from gpuscout.scraper.fetch.client import (
     DEFAULT_USER_AGENT,
     BlockedResponse,
     Fetcher,
+    FetchMemory,
     FetchSettings,
     MemoryValidators,
     Validators,
@@ -74,13 +76,14 @@ class Site:
 
 def make_fetcher(
     site: Site, time: FakeTime | None = None, *, rng: random.Random | None = None,
-    wall_clock: Callable[[], datetime] = lambda: NOW, **settings: Any,
+    wall_clock: Callable[[], datetime] = lambda: NOW, memory: FetchMemory | None = None,
+    **settings: Any,
 ) -> Fetcher:
     options: dict[str, Any] = {"jitter": 0.0, **settings}
     clock = time or FakeTime()
     return Fetcher(FetchSettings(**options), transport=httpx.MockTransport(site),
                    clock=clock.clock, sleep=clock.sleep, rng=rng or random.Random(0),
-                   wall_clock=wall_clock)
+                   wall_clock=wall_clock, memory=memory)
 
 
 def ok(request: httpx.Request) -> httpx.Response:
@@ -568,15 +571,119 @@ async def test_robots_status_codes(answer: httpx.Response, allowed: bool) -> Non
                 await fetcher.get("https://example.org/x")
 
 
-async def test_unreachable_robots_disallows_all(caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_robots_txt_the_network_cannot_reach_reports_the_network() -> None:
+    # NOTE: no answer at all is the network's failure: the page could not be fetched either, so
+    # the error says so instead of calling every path disallowed (and it is not cached)
     site = Site(ok, {"example.org": httpx.ConnectError("[Errno 101] Network is unreachable")})
     async with make_fetcher(site, max_retries=1) as fetcher:
-        with pytest.raises(RobotsDisallowed):
+        with pytest.raises(FetchError) as info:
             await fetcher.get("https://example.org/x")
-        with pytest.raises(RobotsDisallowed):
+        with pytest.raises(FetchError):
             await fetcher.get("https://example.org/y")
-    assert "robots.txt of https://example.org unreachable" in caplog.text
-    assert site.paths == ["example.org/robots.txt"] * 2  # one try and one retry, then cached
+    assert not isinstance(info.value, RobotsDisallowed)
+    assert "Network is unreachable" in str(info.value)
+    assert "robots" not in str(info.value) and "obey_robots" not in str(info.value)
+    assert site.paths == ["example.org/robots.txt"] * 4  # one try and one retry, per page
+
+
+def dns_error(host: str) -> httpx.ConnectError:
+    """What httpx raises when the resolver fails: the gaierror two causes down."""
+    inner = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    try:
+        try:
+            raise inner
+        except socket.gaierror as exc:
+            raise httpx.ConnectError(str(exc)) from exc
+    except httpx.ConnectError as outer:
+        return outer
+
+
+async def test_an_unresolvable_host_fails_at_once_without_retries_or_a_robots_verdict() -> None:
+    site, time = Site(ok, {"www.ebay.com": dns_error("www.ebay.com")}), FakeTime()
+    async with make_fetcher(site, time, max_retries=3) as fetcher:
+        with pytest.raises(HostUnresolved) as info:
+            await fetcher.get("https://www.ebay.com/sch/i.html?_nkw=rtx")
+    assert info.value.host == "www.ebay.com"
+    message = str(info.value)
+    assert message.startswith("cannot resolve www.ebay.com (Name or service not known): this "
+                              "machine looks offline")
+    assert "robots" not in message and "obey_robots" not in message
+    assert site.paths == ["www.ebay.com/robots.txt"]  # one attempt: no retries
+    assert time.sleeps == []  # and no backoff waited
+
+
+async def test_an_unresolvable_host_without_robots_fails_at_once_too() -> None:
+    site, time = Site(sequence(dns_error("example.org"))), FakeTime()
+    async with make_fetcher(site, time, obey_robots=False, max_retries=3) as fetcher:
+        with pytest.raises(HostUnresolved):
+            await fetcher.get("https://example.org/x")
+    assert len(site.requests) == 1 and time.sleeps == []
+
+
+async def test_a_disallowing_robots_txt_never_advises_turning_robots_off() -> None:
+    site = Site(ok, {"example.org": robots("User-agent: *\nDisallow: /\n")})
+    async with make_fetcher(site) as fetcher:
+        with pytest.raises(RobotsDisallowed) as info:
+            await fetcher.get("https://example.org/r/hardwareswap/new.json")
+    assert str(info.value) == ("robots.txt of https://example.org disallows "
+                               "/r/hardwareswap/new.json for gpuscout")
+
+
+async def test_robots_rules_are_shared_through_memory_for_a_day() -> None:
+    site, time = Site(ok, {"example.org": robots("User-agent: *\nDisallow: /no\n")}), FakeTime()
+    memory = FetchMemory()
+    for _scan in range(3):
+        async with Fetcher(FetchSettings(jitter=0), transport=httpx.MockTransport(site),
+                           clock=time.clock, sleep=time.sleep, memory=memory) as fetcher:
+            await fetcher.get("https://example.org/yes")
+            with pytest.raises(RobotsDisallowed):
+                await fetcher.get("https://example.org/no")
+        time.now += 3600
+    assert site.paths.count("example.org/robots.txt") == 1
+    time.now += 24 * 3600  # RFC 9309 2.4: at most 24 hours from the cache
+    async with Fetcher(FetchSettings(jitter=0), transport=httpx.MockTransport(site),
+                       clock=time.clock, sleep=time.sleep, memory=memory) as fetcher:
+        await fetcher.get("https://example.org/yes")
+    assert site.paths.count("example.org/robots.txt") == 2
+
+
+# -- an API's announced quota -------------------------------------------------------------------
+
+
+def quota(remaining: str, reset: str) -> httpx.Response:
+    return httpx.Response(200, text="{}", headers={"X-Ratelimit-Used": "4",
+                                                   "X-Ratelimit-Remaining": remaining,
+                                                   "X-Ratelimit-Reset": reset})
+
+
+async def test_remaining_requests_are_spread_until_the_quota_resets() -> None:
+    site, time = Site(sequence(quota("10", "50"), quota("2", "40"), quota("5", "5"))), FakeTime()
+    async with make_fetcher(site, time, obey_robots=False, min_interval=0.0) as fetcher:
+        await fetcher.get("https://oauth.example/a")   # 10 left in 50 s: one per 5 s
+        await fetcher.get("https://oauth.example/b")   # 2 left in 40 s: one per 20 s
+        await fetcher.get("https://oauth.example/c")
+    assert time.sleeps == [5.0, 20.0]
+
+
+async def test_a_used_up_quota_waits_for_its_reset_or_ends_the_scan_when_far() -> None:
+    site, time = Site(sequence(quota("0", "30"), quota("0", "600"), quota("9", "60"))), FakeTime()
+    memory = FetchMemory()
+    async with make_fetcher(site, time, obey_robots=False, min_interval=0.0,
+                            memory=memory) as fetcher:
+        await fetcher.get("https://oauth.example/a")
+        await fetcher.get("https://oauth.example/b")   # waits the 30 s reset
+        with pytest.raises(RateLimited, match="quota is used up; it resets in 600 s"):
+            await fetcher.get("https://oauth.example/c")
+    assert time.sleeps == [30.0]
+    assert len(site.requests) == 2  # the third was never sent
+    # the next scan (a new Fetcher sharing the memory) still knows the quota
+    later = Fetcher(FetchSettings(obey_robots=False, min_interval=0, jitter=0),
+                    transport=httpx.MockTransport(site), clock=time.clock, sleep=time.sleep,
+                    memory=memory)
+    time.now += 590
+    async with later:
+        await later.get("https://oauth.example/c")
+    assert time.sleeps == [30.0, 10.0]
 
 
 async def test_robots_redirect_to_another_host_is_followed() -> None:

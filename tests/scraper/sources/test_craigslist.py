@@ -51,18 +51,20 @@ def _spec(**options: str) -> SearchSpec:
 def test_search_url_html_substitutes_site_and_category(source: CraigslistSource) -> None:
     url = source.search_url(_spec(site="milwaukee", category="syp"))
     assert url == ("https://milwaukee.craigslist.org/search/syp"
-                   "?query=rtx+3090&min_price=650&max_price=800")
+                   "?query=rtx+3090&min_price=650&max_price=800&sort=date")
 
 
 def test_search_url_defaults_to_sfbay_all_for_sale(source: CraigslistSource) -> None:
     spec = SearchSpec(query="rtx 3090 founders", base_url="https://{site}.craigslist.org")
-    assert source.search_url(spec) == "https://sfbay.craigslist.org/search/sss?query=rtx+3090+founders"
+    assert source.search_url(spec) == \
+        "https://sfbay.craigslist.org/search/sss?query=rtx+3090+founders&sort=date"
 
 
 def test_search_url_uses_a_plain_base_url_as_is(source: CraigslistSource) -> None:
     spec = SearchSpec(query="3090", base_url="http://127.0.0.1:8765/", max_price=800,
                       options={"site": "chicago"})
-    assert source.search_url(spec) == "http://127.0.0.1:8765/search/sss?query=3090&max_price=800"
+    assert source.search_url(spec) == \
+        "http://127.0.0.1:8765/search/sss?query=3090&max_price=800&sort=date"
 
 
 def test_search_url_sapi(source: CraigslistSource) -> None:

@@ -181,6 +181,7 @@ def test_sapi_listings(source: CraigslistSource) -> None:
         image_url="https://images.craigslist.org/00e0e_exampleAAA_0CI0t2_600x450.jpg",
         images=("https://images.craigslist.org/00e0e_exampleAAA_0CI0t2_600x450.jpg",
                 "https://images.craigslist.org/00h0h_exampleDDD_0CI0t2_600x450.jpg"),
+        aliases=("ExAmPlEsApI0011tok",),  # the token of its /view/d/ link: the same post
     )
     # price -1: none; no token: the regional legacy link from the area, subarea and category
     assert (no_price.price, no_price.location) == (None, "Oakland, CA")
@@ -245,3 +246,39 @@ def test_ip_block_and_captcha_pages_are_blocked(source: CraigslistSource) -> Non
 def test_own_pages_are_detected_as_craigslist(name: str) -> None:
     assert CraigslistSource.sniff(read_page(name))
     assert isinstance(detect_source(read_page(name)), CraigslistSource)
+
+
+# --- ids: base64url tokens, lost cards, one post under two ids
+
+TOKENS = "craigslist/search-tokens.html"
+
+
+def test_base64url_tokens_are_ids_and_lost_cards_are_counted(source: CraigslistSource) -> None:
+    result = source.parse(read_page(TOKENS), SEARCH_URL)
+    assert [(item.external_id, item.price) for item in result.listings] == [
+        ("Ex_aMpLe-T0k3n_A1", D("700.00")), ("-ExAmPlE_tok-2-", D("760.00")),
+        ("7900000001", D("750.00"))]
+    assert result.listings[1].url == ("https://www.craigslist.org/view/d/"
+                                      "daly-city-example-nvidia-3090-fe/-ExAmPlE_tok-2-")
+    # a link without its token and a card without a title: counted, never silently dropped
+    assert (result.incomplete, result.skipped) == (2, 0)
+
+
+def test_a_posting_reached_by_its_token_knows_both_ids(source: CraigslistSource) -> None:
+    url = ("https://www.craigslist.org/view/d/san-jose-example-rtx-3090-founders/"
+           "Ex_aMpLe-T0k3n_A1")
+    (posting,) = source.parse(read_page(POSTING), url).listings
+    assert (posting.external_id, posting.aliases) == ("7900000001", ("Ex_aMpLe-T0k3n_A1",))
+    # reached by its numeric link, it has no other id to tell
+    (same,) = source.parse(read_page(POSTING), POSTING_URL).listings
+    assert (same.external_id, same.aliases) == ("7900000001", ())
+
+
+def test_sapi_items_carry_their_token_as_an_alias(source: CraigslistSource) -> None:
+    result = source.parse(read_page(SAPI), SAPI_URL)
+    tokens = {item.external_id: item.aliases for item in result.listings}
+    with_token = {ext: names for ext, names in tokens.items() if names}
+    assert with_token, "the own sapi page has items with a tag-13 token"
+    for ext, (token,) in with_token.items():
+        assert ext.isdigit() and token != ext
+        assert next(i for i in result.listings if i.external_id == ext).url.endswith("/" + token)

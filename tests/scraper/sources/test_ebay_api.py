@@ -182,7 +182,7 @@ def test_search_url_html() -> None:
                       min_price=650, max_price=800)
     assert EbaySource().search_url(spec) == (
         "https://www.ebay.com/sch/i.html?_nkw=rtx+3090+founders+edition&_sacat=0&_udlo=650"
-        "&_udhi=800&_ipg=240&rt=nc")
+        "&_udhi=800&_ipg=240&_sop=10&rt=nc")
 
 
 def test_search_url_sold_on_configured_base() -> None:
@@ -203,7 +203,7 @@ def test_search_url_api() -> None:
                       min_price=650, max_price=800, credentials=CREDENTIALS)
     assert EbaySource().search_url(spec) == (
         "https://api.ebay.com/buy/browse/v1/item_summary/search?q=rtx+3090+founders+edition"
-        "&limit=200&filter=price:[650..800],priceCurrency:USD")
+        "&limit=200&sort=newlyListed&filter=price:[650..800],priceCurrency:USD")
 
 
 def test_search_url_api_on_configured_base_open_bounds() -> None:
@@ -212,9 +212,9 @@ def test_search_url_api_on_configured_base_open_bounds() -> None:
                       credentials=CREDENTIALS)
     assert EbaySource().search_url(spec) == (
         "http://127.0.0.1:8181/buy/browse/v1/item_summary/search?q=rtx+3090&limit=200"
-        "&filter=price:[650..],priceCurrency:USD")
+        "&sort=newlyListed&filter=price:[650..],priceCurrency:USD")
     unbounded = SearchSpec(query="rtx 3090", base_url="https://www.ebay.com",
-                           credentials=CREDENTIALS)
+                           credentials=CREDENTIALS, options={"sort": ""})
     assert EbaySource().search_url(unbounded) == (
         "https://api.ebay.com/buy/browse/v1/item_summary/search?q=rtx+3090&limit=200")
 
@@ -281,7 +281,8 @@ def test_prepare_refused_credentials_are_blocked() -> None:
 
     with pytest.raises(Blocked) as caught:
         asyncio.run(run())
-    assert caught.value.reason == "login"
+    assert caught.value.reason == "oauth-unauthorized"
+    assert "check GPUSCOUT_EBAY_CLIENT_ID and GPUSCOUT_EBAY_CLIENT_SECRET" in str(caught.value)
 
 
 def test_parse_token_response() -> None:

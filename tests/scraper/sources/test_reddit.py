@@ -7,6 +7,7 @@ import base64
 import contextlib
 import html
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,7 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gpuscout.scraper.errors import Blocked, MarkupDrift, RateLimited, ScrapeError, UnsupportedPage
+from gpuscout.scraper.errors import (
+    Blocked,
+    MarkupDrift,
+    MissingCredentials,
+    RateLimited,
+    ScrapeError,
+    UnsupportedPage,
+)
+from gpuscout.scraper.fetch.memory import FetchMemory, TokenCache
 from gpuscout.scraper.listing import RawListing
 from gpuscout.scraper.sources import detect_source, get_source
 from gpuscout.scraper.sources.base import ParseResult, SearchSpec
@@ -521,42 +530,85 @@ def test_decode_is_idempotent() -> None:
 
 
 def _spec(query: str = "", **options: str) -> SearchSpec:
-    return SearchSpec(query=query, base_url="https://www.reddit.com", options=options)
+    """A search on the public JSON pages (the ``json`` route)."""
+    return SearchSpec(query=query, base_url="https://www.reddit.com",
+                      options={"route": "json", **options})
 
 
-def test_search_url_with_query() -> None:
-    url = RedditSource().search_url(_spec("rtx 3090"))
-    assert url == ("https://www.reddit.com/r/hardwareswap/search.json?q=rtx+3090&restrict_sr=1"
-                   "&sort=new&t=month&limit=100&raw_json=1")
+APP = {"client_id": "cid", "client_secret": "sec"}
 
 
-def test_new_url_without_query_and_other_subreddit() -> None:
-    assert RedditSource().search_url(_spec("", subreddit="hardwareswapuk")) == \
-        "https://www.reddit.com/r/hardwareswapuk/new.json?limit=100&raw_json=1"
-    local = SearchSpec(query=" ", base_url="http://127.0.0.1:8080/")
+def _api(query: str = "", credentials: dict[str, str] | None = None, **options: str
+         ) -> SearchSpec:
+    return SearchSpec(query=query, base_url="https://www.reddit.com", options=options,
+                      credentials=APP if credentials is None else credentials)
+
+
+def test_api_route_is_the_default_and_polls_new_on_the_oauth_host() -> None:
+    source = RedditSource()
+    assert source.uses_api(_api("rtx 3090")) and source.uses_api(_api(credentials={}))
+    # NOTE: the query does not go to Reddit: /new is filtered here (see select)
+    assert source.search_url(_api("rtx 3090")) == \
+        "https://oauth.reddit.com/r/hardwareswap/new?limit=100&raw_json=1"
+    assert source.search_url(_api("", oauth_base_url="http://127.0.0.1:9/",
+                                  subreddit="r/CanadianHardwareSwap")) == \
+        "http://127.0.0.1:9/r/CanadianHardwareSwap/new?limit=100&raw_json=1"
+    assert source.search_url(_api("3090 fe", listing="search")) == (
+        "https://oauth.reddit.com/r/hardwareswap/search?q=3090+fe&restrict_sr=1&sort=new"
+        "&t=month&limit=100&raw_json=1")
+
+
+def test_json_route_reads_the_public_pages_on_base_url() -> None:
+    assert RedditSource().search_url(_spec("rtx 3090")) == \
+        "https://www.reddit.com/r/hardwareswap/new.json?limit=100&raw_json=1"
+    assert RedditSource().search_url(_spec("rtx 3090", listing="search")) == (
+        "https://www.reddit.com/r/hardwareswap/search.json?q=rtx+3090&restrict_sr=1"
+        "&sort=new&t=month&limit=100&raw_json=1")
+    local = SearchSpec(query=" ", base_url="http://127.0.0.1:8080/", options={"route": "json"})
     assert RedditSource().search_url(local) == \
         "http://127.0.0.1:8080/r/hardwareswap/new.json?limit=100&raw_json=1"
+    assert not RedditSource().uses_api(local)
 
 
-def test_oauth_base_url_with_credentials() -> None:
-    spec = SearchSpec(query="3090 fe", base_url="https://www.reddit.com",
-                      credentials={"client_id": "cid", "client_secret": "sec"})
-    assert RedditSource().search_url(spec).startswith(
-        "https://oauth.reddit.com/r/hardwareswap/search.json?q=3090+fe&")
-    custom = SearchSpec(query="", base_url="https://www.reddit.com",
-                        options={"oauth_base_url": "http://127.0.0.1:9/"},
-                        credentials={"client_id": "cid", "client_secret": "sec"})
-    assert RedditSource().search_url(custom) == \
-        "http://127.0.0.1:9/r/hardwareswap/new.json?limit=100&raw_json=1"
+def test_unknown_route_or_listing_is_refused_by_name() -> None:
+    with pytest.raises(UnsupportedPage, match="route = 'html'"):
+        RedditSource().search_url(_api(route="html"))
+    with pytest.raises(UnsupportedPage, match="listing = 'hot'"):
+        RedditSource().search_url(_api("3090", listing="hot"))
 
 
 def test_request_headers() -> None:
     assert RedditSource().request_headers(_spec()) == {"Accept": "application/json"}
+    # Reddit's API rules: <platform>:<app ID>:<version string> (by /u/<reddit username>)
+    headers = RedditSource().request_headers(_api(credentials={**APP, "username": "gpu_buyer"}))
+    assert headers["Accept"] == "application/json"
+    assert re.fullmatch(r"python:gpuscout:[\w.+-]+ \(by /u/gpu_buyer\)", headers["User-Agent"])
+    anonymous = RedditSource().request_headers(_api())["User-Agent"]
+    assert re.fullmatch(r"python:gpuscout:[\w.+-]+ \(\+https://github\.com/gpuscout/gpuscout\)",
+                        anonymous)
+
+
+def test_select_keeps_the_posts_matching_every_query_word() -> None:
+    posts = [_post(id="a1", title="[USA-CA] [H] RTX 3090 FE [W] PayPal"),
+             _post(id="a2", title="[USA-NY] [H] 3080 [W] PayPal", selftext="not a 3090"),
+             _post(id="a3", title="[USA-TX] [H] RTX 3090 Ti [W] PayPal"),
+             _post(id="a4", title="[USA-WA] [H] Ryzen 7 [W] PayPal")]
+    source = RedditSource()
+    result = source.parse(_page(*posts), PAGE_URL)
+    kept = source.select(_api("3090"), result)
+    assert [listing.external_id for listing in kept.listings] == ["a1", "a2", "a3"]
+    assert kept.unmatched == 1
+    narrow = source.select(_api("rtx 3090 -ti"), result)
+    assert [listing.external_id for listing in narrow.listings] == ["a1"]
+    assert narrow.unmatched == 3
+    # an empty query, or Reddit's own search, keeps everything
+    assert source.select(_api(""), result) == result
+    assert source.select(_api("3090", listing="search"), result) == result
 
 
 def test_next_url_replaces_after() -> None:
     source = RedditSource()
-    first = source.search_url(_spec("rtx 3090"))
+    first = source.search_url(_spec("rtx 3090", listing="search"))
     second = source.next_url(first, "t3_aaa")
     assert second == first + "&after=t3_aaa"
     third = source.next_url(second or "", "t3_bbb")
@@ -579,18 +631,31 @@ def test_oauth_page_links_to_www() -> None:
     assert result.listings[0].url.startswith("https://www.reddit.com/r/hardwareswap/comments/")
 
 
-def _prepare(spec: SearchSpec, handler: Callable[[httpx.Request], httpx.Response]
-             ) -> dict[str, str]:
+def _prepare(spec: SearchSpec, handler: Callable[[httpx.Request], httpx.Response],
+             tokens: TokenCache | None = None, renew: bool = False) -> dict[str, str]:
     async def run() -> dict[str, str]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await RedditSource().prepare(client, spec)
+            return await RedditSource().prepare(client, spec, tokens, renew=renew)
     return asyncio.run(run())
 
 
-def test_prepare_without_credentials_adds_nothing() -> None:
+def test_prepare_on_the_json_route_adds_nothing() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise AssertionError("no request expected")
     assert _prepare(_spec(), handler) == {}
+
+
+def test_api_route_without_credentials_is_blocked_with_what_to_set_up() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("no request expected")
+    with pytest.raises(MissingCredentials) as info:
+        _prepare(_api(credentials={}), handler)
+    assert info.value.reason == "no-credentials"
+    assert str(info.value) == (
+        'Reddit\'s API needs an app: create a "script" app at https://www.reddit.com/prefs/apps, '
+        "then set GPUSCOUT_REDDIT_CLIENT_ID (the id under the app's name) and "
+        "GPUSCOUT_REDDIT_CLIENT_SECRET")
+    assert "robots" not in str(info.value)
 
 
 def test_prepare_client_credentials_grant() -> None:
@@ -600,14 +665,35 @@ def test_prepare_client_credentials_grant() -> None:
         seen.append(request)
         return httpx.Response(200, json={"access_token": "tok123", "token_type": "bearer",
                                          "expires_in": 86400, "scope": "*"})
-    spec = SearchSpec(query="", base_url="https://www.reddit.com",
-                      credentials={"client_id": "cid", "client_secret": "sec"})
-    assert _prepare(spec, handler) == {"Authorization": "bearer tok123"}
+    assert _prepare(_api(), handler) == {"Authorization": "bearer tok123"}
     request = seen[0]
     assert (request.method, str(request.url)) == \
         ("POST", "https://www.reddit.com/api/v1/access_token")
     assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"cid:sec").decode()
     assert parse_qs(request.content.decode()) == {"grant_type": ["client_credentials"]}
+    assert request.headers["User-Agent"].startswith("python:gpuscout:")
+
+
+def test_the_token_is_cached_until_shortly_before_it_expires_and_renewed_on_demand() -> None:
+    issued: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        issued.append(f"tok{len(issued) + 1}")
+        return httpx.Response(200, json={"access_token": issued[-1], "token_type": "bearer",
+                                         "expires_in": 3600, "scope": "*"})
+    clock = [1000.0]
+    tokens = TokenCache(FetchMemory(), lambda: clock[0])
+    assert _prepare(_api(), handler, tokens) == {"Authorization": "bearer tok1"}
+    clock[0] += 3000  # within the hour, less the renewal margin
+    assert _prepare(_api(), handler, tokens) == {"Authorization": "bearer tok1"}
+    clock[0] += 500   # 2 minutes before it expires: a new one
+    assert _prepare(_api(), handler, tokens) == {"Authorization": "bearer tok2"}
+    # the API refused the cached token (revoked): renew asks for another at once
+    assert _prepare(_api(), handler, tokens, renew=True) == {"Authorization": "bearer tok3"}
+    # another app (client id) has its own token
+    assert _prepare(_api(credentials={"client_id": "other", "client_secret": "s"}), handler,
+                    tokens) == {"Authorization": "bearer tok4"}
+    assert issued == ["tok1", "tok2", "tok3", "tok4"]
 
 
 def test_prepare_password_grant_on_configured_auth_base() -> None:
@@ -616,10 +702,9 @@ def test_prepare_password_grant_on_configured_auth_base() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return httpx.Response(200, json={"access_token": "tok456", "token_type": "bearer"})
-    spec = SearchSpec(query="", base_url="https://www.reddit.com",
-                      options={"auth_base_url": "http://127.0.0.1:9"},
-                      credentials={"client_id": "cid", "client_secret": "sec",
-                                   "username": "me", "password": "pw"})
+    spec = _api(auth_base_url="http://127.0.0.1:9",
+                credentials={"client_id": "cid", "client_secret": "sec",
+                             "username": "me", "password": "pw"})
     assert _prepare(spec, handler) == {"Authorization": "bearer tok456"}
     assert str(seen[0].url) == "http://127.0.0.1:9/api/v1/access_token"
     assert parse_qs(seen[0].content.decode()) == \
@@ -633,8 +718,7 @@ def test_prepare_password_grant_on_configured_auth_base() -> None:
     (httpx.Response(200, text="<html>oops</html>"), MarkupDrift),
 ])
 def test_prepare_failures(response: httpx.Response, error: type[Exception]) -> None:
-    spec = SearchSpec(query="", base_url="https://www.reddit.com",
-                      credentials={"client_id": "cid", "client_secret": "sec",
-                                   "username": "me", "password": "bad"})
+    spec = _api(credentials={"client_id": "cid", "client_secret": "sec",
+                             "username": "me", "password": "bad"})
     with pytest.raises(error):
         _prepare(spec, lambda request: response)
