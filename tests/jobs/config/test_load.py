@@ -224,7 +224,7 @@ def test_the_starter_alert_example_uncommented_alerts_at_once_by_email_and_push(
     rule, market_rule = cfg.alerts
     assert rule.mode == "instant" and rule.quiet_hours is None
     assert (market_rule.events, market_rule.move_percent, market_rule.move_days) == (
-        ("market_move",), 10, 14)
+        ("market_move",), Decimal(10), 14)
     assert cfg.channels(rule) == ("email", "phone")
     assert cfg.notify[0].url_env == "GPUSCOUT_NOTIFY_PHONE"
     monkeypatch.setenv("GPUSCOUT_NOTIFY_PHONE", "ntfy://ntfy.sh/example-topic")
