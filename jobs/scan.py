@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -67,13 +68,15 @@ class ScanSummary:
 Progress = Callable[[str, str], None]
 
 
-def _fetch_settings(cfg: Config, source: str) -> Any:
+def _fetch_settings(cfg: Config, source: str, stop_at: float | None = None) -> Any:
+    """The Fetcher settings of ``source``; ``stop_at`` is the scan's deadline (monotonic clock)."""
     from gpuscout.scraper.fetch.client import FetchSettings
 
     src = cfg.sources[source]
     return FetchSettings(
         user_agent=src.user_agent or cfg.fetch.user_agent, min_interval=src.min_interval,
         jitter=src.jitter, timeout=cfg.fetch.timeout, max_retries=cfg.fetch.max_retries,
+        request_deadline=cfg.fetch.request_deadline, stop_at=stop_at,
         max_bytes=cfg.fetch.max_bytes, obey_robots=src.obey_robots, proxy=src.proxy,
         cookies_file=Path(src.cookies_file).expanduser() if src.cookies_file else None,
     )
@@ -138,10 +141,12 @@ async def _crawl_all(cfg: Config, searches: Sequence[SearchConfig], *, save_dir:
     from gpuscout.scraper.fetch.client import Fetcher
 
     fetchers: dict[str, Any] = {}
+    # NOTE: one deadline for every search of the scan, on the Fetchers' (monotonic) clock
+    stop_at = time.monotonic() + cfg.fetch.scan_deadline
 
     def fetcher_for(source: str) -> Any:
         if source not in fetchers:
-            settings = _fetch_settings(cfg, source)
+            settings = _fetch_settings(cfg, source, stop_at)
             fetchers[source] = (fetcher_factory(settings) if fetcher_factory
                                 else Fetcher(settings, transport=transport))
         return fetchers[source]

@@ -21,6 +21,7 @@ finds no results markup in it (MarkupDrift or UnsupportedPage).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -40,6 +41,7 @@ from gpuscout.scraper.errors import (
     UnsupportedPage,
 )
 from gpuscout.scraper.fetch.client import BlockedResponse, FetchedPage, Fetcher
+from gpuscout.scraper.fetch.stream import host_key
 from gpuscout.scraper.sources.base import ParseResult, SearchSpec, Source
 
 log = logging.getLogger("gpuscout.fetch")
@@ -231,14 +233,24 @@ async def crawl(
     save_dir: Path | None = None, now: Now = _utc_now,
 ) -> AsyncIterator[PageOutcome]:
     """The pages of one search: ``source.prepare`` once, then the search URL and each
-    ``next_url`` up to ``spec.max_pages``, stopping after the first outcome that is not ok."""
+    ``next_url`` up to ``spec.max_pages``, stopping after the first outcome that is not ok. A
+    ``next_url`` on another host is not fetched: it ends the crawl with an "error" outcome (the
+    pages read so far keep their listings, and the search counts as incomplete)."""
     try:
         url = source.search_url(spec)
     except ScrapeError as exc:
         yield outcome_for_error(spec.base_url, exc)
         return
+    budget, _scan_bound = fetcher.budget()
     try:
-        extra = await source.prepare(fetcher.client, spec)
+        # NOTE: prepare talks to the client directly (a token endpoint); the deadline holds there too
+        async with asyncio.timeout(budget):
+            extra = await source.prepare(fetcher.client, spec)
+    except TimeoutError:
+        message = f"preparing the {source.name} search took longer than {budget:g} s: stopped"
+        log.warning("%s", message)
+        yield PageOutcome(url, "error", error=message)
+        return
     except ScrapeError as exc:
         log.warning("%s: preparing the search failed: %s", source.name, exc)
         yield outcome_for_error(url, exc)
@@ -250,7 +262,8 @@ async def crawl(
         return
     headers = {**source.request_headers(spec), **extra}
     seen: set[str] = set()
-    for _page in range(spec.max_pages):
+    first = url
+    for page in range(1, spec.max_pages + 1):
         seen.add(url)
         outcome = await fetch_page(fetcher, source, url, headers, save_dir=save_dir, now=now)
         yield outcome
@@ -259,4 +272,28 @@ async def crawl(
         following = outcome.result.next_url
         if not following or following in seen:
             return
+        refused = foreign_next_page(first, following)
+        if refused is not None:
+            message = f"page {page} links its next page {refused}: not followed"
+            log.warning("%s: %s", source.name, message)
+            yield PageOutcome(following, "error", error=message)
+            return
         url = following
+
+
+def foreign_next_page(search_url: str, next_url: str) -> str | None:
+    """Why ``next_url`` must not be fetched for the search at ``search_url``, or None when it may.
+
+    A next-page link is followed only to the search's own host (``www.`` aside), over
+    http(s): the same rule as redirects. A page is hostile input, and a link elsewhere would send
+    the search's headers (an OAuth token, cookies) and its politeness budget to a stranger.
+    """
+    try:
+        here, there = httpx.URL(search_url), httpx.URL(next_url)
+    except (httpx.InvalidURL, TypeError):
+        return f"at an unreadable URL {next_url!r}"
+    if there.scheme not in ("http", "https") or not there.host:
+        return f"at a URL that is not http(s): {next_url}"
+    if host_key(there) != host_key(here):
+        return f"on another host ({there.host}, not {here.host})"
+    return None

@@ -328,6 +328,8 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     fetch = FetchConfig(
         user_agent=f.string("user_agent", single_line=True),
         timeout=float(f.number("timeout", minimum=0.1)),
+        request_deadline=float(f.number("request_deadline", minimum=0.1)),
+        scan_deadline=float(f.number("scan_deadline", minimum=0.1)),
         max_retries=f.number("max_retries", minimum=0, maximum=10, integer=True),
         max_bytes=f.number("max_bytes", minimum=1024, integer=True),
     )

@@ -7,14 +7,21 @@ from __future__ import annotations
 import contextlib
 import gzip
 import threading
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-#: what a route can do besides answering normally
-FAULTS = ("reset", "hang", "truncate", "bad_gzip", "huge", "huge_unsized")
+#: what a route can do besides answering normally: reset, hang (no answer), truncate (half the
+#: body), bad_gzip, huge and huge_unsized (``size`` bytes, with or without Content-Length),
+#: trickle_status (the status line one byte per ``trickle_interval``), trickle_body (the headers,
+#: then the body one byte per ``trickle_interval``) and gzip_bomb (``Content-Encoding: gzip, gzip``,
+#: a few kilobytes that inflate to ``size`` bytes)
+FAULTS = ("reset", "hang", "truncate", "bad_gzip", "huge", "huge_unsized", "trickle_status",
+          "trickle_body", "gzip_bomb")
 
 
 @dataclass
@@ -46,7 +53,9 @@ class Request:
 class LocalMarket:
     """``with LocalMarket() as market: market.add("/sch/i.html", body); market.url``"""
 
-    def __init__(self) -> None:
+    def __init__(self, *, trickle_interval: float = 1.0) -> None:
+        #: seconds between two bytes of a trickling answer
+        self.trickle_interval = trickle_interval
         self.routes: list[Route] = []
         self.requests: list[Request] = []
         self._release = threading.Event()
@@ -130,6 +139,26 @@ class LocalMarket:
         self.stop()
 
 
+@cache
+def gzip_bomb(size: int) -> bytes:
+    """``size`` zero bytes (a multiple of 1 MiB) gzipped twice: 2 GiB become about 3.4 KB.
+
+    NOTE: after a full flush deflate starts afresh, so every MiB of zeros compresses to the same
+    bytes: the inner stream is built by repetition instead of compressing gigabytes.
+    """
+    mib = bytes(1 << 20)
+    count = max(1, size >> 20)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    unit = packer.compress(mib) + packer.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(mib, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = (crc.to_bytes(4, "little") + ((count << 20) & 0xFFFFFFFF).to_bytes(4, "little"))
+    inner = header + unit * count + packer.flush() + trailer
+    return gzip.compress(inner, compresslevel=9)
+
+
 def _huge_chunks(size: int) -> Iterator[bytes]:
     chunk = b"<!-- padding -->" * 4096
     sent = 0
@@ -181,11 +210,18 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
             if fault == "hang":
                 market._release.wait(30)
                 return
+            if fault == "trickle_status":
+                self._trickle(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                              b"Content-Length: 1000\r\n\r\n" + b"x" * 1000)
+                return
             body = route.body
             headers = dict(route.headers)
             if fault == "bad_gzip":
                 body = b"\x1f\x8b\x08\x00" + b"this is not deflate data" * 10
                 headers["Content-Encoding"] = "gzip"
+            elif fault == "gzip_bomb":
+                body = gzip_bomb(route.size)
+                headers["Content-Encoding"] = "gzip, gzip"
             elif route.headers.get("Content-Encoding") == "gzip" and body[:2] != b"\x1f\x8b":
                 body = gzip.compress(body)
             self.send_response(route.status)
@@ -204,6 +240,12 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 return
+            if fault == "trickle_body":
+                self.send_header("Content-Length", str(max(len(body), 1000)))
+                self.end_headers()
+                self.wfile.flush()
+                self._trickle(body.ljust(1000, b" "))
+                return
             if fault == "truncate":
                 self.send_header("Content-Length", str(len(body) * 2 + 100))
                 self.end_headers()
@@ -213,5 +255,17 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
+
+        def _trickle(self, data: bytes) -> None:
+            """Send ``data`` one byte per ``trickle_interval`` until done, the client hangs up, or
+            the market stops."""
+            for i in range(len(data)):
+                try:
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                except OSError:
+                    return
+                if market._release.wait(market.trickle_interval):
+                    return
 
     return Handler
