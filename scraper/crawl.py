@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,7 +97,11 @@ def bot_check_marker(body: bytes, content_type: str = "") -> str | None:
 def save_body(
     save_dir: Path, source: str, outcome: str, body: bytes, content_type: str, now: Now,
 ) -> Path | None:
-    """Write ``body`` to ``save_dir/<source>/<UTC timestamp>-<outcome>-<sha1[:8]>.html|json``."""
+    """Write ``body`` to ``save_dir/<source>/<UTC timestamp>-<outcome>-<sha1[:8]>.html|json``.
+
+    The file is the user's alone (0600) in folders that are too (0700): a page a site sends back
+    may echo the session cookies or the account it was fetched with.
+    """
     if not body:
         return None
     stamp = now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -104,12 +109,25 @@ def save_body(
     suffix = "json" if _is_json(body, content_type.lower()) else "html"
     path = save_dir / source / f"{stamp}-{outcome}-{digest}.{suffix}"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
+        _private_folder(save_dir)
+        _private_folder(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)
+        with os.fdopen(fd, "wb") as out:
+            if hasattr(os, "fchmod"):  # NOTE: an existing file (same second, same page) keeps its mode
+                os.fchmod(out.fileno(), 0o600)
+            out.write(body)
     except OSError as exc:
         log.warning("could not save the %s page to %s: %s", outcome, path, exc)
         return None
     return path
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) or tighten it: owner only, 0700."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
 
 
 class _Saver:

@@ -6,7 +6,9 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import random
+import stat
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -167,6 +169,34 @@ async def test_403_is_blocked_and_its_body_saved(
     assert outcome.saved_path == tmp_path / "fake" / saved_name("blocked", body)
     assert outcome.saved_path.read_bytes() == body
     assert f"body saved to {outcome.saved_path}" in caplog.text
+
+
+async def test_saved_pages_are_the_owners_alone(tmp_path: Path) -> None:
+    """A blocked or drifted page may echo session cookies: 0600 in 0700 folders, even where the
+    folders (or the very file) were made earlier with looser modes and whatever the umask."""
+    data = tmp_path / "data"
+    body = b"<html><h1>Access Denied</h1>Set-Cookie: session=s3cr3t</html>"
+    old_umask = os.umask(0o002)
+    try:
+        first = await one(FakeSource(listings_parser()), httpx.Response(403, content=body),
+                          data / "new")
+        (data / "old" / "fake").mkdir(parents=True, mode=0o777)
+        (data / "old").chmod(0o755)
+        (data / "old" / "fake").chmod(0o777)
+        stale = data / "old" / "fake" / saved_name("blocked", body)
+        stale.write_bytes(b"an earlier save")
+        stale.chmod(0o644)
+        again = await one(FakeSource(listings_parser()), httpx.Response(403, content=body),
+                          data / "old")
+        drift = await one(FakeSource(raising(MarkupDrift("x"))), html(RESULTS_PAGE), data / "new")
+    finally:
+        os.umask(old_umask)
+    for outcome in (first, again, drift):
+        assert outcome.saved_path is not None and outcome.saved_path.exists()
+        assert stat.S_IMODE(outcome.saved_path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(outcome.saved_path.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE(outcome.saved_path.parent.parent.stat().st_mode) == 0o700
+    assert again.saved_path == stale and stale.read_bytes() == body
 
 
 async def test_redirect_to_login_is_blocked(tmp_path: Path) -> None:
