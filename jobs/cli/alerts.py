@@ -119,7 +119,7 @@ def test_cmd(app: App) -> None:
 @click.option("--state", type=click.Choice(DELIVERY_STATES),
               help="Only alerts in this state.")
 @click.option("--rule", "rule", metavar="NAME", help="Only alerts of this rule.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
               help="How many, newest first.")
 @format_option()
 @pass_app

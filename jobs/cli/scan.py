@@ -79,8 +79,20 @@ def run_cmd(app: App) -> None:
     run_forever(cfg, config_path=app.config_path, engine=engine)
 
 
+def _cron_schedule(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from gpuscout.jobs.config.cron import check_cron
+    from gpuscout.jobs.errors import ConfigError
+
+    if value is not None:
+        try:
+            check_cron("--schedule", value)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc).removeprefix("--schedule = ")) from None
+    return value
+
+
 @click.command("cron")
-@click.option("--schedule", default=None,
+@click.option("--schedule", default=None, callback=_cron_schedule,
               help="One cron schedule for every search (default: each search's own).")
 @pass_app
 def cron_cmd(app: App, schedule: str | None) -> None:
