@@ -17,6 +17,8 @@ ADVICE = {
             "{search}`",
     "rate_limited": "the site answered 429 after every retry: raise min_interval",
     "error": "network or server errors: run `gpuscout -v scan --search {search}`",
+    "interrupted": "the scan was killed or crashed before this search was stored: look for "
+                   "what stops gpuscout (out of memory, a time limit, a reboot)",
 }
 
 

@@ -179,7 +179,7 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
              progress: Progress | None = None, send_alerts: bool = True) -> ScanSummary:
     """Scan every configured search (or those named ``only``) once under the scan lock."""
     from gpuscout.models.storage.db import session_factory
-    from gpuscout.models.storage.lock import scan_lock
+    from gpuscout.models.storage.lock import close_interrupted, scan_lock
 
     names = [only] if isinstance(only, str) else list(only or ())
     searches = [cfg.search(n) for n in names] if names else list(cfg.searches)
@@ -188,6 +188,8 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
     save_dir = Path(cfg.scan.data_dir).expanduser()
     sessions = session_factory(engine)
     with scan_lock(engine, now=started):
+        # NOTE: holding the lock, any run still "running" is a killed scan's: close it first
+        close_interrupted(engine, now=started)
         run_ids = _open_runs(sessions, searches, started)
         crawled = asyncio.run(_crawl_all(cfg, searches, save_dir=save_dir, transport=transport,
                                          now=clock, fetcher_factory=fetcher_factory,

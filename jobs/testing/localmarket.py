@@ -60,6 +60,7 @@ class LocalMarket:
         self.requests: list[Request] = []
         self._release = threading.Event()
         self._lock = threading.Lock()
+        self._arrived = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -81,6 +82,12 @@ class LocalMarket:
             # newest first, so a later add() overrides an earlier one for the same request
             self.routes.insert(0, route)
         return route
+
+    def wait_for(self, path: str, timeout: float = 30.0) -> bool:
+        """Block until a request for ``path`` has arrived (True), or ``timeout`` passed (False)."""
+        with self._arrived:
+            return self._arrived.wait_for(
+                lambda: any(r.path == path for r in self.requests), timeout)
 
     def clear(self) -> None:
         with self._lock:
@@ -187,8 +194,10 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
         def _answer(self) -> None:
             parts = urlsplit(self.path)
             query = dict(parse_qsl(parts.query, keep_blank_values=True))
-            market.requests.append(Request(self.command, parts.path, query,
-                                           {k.lower(): v for k, v in self.headers.items()}))
+            with market._arrived:
+                market.requests.append(Request(self.command, parts.path, query,
+                                               {k.lower(): v for k, v in self.headers.items()}))
+                market._arrived.notify_all()
             route = market.match(parts.path, query)
             if route is None:
                 route = Route(path=parts.path, status=404, body=b"not found",
