@@ -84,3 +84,27 @@ def test_0002_copies_listing_columns_into_existing_scores(db_url: str) -> None:
         assert str(row[2]).startswith("2025-01-02 03:04:05")
     finally:
         eng.dispose()
+
+
+def test_commands_racing_on_a_new_database_migrate_it_once(db_url: str) -> None:
+    """Four processes open one brand-new database at the same moment and each brings it to the
+    newest schema, as every command does first: none fails ("table already exists")."""
+    from gpuscout.models.storage.db import make_engine
+    from gpuscout.models.storage.migrate import sqlite_lock_path
+    from tests.support.race import race
+
+    assert race(db_url) == [0, 0, 0, 0]
+    engine = make_engine(db_url)
+    try:
+        assert current_revision(engine) == head_revision()
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            from sqlalchemy import text
+
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        lock = sqlite_lock_path(engine)
+        if engine.dialect.name == "sqlite":
+            assert lock is not None and lock.name == "gpuscout.db.migrate-lock"
+            assert lock.stat().st_mode & 0o777 == 0o600
+    finally:
+        engine.dispose()
