@@ -177,7 +177,8 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
              transport: httpx.AsyncBaseTransport | None = None, now: datetime | None = None,
              fetcher_factory: Callable[[Any], Any] | None = None,
              progress: Progress | None = None, send_alerts: bool = True) -> ScanSummary:
-    """Scan every configured search (or those named ``only``) once under the scan lock."""
+    """Scan every configured search (or those named ``only``) once under the scan lock. Without
+    ``send_alerts`` the alerts the scan calls for are queued in the outbox but not sent."""
     from gpuscout.models.storage.db import session_factory
     from gpuscout.models.storage.lock import close_interrupted, scan_lock
 
@@ -206,10 +207,11 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
             summaries.append(summary)
             events.extend(evs)
         alerts = None
-        if send_alerts and cfg.alerts and cfg.email is not None:
+        if cfg.alerts and cfg.email is not None:
             from gpuscout.jobs.alerts.dispatch import process_events
 
-            alerts = process_events(cfg, sessions, events, now=clock())
+            # NOTE: without send_alerts the alerts are recorded all the same, to go out later
+            alerts = process_events(cfg, sessions, events, now=clock(), send=send_alerts)
     return ScanSummary(searches=tuple(summaries), alerts=alerts, events=tuple(events))
 
 

@@ -13,15 +13,17 @@ reports the same event. Sending is a sequence of separate commits:
 A crash or a mail outage before step 3 leaves the row "queued" (or "sending"); the next run
 (``send_queued``: after every scan, and ``gpuscout alerts send``) sends it. Nothing is lost.
 
-The one window for a duplicate lies between the SMTP server accepting the message (end of step 3)
-and the "sent" commit (step 4): a crash, a lost database connection, or a timeout while the
-server was finishing DATA. The row is then still "sending"; once its lease has expired (twice the
-SMTP timeout plus a minute, so a slow run that is still sending is not overtaken), the next run
-sends it again. That choice favours a rare duplicate over a silently lost deal alert: a duplicate
-costs one extra email, which mail clients can recognise because it carries the same Message-ID;
-a lost alert costs the deal. Failures that are the server's, not the message's (DNS, refused,
-timeout, TLS, login) do not count as attempts and stop the batch; a message the server rejects
-permanently, or that fails ``MAX_ATTEMPTS`` times, is marked "failed".
+The one window for a duplicate lies between the SMTP server receiving the whole message (end of
+step 3) and the "sent" commit (step 4): a connection dropped or a timeout before the server
+confirmed DATA, a crash, a lost database connection. The row becomes "uncertain" (or is left
+"sending", and counts as uncertain once its lease has expired: twice the SMTP timeout plus a
+minute, so a slow run that is still sending is not overtaken); it is sent once more after a
+lease, and never a third time (``gpuscout.jobs.alerts.uncertain``): at least once, at most twice.
+That choice favours a rare duplicate over a silently lost deal alert: a duplicate costs one extra
+email, which mail clients can recognise because it carries the same Message-ID; a lost alert
+costs the deal. Failures that are the server's, not the message's (DNS, refused, timeout, TLS,
+login) do not count as attempts and stop the batch; a message the server rejects permanently, or
+that fails ``MAX_ATTEMPTS`` times, is marked "failed" — unless it may already have gone out.
 
 Digest rules queue their items instead ("mode" digest, due at the next digest time);
 ``send_digest`` gathers the best of them into one email a day, itself an outbox row keyed
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from gpuscout.jobs.alerts.mail import (
     CONNECTION_KINDS,
+    UNCERTAIN,
     Mailer,
     SmtpMailer,
     alert_context,
@@ -57,6 +60,12 @@ from gpuscout.jobs.alerts.rules import (
     reject_reason,
     score_reason,
 )
+from gpuscout.jobs.alerts.uncertain import (
+    MAX_ATTEMPTS,
+    RESENT_NOTE,
+    record_uncertain,
+    resend_failed,
+)
 from gpuscout.jobs.config import AlertRule, Config, EmailConfig
 from gpuscout.jobs.errors import ConfigError, DeliveryError
 
@@ -71,7 +80,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gpuscout.alerts")
 
-MAX_ATTEMPTS = 5
+__all__ = ["MAX_ATTEMPTS", "AlertReport", "process_events", "record_events", "send_digest",
+           "send_queued", "send_test"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,14 @@ class AlertReport:
     deferred: int = 0
     recorded: int = 0
     error: str | None = None
+    #: sends whose outcome is unknown (the server may have the message): see "uncertain"
+    uncertain: int = 0
+
+    def __add__(self, other: AlertReport) -> AlertReport:
+        return AlertReport(self.queued + other.queued, self.sent + other.sent,
+                           self.failed + other.failed, self.deferred + other.deferred,
+                           self.recorded + other.recorded, self.error or other.error,
+                           self.uncertain + other.uncertain)
 
 
 def email_config(cfg: Config) -> EmailConfig:
@@ -151,14 +169,22 @@ def record_events(cfg: Config, session: Session, events: Sequence[ListingEvent],
 
 
 def process_events(cfg: Config, sessions: sessionmaker[Session], events: Sequence[ListingEvent],
-                   *, now: datetime, mailer: Mailer | None = None) -> AlertReport:
-    """After a scan: record the alerts its events call for, then send everything due."""
+                   *, now: datetime, mailer: Mailer | None = None,
+                   send: bool = True) -> AlertReport:
+    """After a scan: record the alerts its events call for, then send everything due. Without
+    ``send`` (``scan --no-alerts``) they are only recorded: "not now", not "never" — the next
+    scan or ``gpuscout alerts send`` sends them."""
     from gpuscout.models.storage.db import transaction
+    from gpuscout.models.storage.outbox import pending_counts
 
     if cfg.email is None or not cfg.alerts:
         return AlertReport()
     with transaction(sessions) as session:
         recorded = record_events(cfg, session, events, now=now)
+    if not send:
+        with transaction(sessions) as session:
+            waiting, later = pending_counts(session, now=now)
+        return AlertReport(queued=waiting, deferred=later, recorded=len(recorded))
     report = send_queued(cfg, sessions, now=now, mailer=mailer)
     return replace(report, recorded=len(recorded))
 
@@ -176,12 +202,13 @@ def send_queued(cfg: Config, sessions: sessionmaker[Session], *, now: datetime,
     mailer = mailer or SmtpMailer(email)
     with transaction(sessions) as session:
         rows = due_instant(session, now=now, limit=limit)
-    sent = failed = 0
+    sent = failed = uncertain = 0
     error: str | None = None
     for i, row in enumerate(rows):
         outcome, message = _deliver(cfg, sessions, mailer, row, now)
         sent += outcome == "sent"
         failed += outcome == "failed"
+        uncertain += outcome == UNCERTAIN
         if outcome == "unreachable":
             error = message
             with transaction(sessions) as session:
@@ -189,24 +216,27 @@ def send_queued(cfg: Config, sessions: sessionmaker[Session], *, now: datetime,
             break
     with transaction(sessions) as session:
         waiting, later = pending_counts(session, now=now)
-    return AlertReport(queued=waiting, sent=sent, failed=failed, deferred=later, error=error)
+    return AlertReport(queued=waiting, sent=sent, failed=failed, deferred=later, error=error,
+                       uncertain=uncertain)
 
 
 def _deliver(cfg: Config, sessions: sessionmaker[Session], mailer: Mailer, row: AlertDelivery,
              now: datetime) -> tuple[str, str | None]:
-    """Claim, send and mark one alert: "sent", "failed", "retry", "unreachable" or "taken"."""
+    """Claim, send and mark one alert: "sent", "failed", "retry", "unreachable", "uncertain" or
+    "taken". A row left "sending" past its lease, or "uncertain", gets its one resend."""
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.outbox import claim, mark_sent
 
     email = email_config(cfg)
     retry_at = row.due_at if row.state == "queued" else now
-    if row.state == "sending" and row.attempts >= MAX_ATTEMPTS:
-        # NOTE: interrupted every time (a crash or a hang mid-send): give up rather than loop
-        return _failed(sessions, row, DeliveryError(
-            f"interrupted {row.attempts} times while sending", permanent=True), retry_at)
+    # NOTE: a row still "sending" after its lease was interrupted mid-send: it may have gone out
+    resend = row.state in ("sending", UNCERTAIN)
+    if row.state == "sending" and row.resends:
+        return record_uncertain(sessions, row, now=now, lease=lease(email), resend=True,
+                                why="a run was interrupted while sending it once more")
     with transaction(sessions) as session:
         if not claim(session, row.id, state=row.state, attempts=row.attempts,
-                     lease_until=now + lease(email)):
+                     lease_until=now + lease(email), resend=resend):
             return "taken", None
     try:
         with sessions() as session:
@@ -215,22 +245,29 @@ def _deliver(cfg: Config, sessions: sessionmaker[Session], mailer: Mailer, row: 
         log.exception("alert %s: building the message failed", row.dedupe_key)
         error = exc if isinstance(exc, DeliveryError) else DeliveryError(
             f"building the message failed: {type(exc).__name__}: {exc}", permanent=True)
-        return _failed(sessions, row, error, retry_at)
+        return _failed(sessions, row, error, retry_at, resend=resend, now=now, email=email)
     try:
         message_id = mailer.send(msg)
     except DeliveryError as exc:
-        return _failed(sessions, row, exc, retry_at)
+        return _failed(sessions, row, exc, retry_at, resend=resend, now=now, email=email)
     with transaction(sessions) as session:
-        mark_sent(session, [row.id], message_id=message_id, now=now)
+        mark_sent(session, [row.id], message_id=message_id, now=now,
+                  note=RESENT_NOTE if resend else None)
     log.info("alert %s sent as %s", row.dedupe_key, message_id)
     return "sent", None
 
 
 def _failed(sessions: sessionmaker[Session], row: AlertDelivery, exc: DeliveryError,
-            retry_at: datetime) -> tuple[str, str | None]:
+            retry_at: datetime, *, resend: bool, now: datetime,
+            email: EmailConfig) -> tuple[str, str | None]:
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.outbox import release
 
+    if exc.kind == UNCERTAIN:
+        return record_uncertain(sessions, row, now=now, lease=lease(email), why=str(exc),
+                                resend=resend)
+    if resend:
+        return resend_failed(sessions, row, exc, now=now, retry_at=retry_at)
     message = f"{exc.kind}: {exc}"
     with transaction(sessions) as session:
         if exc.kind in CONNECTION_KINDS and not exc.permanent:
@@ -288,26 +325,55 @@ def send_digest(cfg: Config, sessions: sessionmaker[Session], *, rule: str, now:
     if force:
         key = f"{key}:{now.strftime('%H%M%S')}"
     mid = message_id_for(key, email.sender)
+    mailer = mailer or SmtpMailer(email)
+    # NOTE: first the digests an earlier day (or run) left uncertain or interrupted: one resend each
+    report = _resend_digests(cfg, sessions, r, now, mailer)
     with transaction(sessions) as session:
         head = by_key(session, key)
         if head is None:
             chosen = _choose(r, session, now=now)
             if not chosen:
-                return AlertReport()
+                return report
             row = {"dedupe_key": key, "listing_id": None, "rule": r.name, "watch": r.watch,
                    "event": "digest", "mode": "digest", "state": "queued", "created_at": now,
                    "due_at": now, "attempts": 0, "message_id": mid}
             if not enqueue(session, [row]):
-                return AlertReport()  # NOTE: another run created it a moment ago
+                return report  # NOTE: another run created it a moment ago
             assign(session, chosen, message_id=mid)
             head = by_key(session, key)
         assert head is not None
-        if head.state not in ("queued", "sending") or (head.state == "sending" and head.due_at > now):
-            return AlertReport()
-        if not claim(session, head.id, state=head.state, attempts=head.attempts,
-                     lease_until=now + lease(email)):
-            return AlertReport()
-    return _send_digest(cfg, sessions, r, head, mid, now, mailer or SmtpMailer(email))
+        if head.state != "queued" or not claim(session, head.id, state=head.state,
+                                               attempts=head.attempts,
+                                               lease_until=now + lease(email)):
+            return report
+    return report + _send_digest(cfg, sessions, r, head, mid, now, mailer, resend=False)
+
+
+def _resend_digests(cfg: Config, sessions: sessionmaker[Session], rule: AlertRule, now: datetime,
+                    mailer: Mailer) -> AlertReport:
+    """The one resend of each digest of ``rule`` whose delivery is uncertain (or that a run left
+    "sending" past its lease)."""
+    from gpuscout.models.storage.db import transaction
+    from gpuscout.models.storage.outbox import claim, digests_to_resend
+
+    email = email_config(cfg)
+    with transaction(sessions) as session:
+        heads = digests_to_resend(session, rule.name, now=now)
+    report = AlertReport()
+    for head in heads:
+        if head.state == "sending" and head.resends:
+            record_uncertain(sessions, head, now=now, lease=lease(email), resend=True,
+                             why="a run was interrupted while sending it once more")
+            report += AlertReport(uncertain=1)
+            continue
+        with transaction(sessions) as session:
+            if not claim(session, head.id, state=head.state, attempts=head.attempts,
+                         lease_until=now + lease(email), resend=True):
+                continue
+        assert head.message_id is not None
+        report += _send_digest(cfg, sessions, rule, head, head.message_id, now, mailer,
+                               resend=True)
+    return report
 
 
 def _choose(rule: AlertRule, session: Session, *, now: datetime) -> list[int]:
@@ -335,7 +401,8 @@ def _choose(rule: AlertRule, session: Session, *, now: datetime) -> list[int]:
 
 
 def _send_digest(cfg: Config, sessions: sessionmaker[Session], rule: AlertRule,
-                 head: AlertDelivery, mid: str, now: datetime, mailer: Mailer) -> AlertReport:
+                 head: AlertDelivery, mid: str, now: datetime, mailer: Mailer, *,
+                 resend: bool) -> AlertReport:
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.outbox import assign, digest_items, mark_sent, release
 
@@ -345,6 +412,14 @@ def _send_digest(cfg: Config, sessions: sessionmaker[Session], rule: AlertRule,
             msg = digest_message(cfg, session, rule, items, now=now, message_id=mid)
         message_id = mailer.send(msg)
     except DeliveryError as exc:
+        if exc.kind == UNCERTAIN or resend:
+            # NOTE: the listings stay given to this digest: they may have been delivered in it
+            outcome, message = (
+                record_uncertain(sessions, head, now=now, lease=lease(email_config(cfg)),
+                                 why=str(exc), resend=resend) if exc.kind == UNCERTAIN
+                else resend_failed(sessions, head, exc, now=now, retry_at=now))
+            done = outcome == UNCERTAIN
+            return AlertReport(queued=int(not done), uncertain=int(done), error=message)
         message = f"{exc.kind}: {exc}"
         final = exc.permanent or (exc.kind not in CONNECTION_KINDS
                                   and head.attempts + 1 >= MAX_ATTEMPTS)
@@ -356,7 +431,8 @@ def _send_digest(cfg: Config, sessions: sessionmaker[Session], rule: AlertRule,
         log.warning("digest %s not sent: %s", head.dedupe_key, message)
         return AlertReport(queued=0 if final else 1, failed=int(final), error=message)
     with transaction(sessions) as session:
-        mark_sent(session, [head.id, *(i.id for i in items)], message_id=message_id, now=now)
+        mark_sent(session, [head.id, *(i.id for i in items)], message_id=message_id, now=now,
+                  note=RESENT_NOTE if resend else None)
     log.info("digest %s sent as %s (%d listings)", head.dedupe_key, message_id, len(items))
     return AlertReport(sent=1)
 

@@ -27,6 +27,9 @@ def _now() -> datetime:
 def _summary(report: Any) -> str:
     text = (f"{report.sent} sent, {report.queued} waiting to be retried, {report.failed} failed, "
             f"{report.deferred} deferred (quiet hours or digest)")
+    if report.uncertain:
+        text += (f", {report.uncertain} uncertain (the server took the message without confirming "
+                 "it; see `gpuscout alerts list --state uncertain`)")
     return text + (f"\nmail server problem: {report.error}" if report.error else "")
 
 
@@ -36,8 +39,9 @@ def alerts_group() -> None:
 
     \b
     Alerts are written to an outbox in the database first, then sent, then marked sent, so
-    each (listing, rule, event, price) is emailed once. If the mail server is down they stay
-    queued and go out with the next scan or `gpuscout alerts send`.
+    each (listing, rule, event, price) is emailed once, or, when the server took it without
+    confirming, at most twice. If the mail server is down they stay queued and go out with the
+    next scan or `gpuscout alerts send`.
     """
 
 
@@ -128,8 +132,10 @@ def list_cmd(app: App, state: str | None, rule: str | None, limit: int, fmt: str
 
     \b
     States: queued (waiting: due now, after quiet hours, or for the digest), sending (being
-    sent, or interrupted: the next run sends it again), sent, failed (rejected by the server or
-    too many attempts), skipped (a digest candidate that did not make the digest).
+    sent, or interrupted: it may have gone out, so it counts as uncertain), sent, failed
+    (rejected by the server or too many attempts; it never went out), uncertain (the server
+    took the whole message but never confirmed it: it may have arrived; it is sent once more,
+    never a third time), skipped (a digest candidate that did not make the digest).
     """
     from gpuscout.jobs.text import clean_text
     from gpuscout.models.storage.db import transaction

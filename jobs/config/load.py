@@ -356,7 +356,14 @@ def _anchor_sqlite(url: str, folder: Path | None) -> str:
 
 def _check_db_url(key: str, url: str) -> None:
     if not _DB_URL.match(url):
-        raise ConfigError(f"{key} = {url!r}: must be a sqlite:/// or postgresql:// URL")
+        raise ConfigError(f"{key} = {mask_url(url)!r}: must be a sqlite:/// or postgresql:// URL")
+    if url.startswith("postgres"):
+        from urllib.parse import urlsplit
+
+        try:
+            urlsplit(url).port  # noqa: B018 - reading it checks it
+        except ValueError as exc:
+            raise ConfigError(f"{key} = {mask_url(url)!r}: not a valid URL ({exc})") from None
 
 
 # --------------------------------------------------------------------------- the document

@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gpuscout.models.errors import DatabaseError
-from gpuscout.models.storage.urls import BUSY_TIMEOUT_MS, normalize_url
+from gpuscout.models.storage.urls import BUSY_TIMEOUT_MS, hide_password, normalize_url
 
 __all__ = ["BUSY_TIMEOUT_MS", "make_engine", "normalize_url", "session_factory", "transaction"]
 
@@ -33,8 +33,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalize_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseError(f"invalid database URL {url!r}: {exc}") from exc
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseError(f"invalid database URL {hide_password(url)!r}: {exc}") from exc
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""

@@ -95,3 +95,14 @@ def test_demo_into_a_folder_that_cannot_be_made_is_one_line(run_cli: Any, tmp_pa
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         f"Error: cannot create {tmp_path / 'file' / 'demo'}: Not a directory"]
+
+
+@pytest.mark.parametrize("url", ["postgresql://bob:s3cret@db.example:notaport/gpu",
+                                 "postgresql://bob:s3cret@db.example:99999/gpu"])
+def test_a_database_url_with_a_bad_port_is_a_config_error(run_cli: Any, url: str) -> None:
+    result = run_cli("deals", db_url=url)
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    assert lines[0].startswith("gpuscout: configuration error: GPUSCOUT_DATABASE_URL = "
+                               "'postgresql://bob:****@db.example:")
+    assert "s3cret" not in result.output
