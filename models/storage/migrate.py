@@ -8,7 +8,6 @@ lock on PostgreSQL (per schema); whoever waited finds the database current and d
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gpuscout.models.errors import DatabaseError
+from gpuscout.models.storage.filelock import exclusive, lock_path
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -107,33 +107,15 @@ def migration_lock(engine: Engine) -> Iterator[None]:
                 conn.execute(text(f"SELECT pg_advisory_unlock(:c, {key})"), args)
                 conn.commit()
         return
-    path = sqlite_lock_path(engine)
-    try:
-        import fcntl
-    except ImportError:  # NOTE: no flock (Windows): migrations there are not serialised
-        path = None
-    if path is None:
+    with exclusive(sqlite_lock_path(engine)):
         yield
-        return
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise DatabaseError(f"cannot open the migration lock {path}: {exc.strerror or exc}") from exc
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # NOTE: closing releases the flock; the file stays (removing it would race)
 
 
 def sqlite_lock_path(engine: Engine) -> Path | None:
     """``<database file>.migrate-lock`` for a SQLite file, None for memory databases."""
     if engine.dialect.name != "sqlite":
         return None
-    database = engine.url.database or ""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database).expanduser().with_name(Path(database).name + ".migrate-lock")
+    return lock_path(engine.url.database or "")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
