@@ -99,8 +99,9 @@ def save_body(
 ) -> Path | None:
     """Write ``body`` to ``save_dir/<source>/<UTC timestamp>-<outcome>-<sha1[:8]>.html|json``.
 
-    The file is the user's alone (0600) in folders that are too (0700): a page a site sends back
-    may echo the session cookies or the account it was fetched with.
+    The file is the user's alone (0600) in a folder that is too (0700; ``save_dir`` itself is
+    made 0700 when gpuscout creates it): a page a site sends back may echo the session cookies or
+    the account it was fetched with.
     """
     if not body:
         return None
@@ -109,7 +110,7 @@ def save_body(
     suffix = "json" if _is_json(body, content_type.lower()) else "html"
     path = save_dir / source / f"{stamp}-{outcome}-{digest}.{suffix}"
     try:
-        _private_folder(save_dir)
+        save_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # NOTE: an existing one is left as is
         _private_folder(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
                      0o600)
@@ -124,8 +125,8 @@ def save_body(
 
 
 def _private_folder(folder: Path) -> None:
-    """Create ``folder`` (and its parents) or tighten it: owner only, 0700."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create ``folder`` or tighten it: owner only, 0700."""
+    folder.mkdir(mode=0o700, exist_ok=True)
     if folder.stat().st_mode & 0o077:
         folder.chmod(0o700)
 

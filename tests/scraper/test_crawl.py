@@ -172,8 +172,8 @@ async def test_403_is_blocked_and_its_body_saved(
 
 
 async def test_saved_pages_are_the_owners_alone(tmp_path: Path) -> None:
-    """A blocked or drifted page may echo session cookies: 0600 in 0700 folders, even where the
-    folders (or the very file) were made earlier with looser modes and whatever the umask."""
+    """A blocked or drifted page may echo session cookies: 0600 in a 0700 folder, even where the
+    folder (or the very file) was made earlier with looser modes, and whatever the umask."""
     data = tmp_path / "data"
     body = b"<html><h1>Access Denied</h1>Set-Cookie: session=s3cr3t</html>"
     old_umask = os.umask(0o002)
@@ -195,8 +195,10 @@ async def test_saved_pages_are_the_owners_alone(tmp_path: Path) -> None:
         assert outcome.saved_path is not None and outcome.saved_path.exists()
         assert stat.S_IMODE(outcome.saved_path.stat().st_mode) == 0o600
         assert stat.S_IMODE(outcome.saved_path.parent.stat().st_mode) == 0o700
-        assert stat.S_IMODE(outcome.saved_path.parent.parent.stat().st_mode) == 0o700
     assert again.saved_path == stale and stale.read_bytes() == body
+    # the data folder is 0700 when gpuscout makes it; one the user made is theirs to set
+    assert stat.S_IMODE((data / "new").stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "old").stat().st_mode) == 0o755
 
 
 async def test_redirect_to_login_is_blocked(tmp_path: Path) -> None:
