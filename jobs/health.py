@@ -34,6 +34,8 @@ ADVICE = {
               "instead (see `gpuscout doctor --search {search}` and the README's first live scan)",
     "stale": "no successful scan since {since} although it runs every {every}: is `gpuscout run` "
              "(or cron) running? `gpuscout doctor --search {search}` checks the route",
+    "interrupted": "the scan was killed or crashed before this search was stored: look for "
+                   "what stops gpuscout (out of memory, a time limit, a reboot)",
 }
 #: failure reasons whose run error already says exactly what to do (which keys to set)
 _SELF_EXPLAINED = ("no-credentials", "oauth-unauthorized")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -95,13 +96,15 @@ class ScanSummary:
 Progress = Callable[[str, str], None]
 
 
-def _fetch_settings(cfg: Config, source: str) -> Any:
+def _fetch_settings(cfg: Config, source: str, stop_at: float | None = None) -> Any:
+    """The Fetcher settings of ``source``; ``stop_at`` is the scan's deadline (monotonic clock)."""
     from gpuscout.scraper.fetch.client import FetchSettings
 
     src = cfg.sources[source]
     return FetchSettings(
         user_agent=src.user_agent or cfg.fetch.user_agent, min_interval=src.min_interval,
         jitter=src.jitter, timeout=cfg.fetch.timeout, max_retries=cfg.fetch.max_retries,
+        request_deadline=cfg.fetch.request_deadline, stop_at=stop_at,
         max_bytes=cfg.fetch.max_bytes, obey_robots=src.obey_robots, proxy=src.proxy,
         cookies_file=Path(src.cookies_file).expanduser() if src.cookies_file else None,
     )
@@ -233,10 +236,12 @@ async def _crawl_all(cfg: Config, searches: Sequence[SearchConfig], *, save_dir:
     from gpuscout.scraper.fetch.client import Fetcher
 
     fetchers: dict[str, Any] = {}
+    # NOTE: one deadline for every search of the scan, on the Fetchers' (monotonic) clock
+    stop_at = time.monotonic() + cfg.fetch.scan_deadline
 
     def fetcher_for(source: str) -> Any:
         if source not in fetchers:
-            settings = _fetch_settings(cfg, source)
+            settings = _fetch_settings(cfg, source, stop_at)
             fetchers[source] = (fetcher_factory(settings) if fetcher_factory
                                 else Fetcher(settings, transport=transport, memory=memory))
         return fetchers[source]
@@ -294,13 +299,14 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
              fetcher_factory: Callable[[Any], Any] | None = None,
              progress: Progress | None = None, send_alerts: bool = True, memory: Any = None,
              cancel: threading.Event | None = None) -> ScanSummary:
-    """Scan every configured search (or those named ``only``) once under the scan lock.
+    """Scan every configured search (or those named ``only``) once under the scan lock. Without
+    ``send_alerts`` the alerts the scan calls for are queued in the outbox but not sent.
 
     ``memory`` (a FetchMemory) keeps robots.txt rules, API tokens and quotas between the scans
     of one process; ``cancel`` stops the scan while it fetches (its runs are recorded as
     stopped, nothing is stored) and skips sending alerts (they stay queued): ScanCancelled."""
     from gpuscout.models.storage.db import session_factory
-    from gpuscout.models.storage.lock import scan_lock
+    from gpuscout.models.storage.lock import close_interrupted, scan_lock
 
     names = [only] if isinstance(only, str) else list(only or ())
     searches = [cfg.search(n) for n in names] if names else list(cfg.searches)
@@ -309,6 +315,8 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
     save_dir = Path(cfg.scan.data_dir).expanduser()
     sessions = session_factory(engine)
     with scan_lock(engine, now=started):
+        # NOTE: holding the lock, any run still "running" is a killed scan's: close it first
+        close_interrupted(engine, now=started)
         histories = _histories(sessions, searches)
         run_ids = _open_runs(sessions, searches, started)
         try:
@@ -339,10 +347,12 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
         alerts = None
         if cancel is not None and cancel.is_set():
             send_alerts = False  # NOTE: recorded in the outbox: the next run sends them
-        if send_alerts and cfg.alerts and (cfg.email is not None or cfg.notify):
+        if cfg.alerts and (cfg.email is not None or cfg.notify):
             from gpuscout.jobs.alerts.dispatch import process_events
 
-            alerts = process_events(cfg, sessions, events, now=clock(), backlog=backlog)
+            # NOTE: without send_alerts the alerts are recorded all the same, to go out later
+            alerts = process_events(cfg, sessions, events, now=clock(), backlog=backlog,
+                                    send=send_alerts)
     order = {s.name: i for i, s in enumerate(searches)}
     summaries.sort(key=lambda summary: order[summary.search])
     return ScanSummary(searches=tuple(summaries), alerts=alerts,

@@ -21,8 +21,10 @@ finds no results markup in it (MarkupDrift or UnsupportedPage).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -42,6 +44,7 @@ from gpuscout.scraper.errors import (
     UnsupportedPage,
 )
 from gpuscout.scraper.fetch.client import BlockedResponse, FetchedPage, Fetcher
+from gpuscout.scraper.fetch.stream import host_key
 from gpuscout.scraper.sources.base import ParseResult, SearchSpec, Source
 
 log = logging.getLogger("gpuscout.fetch")
@@ -99,7 +102,12 @@ def bot_check_marker(body: bytes, content_type: str = "") -> str | None:
 def save_body(
     save_dir: Path, source: str, outcome: str, body: bytes, content_type: str, now: Now,
 ) -> Path | None:
-    """Write ``body`` to ``save_dir/<source>/<UTC timestamp>-<outcome>-<sha1[:8]>.html|json``."""
+    """Write ``body`` to ``save_dir/<source>/<UTC timestamp>-<outcome>-<sha1[:8]>.html|json``.
+
+    The file is the user's alone (0600) in a folder that is too (0700; ``save_dir`` itself is
+    made 0700 when gpuscout creates it): a page a site sends back may echo the session cookies or
+    the account it was fetched with.
+    """
     if not body:
         return None
     stamp = now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -107,12 +115,25 @@ def save_body(
     suffix = "json" if _is_json(body, content_type.lower()) else "html"
     path = save_dir / source / f"{stamp}-{outcome}-{digest}.{suffix}"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
+        save_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # NOTE: an existing one is left as is
+        _private_folder(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)
+        with os.fdopen(fd, "wb") as out:
+            if hasattr(os, "fchmod"):  # NOTE: an existing file (same second, same page) keeps its mode
+                os.fchmod(out.fileno(), 0o600)
+            out.write(body)
     except OSError as exc:
         log.warning("could not save the %s page to %s: %s", outcome, path, exc)
         return None
     return path
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` or tighten it: owner only, 0700."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
 
 
 class _Saver:
@@ -258,7 +279,9 @@ async def crawl(
     seen: Callable[[ParseResult], bool] | None = None,
 ) -> AsyncIterator[PageOutcome]:
     """The pages of one search: ``source.prepare`` once, then the search URL and each
-    ``next_url`` up to ``spec.max_pages``, stopping after the first outcome that is not ok.
+    ``next_url`` up to ``spec.max_pages``, stopping after the first outcome that is not ok. A
+    ``next_url`` on another host is not fetched: it ends the crawl with an "error" outcome (the
+    pages read so far keep their listings, and the search counts as incomplete).
 
     ``seen`` (incremental polling) says whether a page holds nothing new; paging stops after
     such a page, which is then marked ``caught_up`` if it links a next one. On an API route a
@@ -269,8 +292,16 @@ async def crawl(
     except ScrapeError as exc:
         yield outcome_for_error(spec.base_url, exc)
         return
+    budget, _scan_bound = fetcher.budget()
     try:
-        extra = await source.prepare(fetcher.client, spec, fetcher.tokens)
+        # NOTE: prepare talks to the client directly (a token endpoint); the deadline holds there too
+        async with asyncio.timeout(budget):
+            extra = await source.prepare(fetcher.client, spec, fetcher.tokens)
+    except TimeoutError:
+        message = f"preparing the {source.name} search took longer than {budget:g} s: stopped"
+        log.warning("%s", message)
+        yield PageOutcome(url, "error", error=message)
+        return
     except ScrapeError as exc:
         log.warning("%s: preparing the search failed: %s", source.name, exc)
         yield outcome_for_error(url, exc)
@@ -283,7 +314,8 @@ async def crawl(
     headers = {**source.request_headers(spec), **extra}
     visited: set[str] = set()
     renewed = False
-    for _page in range(spec.max_pages):
+    first = url
+    for page in range(1, spec.max_pages + 1):
         visited.add(url)
         outcome = await fetch_page(fetcher, source, url, headers, save_dir=save_dir, now=now,
                                    spec=spec)
@@ -309,4 +341,28 @@ async def crawl(
             yield replace(outcome, caught_up=True)
             return
         yield outcome
+        refused = foreign_next_page(first, following)
+        if refused is not None:
+            message = f"page {page} links its next page {refused}: not followed"
+            log.warning("%s: %s", source.name, message)
+            yield PageOutcome(following, "error", error=message)
+            return
         url = following
+
+
+def foreign_next_page(search_url: str, next_url: str) -> str | None:
+    """Why ``next_url`` must not be fetched for the search at ``search_url``, or None when it may.
+
+    A next-page link is followed only to the search's own host (``www.`` aside), over
+    http(s): the same rule as redirects. A page is hostile input, and a link elsewhere would send
+    the search's headers (an OAuth token, cookies) and its politeness budget to a stranger.
+    """
+    try:
+        here, there = httpx.URL(search_url), httpx.URL(next_url)
+    except (httpx.InvalidURL, TypeError):
+        return f"at an unreadable URL {next_url!r}"
+    if there.scheme not in ("http", "https") or not there.host:
+        return f"at a URL that is not http(s): {next_url}"
+    if host_key(there) != host_key(here):
+        return f"on another host ({there.host}, not {here.host})"
+    return None

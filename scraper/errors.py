@@ -5,6 +5,7 @@
     │   ├── RateLimited          HTTP 429 (or a site's own "slow down" page)
     │   ├── HttpStatusError      another non-success status
     │   ├── ResponseTooLarge     the body went over the configured cap
+    │   ├── DeadlineExceeded     the scan's deadline passed: the request was stopped or not sent
     │   ├── RobotsDisallowed     robots.txt forbids the path and no override is set
     │   └── HostUnresolved       DNS gave no address for the host: offline, or a wrong name
     ├── PageError                the page arrived but is not a page of listings
@@ -50,6 +51,10 @@ class HttpStatusError(FetchError):
 
 class ResponseTooLarge(FetchError):
     """The response body exceeded the configured size cap."""
+
+
+class DeadlineExceeded(FetchError):
+    """The scan's deadline passed before this request could finish (or start)."""
 
 
 class RobotsDisallowed(FetchError):

@@ -31,6 +31,14 @@ _CENT = Decimal("0.01")
 _MAX_AMOUNT = Decimal("100000000")
 _RANGE = re.compile(r"\s+(?:to|bis|à|a|-|–)\s+", re.IGNORECASE)
 _MAX_LEN = 200
+#: "1e9" right after the digits: marketplaces never print exponents, and reading the "1" alone
+#: would store $1.00
+_EXPONENT = re.compile(r"[eE][+-]?\d")
+#: what may stand before a negative amount: a minus, and a currency symbol or code on either
+#: side of it ("-5", "-$5", "$-5", "USD -5"); anything more is a label ("Was - $5")
+_TOKENS = "|".join(re.escape(token) for token, _ in _SYMBOLS)
+_NEGATIVE = re.compile(rf"\s*(?:(?:{_TOKENS})\s*)?[-\u2212]\s*(?:(?:{_TOKENS})\s*)?")
+_MINUS = ("-", "\u2212")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +58,19 @@ def detect_currency(text: str) -> str | None:
 
 
 def parse_amount(text: str) -> Decimal:
-    """Read a number written with either decimal convention: "1,234.56", "1.234,56", "1 234"."""
+    """Read a number written with either decimal convention: "1,234.56", "1.234,56", "1 234".
+
+    A negative amount ("-5", "-$5", "$-5") or one with an exponent ("$1e9") is refused, never
+    read as its digits alone.
+    """
     match = _NUMBER.search(text)
     if not match:
         raise PriceError(f"no number in price text {text[:60]!r}")
+    if _EXPONENT.match(text, match.end()):
+        raise PriceError(f"an exponent in price text {text[:60]!r}: not a price")
+    start = match.start()
+    if start and any(m in text[:start] for m in _MINUS) and _NEGATIVE.fullmatch(text, 0, start):
+        raise PriceError(f"a negative amount in price text {text[:60]!r}")
     raw = match.group(0).translate(_GROUPING).rstrip(".,")
     if "," in raw and "." in raw:
         # the later separator is the decimal one

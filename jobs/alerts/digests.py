@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gpuscout.jobs.alerts.dispatch import (
-    MAX_ATTEMPTS,
     AlertReport,
     Senders,
     _lease,
@@ -23,9 +23,23 @@ from gpuscout.jobs.alerts.dispatch import (
     email_config,
     facts_of,
 )
-from gpuscout.jobs.alerts.mail import CONNECTION_KINDS, digest_item, digest_subject, money, render_message
+from gpuscout.jobs.alerts.mail import (
+    CONNECTION_KINDS,
+    UNCERTAIN,
+    digest_item,
+    digest_subject,
+    money,
+    render_message,
+)
 from gpuscout.jobs.alerts.push import Pusher, PushMessage, digest_push
-from gpuscout.jobs.alerts.rules import alert_timezone, digest_key, local_date, message_id_for, score_reason
+from gpuscout.jobs.alerts.rules import (
+    alert_timezone,
+    digest_key,
+    local_date,
+    message_id_for,
+    score_reason,
+)
+from gpuscout.jobs.alerts.uncertain import MAX_ATTEMPTS, RESENT_NOTE, record_uncertain, resend_failed
 from gpuscout.jobs.config import AlertRule, Config
 from gpuscout.jobs.config.schema import EMAIL_CHANNEL
 from gpuscout.jobs.errors import ConfigError, DeliveryError
@@ -55,8 +69,7 @@ def send_digest(cfg: Config, sessions: sessionmaker[Session], *, rule: str, now:
     reports = [_digest_on(cfg, sessions, r, channel, now=now, senders=senders, force=force)
                for channel in cfg.channels(r)]
     errors = [x.error for x in reports if x.error]
-    return AlertReport(queued=sum(x.queued for x in reports), sent=sum(x.sent for x in reports),
-                       failed=sum(x.failed for x in reports), error="; ".join(errors) or None)
+    return replace(sum(reports, AlertReport()), error="; ".join(errors) or None)
 
 
 def _digest_on(cfg: Config, sessions: sessionmaker[Session], r: AlertRule, channel: str, *,
@@ -68,26 +81,54 @@ def _digest_on(cfg: Config, sessions: sessionmaker[Session], r: AlertRule, chann
     if force:
         key = f"{key}:{now.strftime('%H%M%S')}"
     mid = message_id_for(key, _sender(cfg))
+    # NOTE: first the digests an earlier day (or run) left uncertain or interrupted: one resend each
+    report = _resend_digests(cfg, sessions, r, channel, now, senders)
     with transaction(sessions) as session:
         head = by_key(session, key)
         if head is None:
             chosen = _choose(r, session, now=now, channel=channel)
             if not chosen:
-                return AlertReport()
+                return report
             row = {"dedupe_key": key, "listing_id": None, "rule": r.name, "watch": r.watch,
                    "event": "digest", "mode": "digest", "state": "queued", "created_at": now,
                    "due_at": now, "attempts": 0, "message_id": mid, "channel": channel}
             if not enqueue(session, [row]):
-                return AlertReport()  # NOTE: another run created it a moment ago
+                return report  # NOTE: another run created it a moment ago
             assign(session, chosen, message_id=mid)
             head = by_key(session, key)
         assert head is not None
-        if head.state not in ("queued", "sending") or (head.state == "sending" and head.due_at > now):
-            return AlertReport()
-        if not claim(session, head.id, state=head.state, attempts=head.attempts,
-                     lease_until=now + _lease(cfg, channel)):
-            return AlertReport()
-    return _send_digest(cfg, sessions, r, head, mid, now, senders)
+        if head.state != "queued" or not claim(session, head.id, state=head.state,
+                                               attempts=head.attempts,
+                                               lease_until=now + _lease(cfg, channel)):
+            return report
+    return report + _send_digest(cfg, sessions, r, head, mid, now, senders, resend=False)
+
+
+def _resend_digests(cfg: Config, sessions: sessionmaker[Session], rule: AlertRule, channel: str,
+                    now: datetime, senders: Senders) -> AlertReport:
+    """The one resend of each digest of ``rule`` on ``channel`` whose delivery is uncertain (or
+    that a run left "sending" past its lease)."""
+    from gpuscout.models.storage.db import transaction
+    from gpuscout.models.storage.outbox import claim, digests_to_resend
+
+    lease = _lease(cfg, channel)
+    with transaction(sessions) as session:
+        heads = digests_to_resend(session, rule.name, now=now, channel=channel)
+    report = AlertReport()
+    for head in heads:
+        if head.state == "sending" and head.resends:
+            record_uncertain(sessions, head, now=now, lease=lease, resend=True,
+                             why="a run was interrupted while sending it once more")
+            report += AlertReport(uncertain=1)
+            continue
+        with transaction(sessions) as session:
+            if not claim(session, head.id, state=head.state, attempts=head.attempts,
+                         lease_until=now + lease, resend=True):
+                continue
+        assert head.message_id is not None
+        report += _send_digest(cfg, sessions, rule, head, head.message_id, now, senders,
+                               resend=True)
+    return report
 
 
 def _choose(rule: AlertRule, session: Session, *, now: datetime, channel: str) -> list[int]:
@@ -116,7 +157,8 @@ def _choose(rule: AlertRule, session: Session, *, now: datetime, channel: str) -
 
 
 def _send_digest(cfg: Config, sessions: sessionmaker[Session], rule: AlertRule,
-                 head: AlertDelivery, mid: str, now: datetime, senders: Senders) -> AlertReport:
+                 head: AlertDelivery, mid: str, now: datetime, senders: Senders, *,
+                 resend: bool) -> AlertReport:
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.outbox import assign, digest_items, mark_sent, release
 
@@ -133,6 +175,14 @@ def _send_digest(cfg: Config, sessions: sessionmaker[Session], rule: AlertRule,
                                    f"{_count(len(entries))}", entries, key=head.dedupe_key)
                 message_id = senders.pusher.send(push, cfg.target(head.channel))
     except DeliveryError as exc:
+        if exc.kind == UNCERTAIN or resend:
+            # NOTE: the listings stay given to this digest: they may have been delivered in it
+            outcome, message = (
+                record_uncertain(sessions, head, now=now, lease=_lease(cfg, head.channel),
+                                 why=str(exc), resend=resend) if exc.kind == UNCERTAIN
+                else resend_failed(sessions, head, exc, now=now, retry_at=now))
+            done = outcome == UNCERTAIN
+            return AlertReport(queued=int(not done), uncertain=int(done), error=message)
         message = f"{exc.kind}: {exc}"
         final = exc.permanent or (exc.kind not in CONNECTION_KINDS
                                   and head.attempts + 1 >= MAX_ATTEMPTS)
@@ -144,7 +194,8 @@ def _send_digest(cfg: Config, sessions: sessionmaker[Session], rule: AlertRule,
         log.warning("digest %s not sent: %s", head.dedupe_key, message)
         return AlertReport(queued=0 if final else 1, failed=int(final), error=message)
     with transaction(sessions) as session:
-        mark_sent(session, [head.id, *(i.id for i in items)], message_id=message_id, now=now)
+        mark_sent(session, [head.id, *(i.id for i in items)], message_id=message_id, now=now,
+                  note=RESENT_NOTE if resend else None)
     log.info("digest %s sent as %s (%d listings)", head.dedupe_key, message_id, len(items))
     return AlertReport(sent=1)
 

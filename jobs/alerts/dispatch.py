@@ -13,15 +13,17 @@ reports the same event. Sending is a sequence of separate commits:
 A crash or a mail outage before step 3 leaves the row "queued" (or "sending"); the next run
 (``send_queued``: after every scan, and ``gpuscout alerts send``) sends it. Nothing is lost.
 
-The one window for a duplicate lies between the SMTP server accepting the message (end of step 3)
-and the "sent" commit (step 4): a crash, a lost database connection, or a timeout while the
-server was finishing DATA. The row is then still "sending"; once its lease has expired (twice the
-SMTP timeout plus a minute, so a slow run that is still sending is not overtaken), the next run
-sends it again. That choice favours a rare duplicate over a silently lost deal alert: a duplicate
-costs one extra email, which mail clients can recognise because it carries the same Message-ID;
-a lost alert costs the deal. Failures that are the server's, not the message's (DNS, refused,
-timeout, TLS, login) do not count as attempts and stop the batch; a message the server rejects
-permanently, or that fails ``MAX_ATTEMPTS`` times, is marked "failed".
+The one window for a duplicate lies between the SMTP server receiving the whole message (end of
+step 3) and the "sent" commit (step 4): a connection dropped or a timeout before the server
+confirmed DATA, a crash, a lost database connection. The row becomes "uncertain" (or is left
+"sending", and counts as uncertain once its lease has expired: twice the SMTP timeout plus a
+minute, so a slow run that is still sending is not overtaken); it is sent once more after a
+lease, and never a third time (``gpuscout.jobs.alerts.uncertain``): at least once, at most twice.
+That choice favours a rare duplicate over a silently lost deal alert: a duplicate costs one extra
+email, which mail clients can recognise because it carries the same Message-ID; a lost alert
+costs the deal. Failures that are the server's, not the message's (DNS, refused, timeout, TLS,
+login) do not count as attempts and stop the batch; a message the server rejects permanently, or
+that fails ``MAX_ATTEMPTS`` times, is marked "failed" — unless it may already have gone out.
 
 Digest rules queue their items instead ("mode" digest, due at the next digest time);
 ``send_digest`` gathers the best of them into one email a day, itself an outbox row keyed
@@ -47,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from gpuscout.jobs.alerts.mail import (
     CONNECTION_KINDS,
+    UNCERTAIN,
     Mailer,
     SmtpMailer,
     alert_context,
@@ -71,6 +74,12 @@ from gpuscout.jobs.alerts.rules import (
     message_id_for,
     reject_reason,
 )
+from gpuscout.jobs.alerts.uncertain import (
+    MAX_ATTEMPTS,
+    RESENT_NOTE,
+    record_uncertain,
+    resend_failed,
+)
 from gpuscout.jobs.config import AlertRule, Config, EmailConfig
 from gpuscout.jobs.config.schema import EMAIL_CHANNEL
 from gpuscout.jobs.errors import ConfigError, DeliveryError
@@ -86,7 +95,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gpuscout.alerts")
 
-MAX_ATTEMPTS = 5
+__all__ = ["MAX_ATTEMPTS", "RESENT_NOTE", "AlertReport", "process_events", "record_events",
+           "send_digest", "send_queued", "send_test"]
 #: how long a push row being sent belongs to the run that claimed it
 PUSH_LEASE = timedelta(minutes=2)
 
@@ -103,6 +113,14 @@ class AlertReport:
     deferred: int = 0
     recorded: int = 0
     error: str | None = None
+    #: sends whose outcome is unknown (the server may have the message): see "uncertain"
+    uncertain: int = 0
+
+    def __add__(self, other: AlertReport) -> AlertReport:
+        return AlertReport(self.queued + other.queued, self.sent + other.sent,
+                           self.failed + other.failed, self.deferred + other.deferred,
+                           self.recorded + other.recorded, self.error or other.error,
+                           self.uncertain + other.uncertain)
 
 
 def email_config(cfg: Config) -> EmailConfig:
@@ -247,10 +265,13 @@ def _sender(cfg: Config) -> str:
 
 def process_events(cfg: Config, sessions: sessionmaker[Session], events: Sequence[ListingEvent],
                    *, now: datetime, mailer: Mailer | None = None, pusher: Pusher | None = None,
-                   backlog: Sequence[ListingEvent] = ()) -> AlertReport:
+                   backlog: Sequence[ListingEvent] = (), send: bool = True) -> AlertReport:
     """After a scan: record the alerts its events call for (``backlog``: events of searches on
-    their first scan, as one digest), then send everything due."""
+    their first scan, as one digest), then send everything due. Without ``send`` (``scan
+    --no-alerts``) they are only recorded: "not now", not "never" — the next scan or ``gpuscout
+    alerts send`` sends them."""
     from gpuscout.models.storage.db import transaction
+    from gpuscout.models.storage.outbox import pending_counts
 
     if not cfg.alerts or (cfg.email is None and not cfg.notify):
         return AlertReport()
@@ -261,6 +282,10 @@ def process_events(cfg: Config, sessions: sessionmaker[Session], events: Sequenc
         recorded += record_market_moves(cfg, session, now=now)
         if backlog:
             recorded += record_backlog(cfg, session, backlog, now=now)
+    if not send:
+        with transaction(sessions) as session:
+            waiting, later = pending_counts(session, now=now)
+        return AlertReport(queued=waiting, deferred=later, recorded=len(recorded))
     report = send_queued(cfg, sessions, now=now, mailer=mailer, pusher=pusher)
     return replace(report, recorded=len(recorded))
 
@@ -279,7 +304,7 @@ def send_queued(cfg: Config, sessions: sessionmaker[Session], *, now: datetime,
     senders = Senders(cfg, mailer, pusher)
     with transaction(sessions) as session:
         rows = due_instant(session, now=now, limit=limit)
-    sent = failed = 0
+    sent = failed = uncertain = 0
     down: dict[str, str] = {}
     for row in rows:
         if row.channel in down:
@@ -289,28 +314,33 @@ def send_queued(cfg: Config, sessions: sessionmaker[Session], *, now: datetime,
         outcome, message = _deliver(cfg, sessions, senders, row, now)
         sent += outcome == "sent"
         failed += outcome == "failed"
+        uncertain += outcome == UNCERTAIN
         if outcome == "unreachable":
             down[row.channel] = message or ""
     with transaction(sessions) as session:
         waiting, later = pending_counts(session, now=now)
     error = "; ".join(down.values()) or None
-    return AlertReport(queued=waiting, sent=sent, failed=failed, deferred=later, error=error)
+    return AlertReport(queued=waiting, sent=sent, failed=failed, deferred=later, error=error,
+                       uncertain=uncertain)
 
 
 def _deliver(cfg: Config, sessions: sessionmaker[Session], senders: Senders, row: AlertDelivery,
              now: datetime) -> tuple[str, str | None]:
-    """Claim, send and mark one alert: "sent", "failed", "retry", "unreachable" or "taken"."""
+    """Claim, send and mark one alert: "sent", "failed", "retry", "unreachable", "uncertain" or
+    "taken". A row left "sending" past its lease, or "uncertain", gets its one resend."""
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.outbox import claim, digest_items, mark_sent
 
     retry_at = row.due_at if row.state == "queued" else now
-    if row.state == "sending" and row.attempts >= MAX_ATTEMPTS:
-        # NOTE: interrupted every time (a crash or a hang mid-send): give up rather than loop
-        return _failed(sessions, row, DeliveryError(
-            f"interrupted {row.attempts} times while sending", permanent=True), retry_at)
+    lease = _lease(cfg, row.channel)
+    # NOTE: a row still "sending" after its lease was interrupted mid-send: it may have gone out
+    resend = row.state in ("sending", UNCERTAIN)
+    if row.state == "sending" and row.resends:
+        return record_uncertain(sessions, row, now=now, lease=lease, resend=True,
+                                why="a run was interrupted while sending it once more")
     with transaction(sessions) as session:
         if not claim(session, row.id, state=row.state, attempts=row.attempts,
-                     lease_until=now + _lease(cfg, row.channel)):
+                     lease_until=now + lease, resend=resend):
             return "taken", None
     items: list[int] = []
     try:
@@ -322,25 +352,32 @@ def _deliver(cfg: Config, sessions: sessionmaker[Session], senders: Senders, row
         log.exception("alert %s: building the message failed", row.dedupe_key)
         error = exc if isinstance(exc, DeliveryError) else DeliveryError(
             f"building the message failed: {type(exc).__name__}: {exc}", permanent=True)
-        return _failed(sessions, row, error, retry_at, items)
+        return _failed(sessions, row, error, retry_at, items, resend=resend, now=now, lease=lease)
     try:
         if isinstance(payload, PushMessage):
             message_id = senders.pusher.send(payload, cfg.target(row.channel))
         else:
             message_id = senders.mailer.send(payload)
     except DeliveryError as exc:
-        return _failed(sessions, row, exc, retry_at, items)
+        return _failed(sessions, row, exc, retry_at, items, resend=resend, now=now, lease=lease)
     with transaction(sessions) as session:
-        mark_sent(session, [row.id, *items], message_id=message_id, now=now)
+        mark_sent(session, [row.id, *items], message_id=message_id, now=now,
+                  note=RESENT_NOTE if resend else None)
     log.info("alert %s sent as %s", row.dedupe_key, message_id)
     return "sent", None
 
 
 def _failed(sessions: sessionmaker[Session], row: AlertDelivery, exc: DeliveryError,
-            retry_at: datetime, items: Sequence[int] = ()) -> tuple[str, str | None]:
+            retry_at: datetime, items: Sequence[int] = (), *, resend: bool, now: datetime,
+            lease: timedelta) -> tuple[str, str | None]:
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.outbox import fail, release
 
+    if exc.kind == UNCERTAIN:
+        # NOTE: a digest's items stay given to it: they may have been delivered in it
+        return record_uncertain(sessions, row, now=now, lease=lease, why=str(exc), resend=resend)
+    if resend:
+        return resend_failed(sessions, row, exc, now=now, retry_at=retry_at)
     message = f"{exc.kind}: {exc}"
     with transaction(sessions) as session:
         if exc.kind in CONNECTION_KINDS and not exc.permanent:

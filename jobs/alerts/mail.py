@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 #: failures of the connection or the account, not of one message (the outbox does not count them)
 CONNECTION_KINDS = frozenset({"dns", "refused", "timeout", "tls", "auth"})
+#: the server had the whole message when the connection failed: it may have been delivered
+UNCERTAIN = "uncertain"
 SUBJECT_TITLE_CHARS = 120
 BODY_TITLE_CHARS = 500
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -282,10 +284,18 @@ class SmtpMailer:
                                 permanent=True)
         self.partially_refused = []
         with self._connection() as smtp:
+            delivered = _watch_data(smtp)
             try:
                 refused = smtp.send_message(msg, from_addr=self.email.sender,
                                             to_addrs=list(self.email.recipients))
-            except (smtplib.SMTPException, OSError) as exc:
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                if delivered():
+                    raise DeliveryError(
+                        f"{self.where} received the whole message, then closed the connection "
+                        f"or went silent before confirming it ({type(exc).__name__}): it may have "
+                        "been delivered", kind=UNCERTAIN) from exc
+                raise self.convert(exc, "send") from exc
+            except smtplib.SMTPException as exc:
                 raise self.convert(exc, "send") from exc
         if refused:
             self.partially_refused = sorted(refused)
@@ -388,6 +398,28 @@ class SmtpMailer:
                                  "email.security and email.smtp_port", kind="error")
         return DeliveryError(f"sending through {where} failed during {stage}: "
                              f"{type(exc).__name__}: {exc}", kind="error")
+
+
+def _watch_data(smtp: Any) -> Callable[[], bool]:
+    """A check that says whether the whole message (up to the final ".") went to the server.
+
+    NOTE: after that moment a lost connection or a timeout leaves the outcome unknown: the server
+    may have queued the message before it could answer. smtplib does not tell the two moments
+    apart, so its ``send`` is watched for the end-of-data marker on this one connection.
+    """
+    sent = False
+    original = getattr(smtp, "send", None)
+    if not callable(original):
+        return lambda: False
+
+    def send(data: bytes | str) -> None:
+        nonlocal sent
+        original(data)
+        if isinstance(data, bytes) and data.endswith(b"\r\n.\r\n"):
+            sent = True
+
+    setattr(smtp, "send", send)  # noqa: B010 - replaces the bound method on this instance only
+    return lambda: sent
 
 
 def _text(raw: bytes | str) -> str:

@@ -28,6 +28,9 @@ def _now() -> datetime:
 def _summary(report: Any) -> str:
     text = (f"{report.sent} sent, {report.queued} waiting to be retried, {report.failed} failed, "
             f"{report.deferred} deferred (quiet hours or digest)")
+    if report.uncertain:
+        text += (f", {report.uncertain} uncertain (the server took the message without confirming "
+                 "it; see `gpuscout alerts list --state uncertain`)")
     return text + (f"\ndelivery problem: {report.error}" if report.error else "")
 
 
@@ -47,8 +50,8 @@ def alerts_group() -> None:
     \b
     Alerts are written to an outbox in the database first, then sent, then marked sent, so
     each (listing, rule, event, price) reaches each channel (email, each [[notify]] target)
-    once. If a channel is down its alerts stay queued and go out with the next scan or
-    `gpuscout alerts send`.
+    once, or, when a mail server took it without confirming, at most twice. If a channel is
+    down its alerts stay queued and go out with the next scan or `gpuscout alerts send`.
     """
 
 
@@ -153,7 +156,7 @@ def test_cmd(app: App, target: str | None) -> None:
 @click.option("--state", type=click.Choice(DELIVERY_STATES),
               help="Only alerts in this state.")
 @click.option("--rule", "rule", metavar="NAME", help="Only alerts of this rule.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
               help="How many, newest first.")
 @format_option()
 @pass_app
@@ -162,8 +165,10 @@ def list_cmd(app: App, state: str | None, rule: str | None, limit: int, fmt: str
 
     \b
     States: queued (waiting: due now, after quiet hours, or for the digest), sending (being
-    sent, or interrupted: the next run sends it again), sent, failed (rejected by the server or
-    too many attempts), skipped (a digest candidate that did not make the digest).
+    sent, or interrupted: it may have gone out, so it counts as uncertain), sent, failed
+    (rejected by the server or too many attempts; it never went out), uncertain (the server
+    took the whole message but never confirmed it: it may have arrived; it is sent once more,
+    never a third time), skipped (a digest candidate that did not make the digest).
     """
     from gpuscout.jobs.text import clean_text
     from gpuscout.models.storage.db import transaction

@@ -37,6 +37,10 @@ def demo_cmd(keep: Path | None, fmt: str) -> None:
         if taken:
             raise click.UsageError(f"{keep / taken[0]} already exists; --keep needs a folder "
                                    "without a gpuscout database or configuration")
+        try:
+            keep.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.ClickException(f"cannot create {keep}: {exc.strerror or exc}") from None
         result = run_demo(keep, progress=_progress(fmt))
         _show(result, fmt, kept=True)
         return

@@ -38,11 +38,41 @@ class GpuscoutGroup(click.Group):
             if isinstance(exc, ModelError):
                 click.echo(f"gpuscout: {exc}", err=True)
                 ctx.exit(1)
-            raise
+            problem = database_problem(exc, ctx.find_object(App))
+            if problem is None:
+                raise
+            click.echo(f"gpuscout: {problem}", err=True)
+            ctx.exit(1)
         finally:
             app = ctx.find_object(App)
             if app is not None:
                 app.close()
+
+
+def database_problem(exc: BaseException, app: App | None) -> str | None:
+    """One line for a database driver's error (the server unreachable, a locked or unreadable
+    file, a connection lost), None for anything else."""
+    import sqlite3
+    import sys
+
+    sa = sys.modules.get("sqlalchemy.exc")
+    if sa is not None and isinstance(exc, sa.DBAPIError):
+        detail = str(exc.orig) if exc.orig is not None else str(exc)
+        connect = isinstance(exc, sa.OperationalError | sa.InterfaceError)
+    elif isinstance(exc, sqlite3.Error):
+        detail, connect = str(exc), isinstance(exc, sqlite3.OperationalError)
+    else:
+        return None
+    first = " ".join(detail.strip().splitlines()[0].split()) if detail.strip() else type(exc).__name__
+    where = ""
+    if app is not None and "config" in app.__dict__:
+        from gpuscout.jobs.config import mask_url
+
+        where = f" {mask_url(app.config.database_url)}"
+    if connect:
+        return (f"cannot use the database{where}: {first} (check database.url or "
+                "GPUSCOUT_DATABASE_URL, and that the database server is running)")
+    return f"database error{where}: {first}"
 
 
 @click.group(cls=GpuscoutGroup, context_settings={"help_option_names": ["-h", "--help"]})

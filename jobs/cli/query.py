@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import click
 
 from gpuscout.jobs.app import App
-from gpuscout.jobs.cli.common import find_listing, parse_since, pass_app
+from gpuscout.jobs.cli.common import Age, Amount, find_listing, pass_app
 from gpuscout.jobs.cli.market import chart_options
 from gpuscout.jobs.cli.output import emit, format_option
 from gpuscout.jobs.rows import components_of, deal_row, listing_dict, score_dict
@@ -24,30 +25,26 @@ DEAL_COLUMNS = ("id", "score", "unit_price", "currency", "title", "source", "age
 
 @click.command("deals")
 @click.option("--watch", "watch_name", metavar="NAME", help="Which watch (default: the first).")
-@click.option("--max-price", type=click.FloatRange(min=0), help="Highest unit price to show.")
+@click.option("--max-price", type=Amount(), help="Highest unit price to show.")
 @click.option("--min-score", type=click.IntRange(0, 100), help="Lowest score to show.")
 @click.option("--source", type=click.Choice(NAMES),
               help="Only this marketplace.")
-@click.option("--since", metavar="AGE", help="Only listings first seen within AGE (90m, 24h, 7d).")
+@click.option("--since", type=Age(), help="Only listings first seen within AGE (90m, 24h, 7d, 2w).")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @format_option()
 @pass_app
-def deals_cmd(app: App, watch_name: str | None, max_price: float | None, min_score: int | None,
-              source: str | None, since: str | None, limit: int, fmt: str) -> None:
+def deals_cmd(app: App, watch_name: str | None, max_price: Decimal | None, min_score: int | None,
+              source: str | None, since: timedelta | None, limit: int, fmt: str) -> None:
     """The best deals right now: active listings that fit the watch, best score first, with the
     reasons behind each score."""
-    from decimal import Decimal
-
     from gpuscout.models.storage.deals import DealFilter
     from gpuscout.models.storage.records import to_minor
 
-    window = parse_since(since)
     watch = app.config.watch(watch_name)
     now = datetime.now(UTC)
     wanted = DealFilter(
-        watch.name,
-        max_price=to_minor(Decimal(str(max_price)), watch.currency) if max_price is not None else None,
-        min_score=min_score, source=source, since=(now - window) if window else None, limit=limit)
+        watch.name, max_price=to_minor(max_price, watch.currency),
+        min_score=min_score, source=source, since=(now - since) if since else None, limit=limit)
     rows, stored = _read_deals(app, wanted, count=fmt == "table")
     if not rows and fmt == "table":
         if stored == 0:

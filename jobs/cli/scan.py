@@ -21,7 +21,9 @@ SUMMARY_COLUMNS = ("search", "source", "outcome", "pages", "listings", "new", "c
 @click.option("--search", "only", metavar="NAME", multiple=True,
               help="Run only this search; repeat for several (default: all).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display (for cron).")
-@click.option("--no-alerts", is_flag=True, help="Store and score, but send no alert.")
+@click.option("--no-alerts", is_flag=True,
+              help="Send no alert now: the alerts this scan calls for are queued, and go out "
+                   "with the next scan or `gpuscout alerts send`.")
 @format_option()
 @pass_app
 def scan_cmd(app: App, only: tuple[str, ...], quiet: bool, no_alerts: bool, fmt: str) -> None:
@@ -61,7 +63,12 @@ def scan_cmd(app: App, only: tuple[str, ...], quiet: bool, no_alerts: bool, fmt:
         emit(rows, fmt, SUMMARY_COLUMNS, title="Scan summary")
     if summary.alerts is not None and fmt == "table" and not quiet:
         a = summary.alerts
-        click.echo(f"alerts: {a.sent} sent, {a.queued} queued, {a.failed} failed")
+        if no_alerts:
+            click.echo(f"alerts: none sent (--no-alerts); {a.recorded} new queued, {a.queued} "
+                       "waiting in all: `gpuscout alerts send` or the next scan sends them")
+        else:
+            click.echo(f"alerts: {a.sent} sent, {a.queued} queued, {a.failed} failed"
+                       + (f", {a.uncertain} uncertain" if a.uncertain else ""))
     if summary.all_failed:
         sys.exit(1)
 
@@ -85,8 +92,20 @@ def run_cmd(app: App) -> None:
     run_forever(cfg, config_path=app.config_path, engine=engine)
 
 
+def _cron_schedule(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from gpuscout.jobs.config.cron import check_cron
+    from gpuscout.jobs.errors import ConfigError
+
+    if value is not None:
+        try:
+            check_cron("--schedule", value)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc).removeprefix("--schedule = ")) from None
+    return value
+
+
 @click.command("cron")
-@click.option("--schedule", default=None,
+@click.option("--schedule", default=None, callback=_cron_schedule,
               help="One cron schedule for every search (default: each search's own).")
 @pass_app
 def cron_cmd(app: App, schedule: str | None) -> None:

@@ -170,8 +170,10 @@ def _parse_source(name: str, raw: Any, folder: Path | None) -> SourceConfig:
             "min_interval": registered.min_interval}
     r = Table(raw, f"sources.{name}", base)
     base_url = r.string("base_url")
-    if not re.match(r"^https?://", base_url):
-        raise ConfigError(f"sources.{name}.base_url = {base_url!r}: must start with http:// or https://")
+    check_base_url(f"sources.{name}.base_url", base_url)
+    proxy = r.string("proxy")
+    if proxy is not None:
+        check_proxy(f"sources.{name}.proxy", proxy)
     cookies = r.string("cookies_file")
     s = SourceConfig(
         base_url=base_url.rstrip("/"),
@@ -180,12 +182,73 @@ def _parse_source(name: str, raw: Any, folder: Path | None) -> SourceConfig:
         max_pages=r.number("max_pages", minimum=1, integer=True, maximum=50),
         obey_robots=r.flag("obey_robots"),
         user_agent=r.string("user_agent", single_line=True),
-        proxy=r.string("proxy"),
+        proxy=proxy,
         cookies_file=_anchor_path(cookies, folder) if cookies else None,
         options=r.str_table("options"),
     )
     r.done()
     return s
+
+
+def check_base_url(key: str, url: str) -> None:
+    """An http(s) URL with a host, and at most a path after it (``{site}`` may stand for a region)."""
+    where = _url_parts(key, url.replace("{site}", "site"), ("http", "https"), "http:// or https://")
+    if where.query or where.fragment:
+        raise ConfigError(f"{key} = {url!r}: must be scheme://host[:port][/path], without ? or #")
+
+
+def check_proxy(key: str, url: str) -> None:
+    """A proxy URL httpx can use: http(s)://[user:password@]host[:port], or socks5 with socksio."""
+    where = _url_parts(key, url, ("http", "https", "socks5", "socks5h"),
+                       "http://, https://, socks5:// or socks5h://")
+    if where.path not in ("", "/") or where.query or where.fragment:
+        raise ConfigError(f"{key} = {mask_url(url)!r}: must be scheme://[user:password@]host[:port] "
+                          "(no path)")
+    if where.scheme.startswith("socks"):
+        from importlib.util import find_spec
+
+        if find_spec("socksio") is None:
+            raise ConfigError(f"{key} = {mask_url(url)!r}: a SOCKS proxy needs the socksio package "
+                              "(pip install 'httpx[socks]')")
+
+
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+
+
+def _is_host(host: str) -> bool:
+    """A host name or an IP address (IPv6 without its brackets)."""
+    if _HOST.match(host):
+        return True
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _url_parts(key: str, url: str, schemes: tuple[str, ...], allowed: str) -> Any:
+    """``url`` split, or ConfigError naming ``key``: a known scheme, a host that is a host name or
+    an address, a numeric port, no whitespace or control characters anywhere."""
+    from urllib.parse import urlsplit
+
+    shown = mask_url(url)
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ConfigError(f"{key} = {shown!r}: must not contain spaces or control characters")
+    try:
+        where = urlsplit(url)
+        port = where.port
+    except ValueError as exc:
+        raise ConfigError(f"{key} = {shown!r}: not a valid URL ({exc})") from None
+    if where.scheme.lower() not in schemes or not url.lower().startswith(where.scheme.lower() + "://"):
+        raise ConfigError(f"{key} = {shown!r}: must start with {allowed}")
+    if not _is_host(where.hostname or ""):
+        raise ConfigError(f"{key} = {shown!r}: must name a host, as in {where.scheme}://example.com"
+                          + (":8080" if port is None and key.endswith("proxy") else ""))
+    if port == 0:
+        raise ConfigError(f"{key} = {shown!r}: port 0 cannot be connected to")
+    return where
 
 
 def _parse_email(raw: Any) -> EmailConfig:
@@ -199,8 +262,12 @@ def _parse_email(raw: Any) -> EmailConfig:
         raise ConfigError(f"email.recipients = {recipients!r}: must be a list of email addresses")
     if "password" in r.data:
         raise ConfigError(f"email.password: not allowed in the file; set {SMTP_PASSWORD_ENV} instead")
+    smtp_host = r.string("smtp_host")
+    if not _is_host(smtp_host):
+        raise ConfigError(f"email.smtp_host = {smtp_host!r}: must be a host name or an address "
+                          "(no scheme, port or spaces: the port is email.smtp_port)")
     e = EmailConfig(
-        smtp_host=r.string("smtp_host"),
+        smtp_host=smtp_host,
         smtp_port=r.number("smtp_port", minimum=1, maximum=65535, integer=True),
         security=r.string("security", choices=SECURITY),
         sender=r.string("sender", single_line=True),
@@ -365,7 +432,14 @@ def _anchor_sqlite(url: str, folder: Path | None) -> str:
 
 def _check_db_url(key: str, url: str) -> None:
     if not _DB_URL.match(url):
-        raise ConfigError(f"{key} = {url!r}: must be a sqlite:/// or postgresql:// URL")
+        raise ConfigError(f"{key} = {mask_url(url)!r}: must be a sqlite:/// or postgresql:// URL")
+    if url.startswith("postgres"):
+        from urllib.parse import urlsplit
+
+        try:
+            urlsplit(url).port  # noqa: B018 - reading it checks it
+        except ValueError as exc:
+            raise ConfigError(f"{key} = {mask_url(url)!r}: not a valid URL ({exc})") from None
 
 
 # --------------------------------------------------------------------------- the document
@@ -404,6 +478,8 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     fetch = FetchConfig(
         user_agent=f.string("user_agent", single_line=True),
         timeout=float(f.number("timeout", minimum=0.1)),
+        request_deadline=float(f.number("request_deadline", minimum=0.1)),
+        scan_deadline=float(f.number("scan_deadline", minimum=0.1)),
         max_retries=f.number("max_retries", minimum=0, maximum=10, integer=True),
         max_bytes=f.number("max_bytes", minimum=1024, integer=True),
     )

@@ -86,7 +86,12 @@ class SourceConfig:
 @dataclass(frozen=True, kw_only=True)
 class FetchConfig:
     user_agent: str = "gpuscout/0.1 (used-GPU price watcher; +https://github.com/gpuscout/gpuscout)"
+    #: seconds one read from a server may take
     timeout: float = 20.0
+    #: seconds one request may take as a whole (a server sending a byte a second is cut off)
+    request_deadline: float = 60.0
+    #: seconds a whole scan may fetch for; then it stops and stores what it read
+    scan_deadline: float = 900.0
     max_retries: int = 3
     max_bytes: int = 10 * 1024 * 1024
 

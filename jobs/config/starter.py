@@ -88,7 +88,9 @@ options = { site = "sfbay" }
 # cookies_file, options. Every source takes its base URL from here.
 $sources
 [fetch]
-timeout = $fetch_timeout
+timeout = $fetch_timeout              # seconds one read may wait for a server
+request_deadline = $fetch_request_deadline    # seconds one request may take in all
+scan_deadline = $fetch_scan_deadline      # seconds a scan may fetch for; then it stores what it read
 max_retries = $fetch_max_retries
 max_bytes = $fetch_max_bytes    # larger responses are refused
 

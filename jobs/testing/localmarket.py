@@ -8,14 +8,21 @@ import contextlib
 import gzip
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-#: what a route can do besides answering normally
-FAULTS = ("reset", "hang", "truncate", "bad_gzip", "huge", "huge_unsized")
+#: what a route can do besides answering normally: reset, hang (no answer), truncate (half the
+#: body), bad_gzip, huge and huge_unsized (``size`` bytes, with or without Content-Length),
+#: trickle_status (the status line one byte per ``trickle_interval``), trickle_body (the headers,
+#: then the body one byte per ``trickle_interval``) and gzip_bomb (``Content-Encoding: gzip, gzip``,
+#: a few kilobytes that inflate to ``size`` bytes)
+FAULTS = ("reset", "hang", "truncate", "bad_gzip", "huge", "huge_unsized", "trickle_status",
+          "trickle_body", "gzip_bomb")
 
 
 @dataclass
@@ -56,11 +63,14 @@ Answer = tuple[int, Mapping[str, str], bytes]
 class LocalMarket:
     """``with LocalMarket() as market: market.add("/sch/i.html", body); market.url``"""
 
-    def __init__(self) -> None:
+    def __init__(self, *, trickle_interval: float = 1.0) -> None:
+        #: seconds between two bytes of a trickling answer
+        self.trickle_interval = trickle_interval
         self.routes: list[Route] = []
         self.requests: list[Request] = []
         self._release = threading.Event()
         self._lock = threading.Lock()
+        self._arrived = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -90,6 +100,12 @@ class LocalMarket:
         with self._lock:
             self.routes.insert(0, route)
         return route
+
+    def wait_for(self, path: str, timeout: float = 30.0) -> bool:
+        """Block until a request for ``path`` has arrived (True), or ``timeout`` passed (False)."""
+        with self._arrived:
+            return self._arrived.wait_for(
+                lambda: any(r.path == path for r in self.requests), timeout)
 
     def clear(self) -> None:
         with self._lock:
@@ -148,6 +164,26 @@ class LocalMarket:
         self.stop()
 
 
+@cache
+def gzip_bomb(size: int) -> bytes:
+    """``size`` zero bytes (a multiple of 1 MiB) gzipped twice: 2 GiB become about 3.4 KB.
+
+    NOTE: after a full flush deflate starts afresh, so every MiB of zeros compresses to the same
+    bytes: the inner stream is built by repetition instead of compressing gigabytes.
+    """
+    mib = bytes(1 << 20)
+    count = max(1, size >> 20)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    unit = packer.compress(mib) + packer.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(mib, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = (crc.to_bytes(4, "little") + ((count << 20) & 0xFFFFFFFF).to_bytes(4, "little"))
+    inner = header + unit * count + packer.flush() + trailer
+    return gzip.compress(inner, compresslevel=9)
+
+
 def _huge_chunks(size: int) -> Iterator[bytes]:
     chunk = b"<!-- padding -->" * 4096
     sent = 0
@@ -180,7 +216,9 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
             request = Request(self.command, parts.path, query,
                               {k.lower(): v for k, v in self.headers.items()}, body,
                               time.monotonic())
-            market.requests.append(request)
+            with market._arrived:
+                market.requests.append(request)
+                market._arrived.notify_all()
             route = market.match(parts.path, query)
             if route is None:
                 route = Route(path=parts.path, status=404, body=b"not found",
@@ -206,11 +244,18 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
             if fault == "hang":
                 market._release.wait(30)
                 return
+            if fault == "trickle_status":
+                self._trickle(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                              b"Content-Length: 1000\r\n\r\n" + b"x" * 1000)
+                return
             body = route.body
             headers = dict(route.headers)
             if fault == "bad_gzip":
                 body = b"\x1f\x8b\x08\x00" + b"this is not deflate data" * 10
                 headers["Content-Encoding"] = "gzip"
+            elif fault == "gzip_bomb":
+                body = gzip_bomb(route.size)
+                headers["Content-Encoding"] = "gzip, gzip"
             elif route.headers.get("Content-Encoding") == "gzip" and body[:2] != b"\x1f\x8b":
                 body = gzip.compress(body)
             self.send_response(route.status)
@@ -229,6 +274,12 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 return
+            if fault == "trickle_body":
+                self.send_header("Content-Length", str(max(len(body), 1000)))
+                self.end_headers()
+                self.wfile.flush()
+                self._trickle(body.ljust(1000, b" "))
+                return
             if fault == "truncate":
                 self.send_header("Content-Length", str(len(body) * 2 + 100))
                 self.end_headers()
@@ -238,5 +289,17 @@ def _make_handler(market: LocalMarket) -> Callable[..., BaseHTTPRequestHandler]:
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
+
+        def _trickle(self, data: bytes) -> None:
+            """Send ``data`` one byte per ``trickle_interval`` until done, the client hangs up, or
+            the market stops."""
+            for i in range(len(data)):
+                try:
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                except OSError:
+                    return
+                if market._release.wait(market.trickle_interval):
+                    return
 
     return Handler

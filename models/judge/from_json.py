@@ -21,6 +21,10 @@ class EvaluationInputError(ValueError):
     """A listing object that cannot be evaluated (no title, unreadable number)."""
 
 
+#: beyond any price a marketplace shows (and beyond what Decimal arithmetic here may round)
+_MAX_AMOUNT = Decimal(100_000_000)
+
+
 def _decimal(obj: Mapping[str, Any], key: str) -> Decimal | None:
     value = obj.get(key)
     if value is None or value == "":
@@ -32,7 +36,7 @@ def _decimal(obj: Mapping[str, Any], key: str) -> Decimal | None:
         amount = Decimal(text)
     except InvalidOperation as exc:
         raise EvaluationInputError(f"{key} = {value!r}: not a number") from exc
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite() or amount < 0 or amount > _MAX_AMOUNT:
         raise EvaluationInputError(f"{key} = {value!r}: not a price")
     return amount
 

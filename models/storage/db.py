@@ -13,17 +13,25 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gpuscout.models.errors import DatabaseError
-from gpuscout.models.storage.urls import BUSY_TIMEOUT_MS, normalize_url
+from gpuscout.models.storage.filelock import exclusive, lock_path
+from gpuscout.models.storage.urls import BUSY_TIMEOUT_MS, hide_password, normalize_url
 
 __all__ = ["BUSY_TIMEOUT_MS", "make_engine", "normalize_url", "session_factory", "transaction"]
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """What every new SQLite connection gets: a busy timeout, WAL, foreign keys, NORMAL sync."""
     # NOTE: WAL lets `deals` read while a scan writes; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        # NOTE: two connections switching a new database to WAL at once: one fails at once with
+        # "database is locked" (no busy wait); the switch is serialised by the lock file
+        file = next((row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"),
+                    "")
+        with exclusive(lock_path(file)):
+            cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -33,8 +41,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalize_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseError(f"invalid database URL {url!r}: {exc}") from exc
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseError(f"invalid database URL {hide_password(url)!r}: {exc}") from exc
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -50,7 +58,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             f"no driver for {parsed.get_backend_name()}: install gpuscout[postgres] ({exc})"
         ) from exc
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
     return engine
 
 

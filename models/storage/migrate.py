@@ -1,12 +1,21 @@
-"""Alembic wiring: upgrade a database to the newest revision, and tell whether it needs one."""
+"""Alembic wiring: upgrade a database to the newest revision, and tell whether it needs one.
+
+Every command upgrades a database that is behind before it uses it, so two commands started at
+once on a brand-new database would both create its tables. Upgrades are serialised: a lock file
+beside a SQLite database (``<file>.migrate-lock``, an exclusive ``flock``), a session advisory
+lock on PostgreSQL (per schema); whoever waited finds the database current and does nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gpuscout.models.errors import DatabaseError
+from gpuscout.models.storage.filelock import exclusive, lock_path
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -77,8 +86,46 @@ def current_revision(engine: Engine) -> str | None:
     return None if row is None else str(row[0])
 
 
+#: advisory lock class of migrations ("gm" in ASCII); the key hashes the schema, as the scan lock
+PG_MIGRATE_CLASS = 0x676D
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's migration lock for the block, waiting for another holder to finish."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        key = "hashtext(current_schema() || :name)"
+        args = {"c": PG_MIGRATE_CLASS, "name": ":migrate"}
+        with engine.connect() as conn:
+            conn.execute(text(f"SELECT pg_advisory_lock(:c, {key})"), args)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text(f"SELECT pg_advisory_unlock(:c, {key})"), args)
+                conn.commit()
+        return
+    with exclusive(sqlite_lock_path(engine)):
+        yield
+
+
+def sqlite_lock_path(engine: Engine) -> Path | None:
+    """``<database file>.migrate-lock`` for a SQLite file, None for memory databases."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return lock_path(engine.url.database or "")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to ``revision`` using ``engine``'s connection."""
+    """Bring the database to ``revision`` using ``engine``'s connection, holding the migration
+    lock."""
+    with migration_lock(engine):
+        _upgrade(engine, revision)
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
     from alembic.config import Config
 
     from alembic import command
@@ -97,5 +144,8 @@ def ensure_current(engine: Engine) -> bool:
     """Upgrade when the database is behind head; True when an upgrade ran. Cheap when current."""
     if current_revision(engine) == head_revision():
         return False
-    upgrade(engine)
+    with migration_lock(engine):
+        if current_revision(engine) == head_revision():
+            return False  # another command upgraded it while this one waited
+        _upgrade(engine, "head")
     return True

@@ -33,23 +33,57 @@ def by_key(session: Session, key: str) -> AlertDelivery | None:
     return session.scalar(select(AlertDelivery).where(AlertDelivery.dedupe_key == key))
 
 
+#: an "uncertain" row still to be sent once more (``resends`` 0); with ``resends`` 1 it never is
+_RESEND_PENDING = and_(_A.state == "uncertain", _A.resends == 0)
+
+
 def due_instant(session: Session, *, now: datetime, limit: int = 100) -> list[AlertDelivery]:
-    """Instant alerts to send now: queued and due, or left "sending" past their lease."""
+    """Instant alerts to send now: queued and due, left "sending" past their lease, or
+    "uncertain" and due for their one resend."""
     return list(session.scalars(
         select(AlertDelivery)
-        .where(AlertDelivery.mode == "instant", AlertDelivery.state.in_(("queued", "sending")),
+        .where(AlertDelivery.mode == "instant",
+               or_(AlertDelivery.state.in_(("queued", "sending")), _RESEND_PENDING),
                AlertDelivery.due_at <= now)
         .order_by(AlertDelivery.due_at, AlertDelivery.id).limit(limit)))
 
 
+def digests_to_resend(session: Session, rule: str, *, now: datetime,
+                      channel: str = "email") -> list[AlertDelivery]:
+    """Daily digests of ``rule`` on ``channel`` whose delivery is uncertain and due for their one
+    resend, or left "sending" past their lease (whatever day they were for)."""
+    return list(session.scalars(
+        select(AlertDelivery)
+        .where(AlertDelivery.rule == rule, AlertDelivery.event == "digest",
+               AlertDelivery.mode == "digest", AlertDelivery.channel == channel,
+               or_(AlertDelivery.state == "sending", _RESEND_PENDING), AlertDelivery.due_at <= now)
+        .order_by(AlertDelivery.id)))
+
+
 def claim(session: Session, row_id: int, *, state: str, attempts: int,
-          lease_until: datetime) -> bool:
+          lease_until: datetime, resend: bool = False) -> bool:
     """Mark a row "sending" if nobody changed it since it was read (compare-and-set); the lease
-    (held in ``due_at``) says when another run may take it over. Counts one attempt."""
+    (held in ``due_at``) says when another run may take it over. Counts one attempt; ``resend``
+    records that this is the one send after an uncertain delivery."""
+    values: dict[str, Any] = {"state": "sending", "due_at": lease_until, "attempts": attempts + 1}
+    if resend:
+        values["resends"] = 1
     result = session.execute(
         update(_A).where(_A.id == row_id, _A.state == state, _A.attempts == attempts)
-        .values(state="sending", due_at=lease_until, attempts=attempts + 1))
+        .values(**values))
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def mark_uncertain(session: Session, row_id: int, *, due_at: datetime, error: str,
+                   resends: int, attempts: int | None = None) -> None:
+    """Delivery unknown: the server may have the message. With ``resends`` 0 the row is sent once
+    more at ``due_at``; with 1 it is never sent again (and never marked failed). ``attempts``
+    resets the count, as ``release`` does."""
+    values: dict[str, Any] = {"state": "uncertain", "due_at": due_at, "resends": resends,
+                              "last_error": error[:2000]}
+    if attempts is not None:
+        values["attempts"] = attempts
+    session.execute(update(_A).where(_A.id == row_id).values(**values))
 
 
 def mark_sent(session: Session, ids: Iterable[int], *, message_id: str, now: datetime,
@@ -134,12 +168,14 @@ def deliveries(session: Session, *, state: str | None = None, rule: str | None =
 def pending_counts(session: Session, *, now: datetime) -> tuple[int, int]:
     """(instant alerts due but not delivered yet, alerts waiting for a later time)."""
     waiting = session.scalar(select(func.count(AlertDelivery.id)).where(
-        AlertDelivery.mode == "instant", AlertDelivery.state.in_(("queued", "sending")),
+        AlertDelivery.mode == "instant",
+        or_(AlertDelivery.state.in_(("queued", "sending")), _RESEND_PENDING),
         AlertDelivery.due_at <= now))
     later = session.scalar(select(func.count(AlertDelivery.id)).where(
-        AlertDelivery.state == "queued", AlertDelivery.event != "digest",
-        AlertDelivery.message_id.is_(None),
-        or_(AlertDelivery.due_at > now, AlertDelivery.mode == "digest")))
+        or_(and_(AlertDelivery.state == "queued", AlertDelivery.event != "digest",
+                 AlertDelivery.message_id.is_(None),
+                 or_(AlertDelivery.due_at > now, AlertDelivery.mode == "digest")),
+            and_(_RESEND_PENDING, AlertDelivery.due_at > now))))
     return int(waiting or 0), int(later or 0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from sqlalchemy.orm import Session
 from gpuscout.models.storage.deals import Deal, DealFilter, top_deals
 from gpuscout.models.storage.tables.listings import Listing, PriceObservation, Score
 from gpuscout.models.storage.tables.runs import ScrapeRun
+
+#: the largest id a database integer holds (SQLite's INTEGER, PostgreSQL's bigint)
+MAX_ID = 2**63 - 1
 
 
 def deals(session: Session, *, watch: str, max_price: int | None = None,
@@ -51,8 +55,9 @@ def get_listing(session: Session, listing_id: int) -> Listing | None:
 
 
 def find_listing(session: Session, ref: str) -> Listing | None:
-    """By database id, or by "source:external_id"."""
-    if ref.isdigit():
+    """By database id, or by "source:external_id"; None when there is no such listing (an id
+    beyond any integer column is none)."""
+    if re.fullmatch(r"[0-9]{1,19}", ref) and int(ref) <= MAX_ID:
         found = session.get(Listing, int(ref))
         if found is not None:
             return found

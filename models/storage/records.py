@@ -27,9 +27,10 @@ def from_minor(value: int | None, currency: str | None) -> Decimal | None:
     return amount.quantize(Decimal(1) if exp == 0 else Decimal("0.01"))
 
 
-#: an alert's states: queued → sending → sent, or failed; "skipped" is a digest candidate left out
-#: of the digest; "previewed" was rendered by `gpuscout demo` and never sent
-DELIVERY_STATES = ("queued", "sending", "sent", "failed", "skipped", "previewed")
+#: an alert's states: queued → sending → sent, or failed; "uncertain" may have been delivered (the
+#: server took it and did not confirm): sent once more, never marked failed; "skipped" is a digest
+#: candidate left out of the digest; "previewed" was rendered by `gpuscout demo` and never sent
+DELIVERY_STATES = ("queued", "sending", "sent", "failed", "uncertain", "skipped", "previewed")
 
 @dataclass(frozen=True, slots=True)
 class ListingRecord:

@@ -17,6 +17,18 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def hide_password(url: str) -> str:
+    """``url`` with the password of its user part (if any) shown as ****."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    user, at, host = authority.rpartition("@")
+    if not at or ":" not in user:
+        return url
+    return f"{scheme}://{user.partition(':')[0]}:****@{host}{slash}{tail}"
+
+
 def sqlite_file(url: str) -> Path | None:
     """The file a plain ``sqlite:///path`` URL names (``~`` expanded, relative to the working
     folder as SQLAlchemy reads it); None for other backends, in-memory and ``file:`` URI

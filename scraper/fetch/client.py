@@ -13,6 +13,12 @@ A host name that does not resolve fails at once (``HostUnresolved``: offline, or
 no retries; a robots.txt that cannot be fetched for a network reason reports that reason, never a
 robots.txt verdict.
 
+Two deadlines bound the time, whatever a server does: ``request_deadline`` for one request as a
+whole (connecting, a status line or headers sent a byte at a time, a body that trickles: the
+per-read ``timeout`` never fires on a server that sends one byte a second), and ``stop_at`` for
+the scan the Fetcher belongs to: once it passes, a request in flight is stopped, no new one is
+sent, and no wait (interval, backoff, Retry-After) runs past it; each raises DeadlineExceeded.
+
 The clock, the sleep and the random source are injected so that tests run instantly and can check
 every wait the Fetcher asks for.
 """
@@ -33,6 +39,7 @@ import httpx
 
 from gpuscout.scraper.errors import (
     Blocked,
+    DeadlineExceeded,
     FetchError,
     HttpStatusError,
     RateLimited,
@@ -78,7 +85,12 @@ class FetchSettings:
     min_interval: float = 5.0
     #: the interval and the backoff are stretched by a random fraction up to this much
     jitter: float = 0.3
+    #: seconds one read, connect or write may wait for the server
     timeout: float = 20.0
+    #: seconds one request may take as a whole, from connecting to the body's last byte
+    request_deadline: float = 60.0
+    #: when the scan must stop, as a reading of the Fetcher's clock (None: no scan deadline)
+    stop_at: float | None = None
     #: retries after the first attempt (so at most max_retries + 1 requests per URL)
     max_retries: int = 3
     backoff_base: float = 2.0
@@ -97,6 +109,8 @@ class FetchSettings:
             raise ValueError(f"jitter is a fraction between 0 and 1, not {self.jitter}")
         if self.timeout <= 0 or self.max_bytes <= 0 or self.max_retries < 0:
             raise ValueError("timeout and max_bytes must be positive, max_retries not negative")
+        if not self.request_deadline > 0:
+            raise ValueError(f"request_deadline must be positive, not {self.request_deadline}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +284,7 @@ class Fetcher:
         stretched = raw * (1 + self._rng.uniform(0, self.settings.jitter))
         return min(self.settings.backoff_max, stretched)
 
-    async def _pace(self, host: str, at_least: float) -> None:
+    async def _pace(self, host: str, at_least: float, url: httpx.URL) -> None:
         wait = at_least
         last = self._last.get(host)
         if last is not None:
@@ -284,8 +298,27 @@ class Fetcher:
                 raise RateLimited(f"{host}: the API's request quota is used up; it resets in "
                                   f"{quota_wait:.0f} s", retry_after=quota_wait)
             wait = max(wait, quota_wait)
+        left = self.time_left()
+        if left is not None and (left <= 0 or wait >= left):
+            # NOTE: a wait that would end past the deadline is not started at all
+            raise DeadlineExceeded(
+                f"the scan's deadline passed: {url} not requested"
+                + (f" (it would have waited {wait:.0f} s)" if wait > 0 and left > 0 else ""),
+                url=str(url))
         if wait > 0:
             await self._sleep(wait)
+
+    def time_left(self) -> float | None:
+        """Seconds until the scan's deadline (None: there is none; ≤ 0: it has passed)."""
+        stop_at = self.settings.stop_at
+        return None if stop_at is None else stop_at - self._clock()
+
+    def budget(self) -> tuple[float, bool]:
+        """Seconds the next request may take, and whether the scan's deadline is what limits it."""
+        left = self.time_left()
+        if left is not None and left < self.settings.request_deadline:
+            return max(left, 0.0), True
+        return self.settings.request_deadline, False
 
     def _note_quota(self, host: str, headers: Mapping[str, str]) -> None:
         """Spread the requests an API says are left over the time until its quota resets:
@@ -319,11 +352,22 @@ class Fetcher:
         wait, attempt, truncated_before = 0.0, 0, False
         while True:
             attempt += 1
-            await self._pace(host, wait)
+            await self._pace(host, wait, url)
             log.debug("GET %s (attempt %d of %d)", url, attempt, total)
             started = self._clock()
+            budget, scan_bound = self.budget()
             try:
-                reply = await read_body(self.client, url, headers, limit, truncate=truncate)
+                try:
+                    async with asyncio.timeout(budget):
+                        reply = await read_body(self.client, url, headers, limit,
+                                                truncate=truncate)
+                except TimeoutError as exc:
+                    if scan_bound:
+                        raise DeadlineExceeded(
+                            f"the scan's deadline passed while {url} was being read "
+                            "(request stopped)", url=str(url)) from exc
+                    raise Transient(f"no complete answer within the {budget:g} s request "
+                                    "deadline", exc) from exc
             except Transient as exc:
                 if attempt >= total or (exc.truncated and truncated_before):
                     log.warning("giving up on %s after %d attempts: %s", url, attempt, exc)
@@ -429,6 +473,8 @@ class Fetcher:
             try:
                 reply, _ = await self._exchange(current, {"Accept": "text/plain, */*;q=0.5"},
                                                 MAX_ROBOTS_BYTES, truncate=True)
+            except DeadlineExceeded:
+                raise
             except FetchError as exc:
                 log.warning("robots.txt of %s could not be fetched: %s", origin, exc)
                 raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import socket
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -12,6 +12,7 @@ from typing import Protocol
 import httpx
 
 from gpuscout.scraper.errors import Blocked, FetchError, HostUnresolved, ResponseTooLarge
+from gpuscout.scraper.fetch.decode import BodyDecoder
 
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -172,7 +173,12 @@ async def read_body(
 ) -> Reply:
     """One GET, the body streamed under ``limit`` bytes (decoded). Over the limit: ResponseTooLarge,
     or with ``truncate`` the first ``limit`` bytes. Network trouble raises Transient; a corrupt
-    compressed body FetchError."""
+    compressed body FetchError.
+
+    The body is read raw and inflated here (``decode.BodyDecoder``), never by httpx, so the cap
+    counts decoded bytes as they are produced: a small body that inflates to gigabytes is refused
+    after at most ``limit`` bytes of it were made. The caller bounds the time (``asyncio.timeout``).
+    """
     got_headers = False
     try:
         async with client.stream("GET", url, headers=dict(headers)) as response:
@@ -183,20 +189,14 @@ async def read_body(
                 raise ResponseTooLarge(
                     f"{url} announces {int(declared)} bytes, over the {limit}-byte cap",
                     url=str(url), status=status)
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    if truncate:
-                        chunks.append(chunk[: len(chunk) - (size - limit)])
-                        break
-                    raise ResponseTooLarge(f"{url} sent more than the {limit}-byte cap",
-                                           url=str(url), status=status)
-                chunks.append(chunk)
-            return Reply(str(response.url), status, _headers(response), b"".join(chunks))
-    except httpx.DecodingError as exc:
-        raise FetchError(f"{url} sent a corrupt compressed body ({exc})", url=str(url)) from exc
+            decoder = BodyDecoder(response.headers.get("content-encoding", ""), str(url))
+            body = _Capped(limit, truncate, str(url), status)
+            async for raw in _raw_chunks(response):
+                if body.take(decoder.feed(raw)):
+                    break
+            else:
+                body.take(decoder.finish())
+            return Reply(str(response.url), status, _headers(response), body.join())
     except httpx.TimeoutException as exc:
         raise Transient(f"timed out ({type(exc).__name__})", exc) from exc
     except httpx.RemoteProtocolError as exc:
@@ -216,3 +216,39 @@ async def read_body(
     except httpx.RequestError as exc:
         raise FetchError(f"request to {url} failed ({type(exc).__name__}: {exc})",
                          url=str(url)) from exc
+
+
+def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as sent (still compressed), chunk by chunk."""
+    if response.is_stream_consumed and isinstance(response.stream, httpx.AsyncByteStream):
+        # NOTE: a response built in memory (httpx.MockTransport) was read when it was made; its
+        # stream gives the raw bytes again
+        return aiter(response.stream)
+    return response.aiter_raw()
+
+
+class _Capped:
+    """Decoded pieces gathered under a cap: over it, ResponseTooLarge (or, with ``truncate``, the
+    first ``limit`` bytes)."""
+
+    def __init__(self, limit: int, truncate: bool, url: str, status: int) -> None:
+        self.limit, self.truncate, self.url, self.status = limit, truncate, url, status
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def take(self, pieces: Iterator[bytes]) -> bool:
+        """Append ``pieces``; True once the body was cut at the cap (read no further)."""
+        for piece in pieces:
+            self.size += len(piece)
+            if self.size > self.limit:
+                if self.truncate:
+                    self.chunks.append(piece[: len(piece) - (self.size - self.limit)])
+                    return True
+                # NOTE: raising here stops the inflation at once: the rest is never produced
+                raise ResponseTooLarge(f"{self.url} sent more than the {self.limit}-byte cap",
+                                       url=self.url, status=self.status)
+            self.chunks.append(piece)
+        return False
+
+    def join(self) -> bytes:
+        return b"".join(self.chunks)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -89,6 +90,10 @@ def _fault(name: str) -> Callable[[LocalMarket, str, Read], Any]:
     return lambda m, path, _read: m.add(path, b"<html>unused</html>", fault=name, size=FIFTY_MB)
 
 
+def _sized(name: str, size: int) -> Callable[[LocalMarket, str, Read], Any]:
+    return lambda m, path, _read: m.add(path, b"<html>unused</html>", fault=name, size=size)
+
+
 def _body(make: Callable[[Read], bytes], ctype: str = HTML) -> Callable[[LocalMarket, str, Read], Any]:
     return lambda m, path, read: m.add(path, make(read), content_type=ctype)
 
@@ -129,6 +134,20 @@ FAULTS: dict[str, Fault] = {
     "50-mb-page-no-length": Fault("ebay-3090-fe", "error", _fault("huge_unsized"),
                                   error="sent more than the 10485760-byte cap",
                                   advice="network or server errors"),
+    # NOTE: a byte a second keeps every read under the 5 s timeout; only the request's own
+    # deadline (1.5 s here) ends the request
+    "trickled-status-line": Fault("hws-3090", "error", _fault("trickle_status"),
+                                  fetch={"request_deadline": 1.5},
+                                  error="no complete answer within the 1.5 s request deadline",
+                                  advice="network or server errors"),
+    "trickled-body": Fault("craigslist-3090", "error", _fault("trickle_body"),
+                           fetch={"request_deadline": 1.5},
+                           error="no complete answer within the 1.5 s request deadline",
+                           advice="network or server errors"),
+    # 5 KB sent as "Content-Encoding: gzip, gzip" that inflate to 2 GiB: refused at the cap
+    "gzip-gzip-bomb": Fault("ebay-3090-fe", "error", _sized("gzip_bomb", 2 << 30),
+                            error="sent more than the 10485760-byte cap",
+                            advice="network or server errors"),
     "cross-host-redirect": Fault(
         "craigslist-3090", "error",
         lambda m, path, _r: m.add(path, "", status=302,
@@ -297,3 +316,35 @@ def test_empty_200_is_an_error_on_every_source_and_real_host(tmp_path: Path) -> 
             assert (page.outcome, page.saved_path) == ("error", None), (name, body, page)
             assert page.error is not None and "empty" in page.error
     assert not list(tmp_path.iterdir())
+
+
+def test_a_scan_past_its_deadline_stops_and_keeps_what_it_read(
+        market: LocalMarket, engine: Any, db_url: str, tmp_path: Path) -> None:
+    """eBay's second page trickles a byte a second, within every read timeout and within the
+    request deadline: the scan's own deadline (2 s) stops it. Page 1's listings are stored, the
+    run is closed as an error, the other searches are whole, and nothing is marked gone."""
+    fetch = {"max_retries": 0, "timeout": 5, "request_deadline": 60, "scan_deadline": 2}
+    cfg, _ = market_config(market.url, db_url, tmp_path, fetch=fetch)
+    serve_pages(market, OWN_PAGES)
+    assert {s.outcome for s in run_scan(cfg, engine, now=T0).searches} == {"ok"}
+    before = _snapshot(engine)
+    market.add("/sch/i.html", b"", fault="trickle_body", query={"_pgn": "2"})
+    page_one = get_source("ebay").parse(OWN_PAGES.read(OWN_PAGES.ebay[0]), f"{market.url}/sch/i.html")
+
+    started = time.monotonic()
+    summary = run_scan(cfg, engine, now=T0 + timedelta(hours=1))
+    took = time.monotonic() - started
+
+    by_name = {s.search: s for s in summary.searches}
+    ebay = by_name["ebay-3090-fe"]
+    assert (ebay.outcome, ebay.pages, ebay.listings) == ("error", 2, len(page_one.listings))
+    assert ebay.error is not None and "the scan's deadline passed" in ebay.error
+    assert {by_name[n].outcome for n in ("hws-3090", "craigslist-3090")} == {"ok"}
+    assert 2 <= took < 6, took
+    run = next(r for r in _runs(engine, "ebay-3090-fe") if r.id == ebay.run_id)
+    assert (run.outcome, run.listings, run.gone) == ("error", len(page_one.listings), 0)
+    assert run.finished_at is not None
+    after = _snapshot(engine)
+    assert after.keys() == before.keys() and all(v[4] != "gone" for v in after.values())
+    seen_again = {k for k, v in after.items() if k[0] == "ebay" and v[6] != before[k][6]}
+    assert seen_again == {("ebay", li.external_id) for li in page_one.listings}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import os
 import random
+import stat
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -169,6 +172,36 @@ async def test_403_is_blocked_and_its_body_saved(
     assert outcome.saved_path == tmp_path / "fake" / saved_name("blocked", body)
     assert outcome.saved_path.read_bytes() == body
     assert f"body saved to {outcome.saved_path}" in caplog.text
+
+
+async def test_saved_pages_are_the_owners_alone(tmp_path: Path) -> None:
+    """A blocked or drifted page may echo session cookies: 0600 in a 0700 folder, even where the
+    folder (or the very file) was made earlier with looser modes, and whatever the umask."""
+    data = tmp_path / "data"
+    body = b"<html><h1>Access Denied</h1>Set-Cookie: session=s3cr3t</html>"
+    old_umask = os.umask(0o002)
+    try:
+        first = await one(FakeSource(listings_parser()), httpx.Response(403, content=body),
+                          data / "new")
+        (data / "old" / "fake").mkdir(parents=True, mode=0o777)
+        (data / "old").chmod(0o755)
+        (data / "old" / "fake").chmod(0o777)
+        stale = data / "old" / "fake" / saved_name("blocked", body)
+        stale.write_bytes(b"an earlier save")
+        stale.chmod(0o644)
+        again = await one(FakeSource(listings_parser()), httpx.Response(403, content=body),
+                          data / "old")
+        drift = await one(FakeSource(raising(MarkupDrift("x"))), html(RESULTS_PAGE), data / "new")
+    finally:
+        os.umask(old_umask)
+    for outcome in (first, again, drift):
+        assert outcome.saved_path is not None and outcome.saved_path.exists()
+        assert stat.S_IMODE(outcome.saved_path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(outcome.saved_path.parent.stat().st_mode) == 0o700
+    assert again.saved_path == stale and stale.read_bytes() == body
+    # the data folder is 0700 when gpuscout makes it; one the user made is theirs to set
+    assert stat.S_IMODE((data / "new").stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "old").stat().st_mode) == 0o755
 
 
 async def test_redirect_to_login_is_blocked(tmp_path: Path) -> None:
@@ -535,3 +568,140 @@ async def test_a_page_whose_posts_all_fail_the_query_is_read_and_paging_goes_on(
     assert [r.oldest_posted for r in results] == [
         datetime(2026, 1, 8, 23, tzinfo=UTC), datetime(2026, 1, 7, 23, tzinfo=UTC),
         datetime(2026, 1, 6, 23, tzinfo=UTC)]
+
+
+# -- next pages on other hosts ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("target", "why"), [
+    ("https://evil.example/search?q=3090&p=2", "on another host (evil.example, not fake.example)"),
+    ("https://fake.example.evil.example/search?p=2", "on another host"),
+    ("ftp://fake.example/search?p=2", "not http(s)"),
+])
+async def test_a_next_page_on_another_host_is_not_fetched(target: str, why: str) -> None:
+    def parse(body: bytes, url: str) -> ParseResult:
+        return ParseResult((listing(1),), next_url=target)
+
+    site = paged_site(2)
+    outcomes = await run_crawl(site, FakeSource(parse), max_pages=5)
+    assert [(o.outcome, o.url) for o in outcomes] == [
+        ("ok", f"{BASE}/search?q=3090"), ("error", target)]
+    assert outcomes[1].error is not None and why in outcomes[1].error
+    assert outcomes[1].error.startswith("page 1 links its next page")
+    assert [r.url.host for r in site.requests] == ["fake.example"]
+
+
+async def test_a_next_page_on_the_www_host_is_the_same_host() -> None:
+    def parse(body: bytes, url: str) -> ParseResult:
+        n = int(httpx.URL(url).params.get("p", "1"))
+        return ParseResult((listing(n),), next_url="https://www.fake.example/search?q=3090&p=2"
+                           if n == 1 else None)
+
+    site = paged_site(2)
+    outcomes = await run_crawl(site, FakeSource(parse), max_pages=5)
+    assert [o.outcome for o in outcomes] == ["ok", "ok"]
+
+
+class _Elsewhere(Source):
+    """A real source whose pages link their next page on another host."""
+
+    def __init__(self, real: Source) -> None:
+        self.real = real
+        self.name = real.name  # type: ignore[misc]
+
+    def search_url(self, spec: SearchSpec) -> str:
+        return self.real.search_url(spec)
+
+    def parse(self, body: bytes, url: str) -> ParseResult:
+        result = self.real.parse(body, url)
+        return ParseResult(result.listings, next_url="https://evil.example/page-2")
+
+    @classmethod
+    def sniff(cls, body: bytes, url: str | None = None) -> bool:
+        return False
+
+
+OWN_SEARCH_PAGES = {"ebay": "ebay/search-scard-us.html", "reddit": "reddit/hardwareswap-new.json",
+                    "craigslist": "craigslist/search-static.html", "facebook": "facebook/search.html"}
+
+
+@pytest.mark.parametrize("name", sorted(OWN_SEARCH_PAGES))
+async def test_every_source_is_held_to_the_search_host(name: str) -> None:
+    from gpuscout.scraper.sources import get_source
+    from gpuscout.scraper.sources.registry import NAMES
+
+    assert sorted(OWN_SEARCH_PAGES) == sorted(NAMES)
+    source = _Elsewhere(get_source(name))
+    spec = SearchSpec(query="rtx 3090", base_url=BASE, max_pages=3,
+                      options={"site": "sfbay", "subreddit": "hardwareswap"})
+    first = source.search_url(spec)
+    requested: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        requested.append(str(request.url))
+        return httpx.Response(200, content=read_page(OWN_SEARCH_PAGES[name]))
+
+    time = FakeTime()
+    async with Fetcher(FetchSettings(jitter=0.0, max_retries=0),
+                       transport=httpx.MockTransport(answer), clock=time.clock,
+                       sleep=time.sleep) as fetcher:
+        outcomes = [o async for o in crawl(fetcher, source, spec)]
+    assert [o.outcome for o in outcomes] == ["ok", "error"], outcomes
+    assert "on another host (evil.example" in (outcomes[1].error or "")
+    assert requested == [first]
+
+
+CRAIGSLIST_NEXT = b'<link rel="next" href="https://evil.example/search/sss?query=rtx+3090&s=120">'
+
+
+async def test_craigslist_rel_next_to_another_host_is_refused() -> None:
+    from gpuscout.scraper.sources import get_source
+
+    page = read_page("craigslist/search-static.html").replace(b"</head>", CRAIGSLIST_NEXT + b"</head>", 1)
+    source = get_source("craigslist")
+    url = "https://sfbay.craigslist.org/search/sss?query=rtx+3090"
+    assert source.parse(page, url).next_url == "https://evil.example/search/sss?query=rtx+3090&s=120"
+    spec = SearchSpec(query="rtx 3090", base_url="https://{site}.craigslist.org", max_pages=3,
+                      options={"site": "sfbay"})
+    hosts: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return httpx.Response(200, content=page, headers={"Content-Type": "text/html"})
+
+    time = FakeTime()
+    async with Fetcher(FetchSettings(jitter=0.0, max_retries=0),
+                       transport=httpx.MockTransport(answer), clock=time.clock,
+                       sleep=time.sleep) as fetcher:
+        outcomes = [o async for o in crawl(fetcher, source, spec)]
+    assert [o.outcome for o in outcomes] == ["ok", "error"]
+    assert outcomes[0].result is not None and len(outcomes[0].result.listings) == 5
+    assert set(hosts) == {"sfbay.craigslist.org"}
+
+
+# -- deadlines ---------------------------------------------------------------------------------
+
+
+async def test_a_prepare_that_never_answers_ends_at_the_request_deadline() -> None:
+    class Stalling(FakeSource):
+        async def prepare(self, client: httpx.AsyncClient, spec: SearchSpec,
+                          tokens: TokenCache | None = None, *,
+                          renew: bool = False) -> dict[str, str]:
+            await asyncio.Event().wait()  # a token endpoint that never answers
+            return {}
+
+    site = paged_site(2)
+    outcomes = await run_crawl_with(site, Stalling(paged_parser(2)), request_deadline=0.05)
+    assert [o.outcome for o in outcomes] == ["error"]
+    assert "preparing the fake search took longer than 0.05 s" in (outcomes[0].error or "")
+    assert site.requests == []
+
+
+async def run_crawl_with(site: Site, source: FakeSource, **settings: object) -> list[PageOutcome]:
+    spec = SearchSpec(query="3090", base_url=BASE, max_pages=3)
+    async with make_fetcher(site, **settings) as fetcher:
+        return [o async for o in crawl(fetcher, source, spec)]

@@ -253,7 +253,8 @@ def test_plain_lines(text: str) -> None:
 PRICE_TEXT = st.one_of(
     TEXT,
     st.lists(st.sampled_from([*(token for token, _ in money._SYMBOLS), "1", "2", "0", ",", ".",
-                              " ", "'", "\xa0", "\u202f", "us", "zl", "Z", "ł"]), max_size=10)
+                              " ", "'", "\xa0", "\u202f", "us", "zl", "Z", "ł", "-", "\u2212",
+                              "e", "E", "+"]), max_size=10)
     .map("".join))
 
 
@@ -266,6 +267,12 @@ def _plain_parse_amount(text: str) -> Decimal:
     match = money._NUMBER.search(text)
     if not match:
         raise PriceError("no number")
+    if re.match(r"[eE][+-]?\d", text[match.end():]):
+        raise PriceError("exponent")
+    tokens = "|".join(re.escape(token) for token, _ in money._SYMBOLS)
+    if re.fullmatch(rf"\s*(?:(?:{tokens})\s*)?[-\u2212]\s*(?:(?:{tokens})\s*)?",
+                    text[:match.start()]):
+        raise PriceError("negative")
     raw = re.sub(r"[' \u00a0\u202f]", "", match.group(0)).rstrip(".,")
     if "," in raw and "." in raw:
         raw = raw.replace(".", "").replace(",", ".") if raw.rfind(",") > raw.rfind(".") \

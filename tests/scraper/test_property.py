@@ -248,3 +248,37 @@ def test_price_ranges_read_back(low: Decimal, high: Decimal, joiner: str) -> Non
 ])
 def test_examples_read_back(text: str, amount: str, currency: str) -> None:
     assert parse_price(text) == Money(Decimal(amount), currency)
+
+
+@pytest.mark.parametrize("text", [
+    "$1e9", "1E9", "$7e2", "US $1.5e3", "1e+9", "$1 e9",
+    "-5", "-$5", "$-5", "- $5", "USD -5", "\u22125", "US $-1.50", "EUR -1.234,56", "-5 €",
+])
+def test_negative_and_exponent_prices_are_refused_not_misread(text: str) -> None:
+    """"$1e9" is not $1.00 and "-5" is not $5.00: such texts are no price at all."""
+    for read in (lambda: parse_price(text), lambda: parse_price_range(text),
+                 lambda: parse_amount(text)):
+        with pytest.raises(PriceError, match=r"exponent|negative"):
+            read()
+
+
+@settings(max_examples=200, deadline=None)
+@given(amount=AMOUNTS, style=st.sampled_from(sorted(FORMATS)),
+       minus=st.sampled_from(["-", "\u2212", "- "]), exponent=st.integers(0, 99))
+def test_any_amount_with_a_minus_or_an_exponent_is_refused(
+        amount: Decimal, style: str, minus: str, exponent: int) -> None:
+    render, _ = FORMATS[style]
+    text = render(amount)
+    with pytest.raises(PriceError, match="negative"):
+        parse_price(minus + text)
+    digits = text.rstrip(" \u00a0€")
+    assume(digits[-1:].isdigit())
+    with pytest.raises(PriceError, match="exponent"):
+        parse_price(f"{digits}e{exponent}")
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    ("$700 each", "700.00"), ("Was - $5", "5.00"), ("$5-$7", "5.00"), ("3090 $700", "3090.00"),
+])
+def test_dashes_and_letters_that_are_not_signs_or_exponents(text: str, amount: str) -> None:
+    assert parse_amount(text) == Decimal(amount)

@@ -30,10 +30,13 @@ class Received:
 
 @dataclass
 class Recorder:
-    """The handler: keeps every accepted envelope; ``reject_rcpt`` answers RCPT TO with 550."""
+    """The handler: keeps every accepted envelope; ``reject_rcpt`` answers RCPT TO with 550;
+    ``drop_after_data`` takes the whole message, then drops the connection instead of replying
+    (the moment a client cannot know whether the message was delivered)."""
 
     received: list[Received] = field(default_factory=list)
     reject_rcpt: bool = False
+    drop_after_data: bool = False
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
@@ -45,6 +48,9 @@ class Recorder:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
         self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), data))
+        if self.drop_after_data:
+            assert isinstance(server.transport, asyncio.Transport)
+            server.transport.abort()  # the message is kept; the client never hears so
         return "250 Message accepted for delivery"
 
 

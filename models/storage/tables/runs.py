@@ -7,7 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gpuscout.models.storage.tables.base import Base, Str32, Str64, UTCTime
 
-RUN_OUTCOMES = ("running", "ok", "empty", "blocked", "rate_limited", "drift", "error")
+#: "interrupted": the scan's process ended (killed, crashed) before the run was stored; the next
+#: scan closes such runs
+RUN_OUTCOMES = ("running", "ok", "empty", "blocked", "rate_limited", "drift", "error",
+                "interrupted")
 
 
 class ScrapeRun(Base):

@@ -31,9 +31,9 @@ _MENTION = re.compile(
     rf"|obo|o\.b\.o|firm|each\b|ea\b|\+\s*ship|plus\s+ship|or\s+best|picked\s+up|pick\s*-?up)))",
     re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
-# NOTE: "$2k", "9700k", "$100's" are not asking prices; neither are amounts that quote a
+# NOTE: "$2k", "9700k", "$100's", "$1e9" are not asking prices; neither are amounts that quote a
 # retail price, what the seller paid, or a buyer's budget.
-_NOT_PRICE_AFTER = re.compile(r"\s?[kK]\b|[’']?s\b|\s*(?:new\b|msrp|retail|off\b|value)",
+_NOT_PRICE_AFTER = re.compile(r"\s?[kK]\b|[’']?s\b|e[+-]?\d|\s*(?:new\b|msrp|retail|off\b|value)",
                               re.IGNORECASE)
 _NOT_PRICE_BEFORE = re.compile(
     r"\b(?:msrp|retail|paid|bought|purchased|originally|orig|worth|value|budget|cost\s+me"

@@ -95,6 +95,33 @@ def test_bad_config_exits_2_with_clear_message_and_writes_nothing(
     assert not (tmp_path / "gpuscout.db").exists()
 
 
+@pytest.mark.parametrize(("snippet", "message"), [
+    ('[sources.ebay]\nbase_url="http://"\n',
+     "sources.ebay.base_url = 'http://': must name a host"),
+    ('[sources.ebay]\nbase_url="https://www.ebay .com"\n',
+     "sources.ebay.base_url = 'https://www.ebay .com': must not contain spaces"),
+    ('[sources.reddit]\nbase_url="https://www.reddit.com "\n',
+     "sources.reddit.base_url = 'https://www.reddit.com ': must not contain spaces"),
+    ('[sources.craigslist]\nproxy="proxy.example:3128"\n',
+     "sources.craigslist.proxy = 'proxy.example:3128': must start with http://"),
+    ('[sources.ebay]\nproxy="http://bob:s3cret@"\n',
+     "sources.ebay.proxy = 'http://bob:****@': must name a host"),
+    ('[sources.ebay]\nproxy="http://proxy.example:99999"\n',
+     "sources.ebay.proxy = 'http://proxy.example:99999': not a valid URL"),
+    ('[email]\nsmtp_host="smtp.example.com:587"\n',
+     "email.smtp_host = 'smtp.example.com:587': must be a host name or an address"),
+])
+def test_bad_urls_stop_a_scan_before_anything_is_written(
+        run_cli: Any, tmp_path: Path, snippet: str, message: str) -> None:
+    (tmp_path / "bad.toml").write_text(snippet + '[scan]\ndata_dir = "data"\n')
+    result = run_cli("scan", config="bad.toml")
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    assert lines[0].startswith(f"gpuscout: configuration error: {message}")
+    assert "s3cret" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
 def test_missing_config_file_is_a_config_error(run_cli: Any) -> None:
     result = run_cli("deals", config="nope.toml")
     assert result.exit_code == 2

@@ -196,3 +196,33 @@ def test_alerts_test_reaches_every_channel_and_says_which_failed(
         assert len(server.received) == 1
         wrong = run_cli("alerts", "test", "--target", "pager", config=str(path))
         assert wrong.exit_code == 2 and "no [[notify]] target named 'pager'" in wrong.output
+
+
+FORMULA_TITLE = "=HYPERLINK(\"https://evil.example\",\"RTX 3090 FE\") \x1b[2J\x1b]8;;https://x\x07y"
+
+
+@pytest.mark.parametrize("command", [("alerts", "list", "--format", "csv"),
+                                     ("deals", "--format", "csv"), ("export", "--format", "csv")])
+def test_csv_of_a_formula_title_is_text_in_every_command(run_cli: Any, tmp_path: Path,
+                                                         command: tuple[str, ...]) -> None:
+    """A title that is a spreadsheet formula comes out as text (a leading ') in every CSV,
+    the outbox's included, with no escape sequence."""
+    import csv
+    import io
+
+    db_url = f"sqlite:///{tmp_path / 'f.db'}"
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        sessions = session_factory(engine)
+        earlier = datetime.now(UTC) - timedelta(minutes=5)
+        lid = add_listing(sessions, "321", title=FORMULA_TITLE, now=earlier)
+        with transaction(sessions) as s:
+            record_events(make_cfg(closed_port()), s, [ListingEvent(lid, "new")], now=earlier)
+    finally:
+        engine.dispose()
+    result = run_cli(*command, db_url=db_url)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    (row,) = list(csv.DictReader(io.StringIO(result.output)))
+    assert row["title"].startswith("'=HYPERLINK(")

@@ -104,3 +104,42 @@ def test_scan_takes_several_searches(run_cli: Any) -> None:
     result = run_cli("scan", "--search", "hws-3090", "--search", "nope")
     assert result.exit_code == 2
     assert "no search named 'nope'" in result.output
+
+
+def test_no_alerts_defers_a_price_drop_it_does_not_drop_it(run_cli: Any, db_url: str,
+                                                           tmp_path: Path) -> None:
+    """A price drop seen by `scan --no-alerts` is queued, not lost: no email then, one email with
+    the next `gpuscout alerts send`."""
+    from tests.support.smtp import smtp_server
+
+    post = json.loads(OWN_PAGES.read(OWN_PAGES.reddit))
+    for child in post["data"]["children"]:
+        if child["data"]["id"] == OWN_PAGES.fe_post:
+            child["data"]["selftext"] = child["data"]["selftext"].replace(
+                OWN_PAGES.fe_price_text, "$650")
+    cheaper = json.dumps(post).encode()
+    with LocalMarket() as market, smtp_server() as smtp:
+        serve_pages(market, OWN_PAGES)
+        email = {"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "security": "none",
+                 "sender": "gpuscout@example.com", "recipients": ["me@example.com"]}
+        alert = [{"name": "deals", "watch": "3090-fe", "min_score": 60,
+                  "events": ["new", "price_drop"]}]
+        _cfg, data = market_config(market.url, db_url, tmp_path, email=email, alert=alert)
+        conf = str(write_toml(data, tmp_path / "gpuscout.toml"))
+        assert run_cli("scan", "--quiet", config=conf).exit_code == 0
+        before = len(smtp.received)
+        assert before >= 1  # the FE post is a deal: its "new" alert went out
+
+        serve_pages(market, OWN_PAGES, reddit=cheaper)
+        quiet = run_cli("scan", "--no-alerts", config=conf)
+        assert quiet.exit_code == 0, quiet.output
+        assert "alerts: none sent (--no-alerts); 1 new queued" in quiet.stdout
+        assert len(smtp.received) == before
+        listed = run_cli("alerts", "list", "--state", "queued", "--format", "json", config=conf)
+        (queued,) = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert (queued["event"], queued["price"]) == ("price_drop", "650.00")
+
+        sent = run_cli("alerts", "send", config=conf)
+        assert sent.exit_code == 0 and sent.stdout.startswith("1 sent"), sent.output
+        assert len(smtp.received) == before + 1
+        assert "Price drop" in str(smtp.messages()[-1]["Subject"])

@@ -229,3 +229,32 @@ def test_the_starter_alert_example_uncommented_alerts_at_once_by_email_and_push(
     assert cfg.notify[0].url_env == "GPUSCOUT_NOTIFY_PHONE"
     monkeypatch.setenv("GPUSCOUT_NOTIFY_PHONE", "ntfy://ntfy.sh/example-topic")
     assert cfg.notify[0].resolved_url == "ntfy://ntfy.sh/example-topic"
+
+
+@pytest.mark.parametrize("source", [
+    {"base_url": "http://127.0.0.1:8080"}, {"base_url": "http://[::1]:8080/"},
+    {"base_url": "https://www.ebay.co.uk"}, {"base_url": "https://mirror.example/ebay"},
+    {"proxy": "http://proxy.example:3128"}, {"proxy": "https://bob:p%40ss@proxy.example"},
+    {"proxy": "http://10.0.0.1:3128/"},
+])
+def test_good_base_urls_and_proxies_are_accepted(source: dict[str, str]) -> None:
+    parse_config({"sources": {"ebay": source}})
+    parse_config({"sources": {"craigslist": {"base_url": "https://{site}.craigslist.org",
+                                             **{k: v for k, v in source.items() if k == "proxy"}}}})
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ({"base_url": "http://"}, "must name a host"),
+    ({"base_url": "http:/www.ebay.com"}, "must start with http:// or https://"),
+    ({"base_url": "https://www.ebay.com/sch?x=1"}, "without ? or #"),
+    ({"base_url": "https://www.ebay.com\t"}, "must not contain spaces or control characters"),
+    ({"base_url": "https://ebay.com:0"}, "port 0"),
+    ({"proxy": "socks4://proxy.example:1080"}, "must start with http://, https://, socks5://"),
+    ({"proxy": "http://proxy.example:3128/tunnel"}, "(no path)"),
+    ({"proxy": "http://bob:hunter2@:3128"}, "must name a host"),
+])
+def test_bad_base_urls_and_proxies_name_the_key(source: dict[str, str], message: str) -> None:
+    key = next(iter(source))
+    with pytest.raises(ConfigError, match=rf"^sources\.ebay\.{key} = ") as caught:
+        parse_config({"sources": {"ebay": source}})
+    assert message in str(caught.value) and "hunter2" not in str(caught.value)

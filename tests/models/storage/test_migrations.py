@@ -113,3 +113,44 @@ def test_0003_keeps_scores_and_adds_the_auction_and_item_columns(db_url: str) ->
         assert (row[0], bool(row[1]), row[2]) == (None, False, None)
     finally:
         eng.dispose()
+
+
+def test_commands_racing_on_a_new_database_migrate_it_once(db_url: str) -> None:
+    """Four processes open one brand-new database at the same moment and each brings it to the
+    newest schema, as every command does first: none fails ("table already exists")."""
+    from gpuscout.models.storage.db import make_engine
+    from gpuscout.models.storage.migrate import sqlite_lock_path
+    from tests.support.race import race
+
+    codes, errors = race(db_url)
+    assert errors == [] and codes == [0, 0, 0, 0], "\n".join(errors)
+    engine = make_engine(db_url)
+    try:
+        assert current_revision(engine) == head_revision()
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            from sqlalchemy import text
+
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        lock = sqlite_lock_path(engine)
+        if engine.dialect.name == "sqlite":
+            assert lock is not None and lock.name == "gpuscout.db.migrate-lock"
+            assert lock.stat().st_mode & 0o777 == 0o600
+    finally:
+        engine.dispose()
+
+
+def test_processes_opening_a_new_sqlite_file_at_once_all_get_it(tmp_path: Any) -> None:
+    """The first connections to a new SQLite file switch it to WAL; two doing so at once used to
+    fail at once with "database is locked" (SQLite does not wait there). Forty rounds of four
+    processes opening a fresh file at one moment: none fails, each file ends in WAL."""
+    import sqlite3
+
+    from tests.support.race import race_open
+
+    paths = [str(tmp_path / f"new-{n}.db") for n in range(40)]
+    codes, errors = race_open(paths)
+    assert errors == [] and codes == [0, 0, 0, 0], "\n".join(errors[:2])
+    for path in paths:
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -31,3 +31,24 @@ def test_postgres_urls_choose_psycopg() -> None:
     assert normalize_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalize_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://bob:s3cret@db.example:5432/gpu", "postgresql://bob:****@db.example:5432/gpu"),
+    ("postgresql://bob:p@ss@db.example/gpu", "postgresql://bob:****@db.example/gpu"),
+    ("postgresql://bob@db.example/gpu", "postgresql://bob@db.example/gpu"),
+    ("sqlite:///gpuscout.db", "sqlite:///gpuscout.db"),
+])
+def test_hide_password(url: str, shown: str) -> None:
+    from gpuscout.models.storage.urls import hide_password
+
+    assert hide_password(url) == shown
+
+
+def test_an_invalid_url_error_shows_no_password() -> None:
+    from gpuscout.models.errors import DatabaseError
+    from gpuscout.models.storage.db import make_engine
+
+    with pytest.raises(DatabaseError) as caught:
+        make_engine("postgresql://bob:s3cret@db.example:notaport/gpu")
+    assert "s3cret" not in str(caught.value) and "bob:****@" in str(caught.value)

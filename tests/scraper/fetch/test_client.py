@@ -9,6 +9,7 @@ import random
 import socket
 import struct
 import threading
+import zlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ import pytest
 
 from gpuscout.scraper.errors import (
     Blocked,
+    DeadlineExceeded,
     FetchError,
     HostUnresolved,
     HttpStatusError,
@@ -128,6 +130,8 @@ def test_settings_reject_nonsense() -> None:
         FetchSettings(jitter=2)
     with pytest.raises(ValueError, match="negative"):
         FetchSettings(min_interval=-1)
+    with pytest.raises(ValueError, match="request_deadline"):
+        FetchSettings(request_deadline=float("nan"))
 
 
 # -- politeness ---------------------------------------------------------------------------------
@@ -383,13 +387,24 @@ async def test_gzip_body_is_decoded_and_the_cap_applies_to_decoded_bytes() -> No
             await fetcher.get("https://example.org/z")
 
 
+class _Raw(httpx.AsyncByteStream):
+    """A body as a server streams it: httpx decodes nothing ahead of the Fetcher."""
+
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
 async def test_corrupt_gzip_is_a_clear_fetch_error() -> None:
     site = Site(lambda request: httpx.Response(
-        200, content=b"this is not gzip", headers={"Content-Encoding": "gzip"}))
+        200, stream=_Raw(b"this is not gzip"), headers={"Content-Encoding": "gzip"}))
     async with make_fetcher(site, obey_robots=False) as fetcher:
         with pytest.raises(FetchError, match="corrupt compressed body") as info:
             await fetcher.get("https://example.org/z")
-    assert isinstance(info.value.__cause__, httpx.DecodingError)
+    assert isinstance(info.value.__cause__, zlib.error)
     assert len(site.requests) == 1
 
 
@@ -411,6 +426,69 @@ async def test_truncated_body_is_retried_once() -> None:
         with pytest.raises(FetchError, match="truncated body"):
             await fetcher.get("https://example.org/t")
     assert len(site.requests) == 2  # one retry only, though three were allowed
+
+
+# -- deadlines -----------------------------------------------------------------------------------
+
+
+async def _never(request: httpx.Request) -> httpx.Response:
+    """A server that accepted the connection and never finishes answering."""
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
+async def test_a_request_that_never_finishes_ends_at_the_request_deadline() -> None:
+    site = Site(_never)
+    fetcher = Fetcher(FetchSettings(obey_robots=False, max_retries=1, backoff_base=0.0, jitter=0.0,
+                                    min_interval=0.0,
+                                    request_deadline=0.05), transport=httpx.MockTransport(site))
+    async with fetcher:
+        with pytest.raises(FetchError, match="no complete answer within the 0.05 s request "
+                                             r"deadline \(gave up after 2 attempts\)"):
+            await fetcher.get("https://example.org/slow")
+    assert len(site.requests) == 2  # a slow answer is worth one retry, as a timeout is
+
+
+async def test_the_scan_deadline_stops_a_request_in_flight() -> None:
+    import time as real_time
+
+    site = Site(_never)
+    stop_at = real_time.monotonic() + 0.05
+    fetcher = Fetcher(FetchSettings(obey_robots=False, max_retries=3, request_deadline=60,
+                                    stop_at=stop_at), transport=httpx.MockTransport(site))
+    async with fetcher:
+        with pytest.raises(DeadlineExceeded, match=r"deadline passed while https://example\.org/s"):
+            await fetcher.get("https://example.org/s")
+        with pytest.raises(DeadlineExceeded, match=r"https://example\.org/t not requested"):
+            await fetcher.get("https://example.org/t")
+    assert [r.url.path for r in site.requests] == ["/s"]  # not retried, nothing more sent
+
+
+async def test_no_wait_runs_past_the_scan_deadline() -> None:
+    site, time = Site(sequence(httpx.Response(429, headers={"Retry-After": "30"}),
+                               httpx.Response(200, text="ok"))), FakeTime()
+    async with make_fetcher(site, time, obey_robots=False, min_interval=5.0,
+                            stop_at=20.0) as fetcher:
+        with pytest.raises(DeadlineExceeded, match="it would have waited 30 s"):
+            await fetcher.get("https://example.org/s")
+    assert time.sleeps == [] and len(site.requests) == 1
+    site, time = Site(ok), FakeTime()
+    async with make_fetcher(site, time, obey_robots=False, min_interval=5.0,
+                            stop_at=8.0) as fetcher:
+        await fetcher.get("https://example.org/1")
+        await fetcher.get("https://example.org/2")  # waits 5 s: ends before the deadline
+        with pytest.raises(DeadlineExceeded):  # another 5 s would end past it
+            await fetcher.get("https://example.org/3")
+    assert time.sleeps == [5.0] and len(site.requests) == 2
+
+
+async def test_robots_txt_is_not_judged_unreachable_when_the_deadline_stops_it() -> None:
+    site, time = Site(ok), FakeTime()
+    time.now = 10.0
+    async with make_fetcher(site, time, stop_at=5.0) as fetcher:
+        with pytest.raises(DeadlineExceeded):
+            await fetcher.get("https://example.org/s")
+        assert fetcher._robots == {}  # nothing cached as "unreachable: disallow all"
 
 
 # -- redirects ----------------------------------------------------------------------------------
