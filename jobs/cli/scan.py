@@ -74,22 +74,68 @@ def scan_cmd(app: App, only: tuple[str, ...], quiet: bool, no_alerts: bool, fmt:
 
 
 @click.command("run")
+@click.option("--distributed", is_flag=True,
+              help="Schedule for a cluster: only the instance holding the scheduler lock "
+                   "(PostgreSQL) fires, by sending each due search to `gpuscout worker`s through "
+                   "the broker; other instances stand by and take over within seconds.")
 @pass_app
-def run_cmd(app: App) -> None:
+def run_cmd(app: App, distributed: bool) -> None:
     """Keep scanning: every search once now, then each `every` so long (or on its cron
     `schedule`), plus the daily digests, until Ctrl-C or SIGTERM.
 
     A stop is prompt at any moment: a scan that is fetching is cancelled and recorded as stopped;
-    a second Ctrl-C exits at once (code 130). The job store lives in the configured database."""
+    a second Ctrl-C exits at once (code 130). The job store lives in the configured database.
+
+    With --distributed this process scans nothing itself: see "Scaling out" in the README."""
     from gpuscout.jobs.config.interval import format_every
-    from gpuscout.jobs.schedule import run_forever
 
     cfg = app.config
     engine = app.engine()
+    if distributed:
+        _run_distributed(app)
+        return
+    from gpuscout.jobs.schedule import run_forever
+
     plan = ", ".join(f"{s.name} {'every ' + format_every(s.every) if s.every else s.schedule}"
                      for s in cfg.searches)
     click.echo(f"gpuscout run: scanning every search now, then {plan}; Ctrl-C to stop", err=True)
     run_forever(cfg, config_path=app.config_path, engine=engine)
+
+
+def _run_distributed(app: App) -> None:
+    import signal
+    import threading
+
+    from gpuscout.jobs.cluster.app import broker_url, require_postgres
+    from gpuscout.jobs.cluster.leader import run_distributed
+
+    cfg = app.config
+    engine = app.engine()
+    require_postgres(engine)
+    broker_url(cfg)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            import os
+
+            os._exit(128 + signum)
+        stop.set()
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, on_signal)
+    click.echo("gpuscout run --distributed: standing by for the scheduler lock; Ctrl-C to stop",
+               err=True)
+
+    def announce(role: str) -> None:
+        click.echo(f"gpuscout run --distributed: this instance is the {role} scheduler", err=True)
+
+    worker = threading.Thread(target=run_distributed, args=(cfg, engine),
+                              kwargs={"stop": stop, "on_role": announce}, name="scheduler")
+    worker.start()
+    # NOTE: the main thread waits in short steps, so that signals are handled promptly
+    while worker.is_alive():
+        worker.join(0.2)
 
 
 def _cron_schedule(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
