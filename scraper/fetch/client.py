@@ -386,7 +386,7 @@ class Fetcher:
                          url, wait, exc, attempt + 1, total)
                 continue
             finally:
-                self.pacer.done(host)
+                await self.pacer.done(host)
             self._note_quota(host, reply.headers)
             elapsed = self._clock() - started
             reply = Reply(reply.url, reply.status, reply.headers, reply.body, elapsed)

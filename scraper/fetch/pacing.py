@@ -8,6 +8,9 @@ still wait, then ``claim``: a turn that no other process holds) and tells after 
 * ``SharedPacer`` (a cluster): the local rule, and besides it a moving-window limit of one request
   per host per interval kept in Redis through the ``limits`` library, so that any number of
   workers on any number of machines together start at most one request to a host per interval.
+  As a request ends its end time replaces its start in the window, so the next request of any
+  worker starts no earlier than the interval after the previous one ended: the one-machine rule,
+  kept across machines.
   Redis holds whole seconds: an interval of 2.5 s is kept as 3 s across machines (never less).
   Timestamps are the machines' wall clocks: keep them in sync (NTP), as a skew between two
   machines shortens or stretches their shared gaps by as much.
@@ -42,7 +45,7 @@ class Pacer(Protocol):
         configured least gap); DeadlineExceeded when the turn would come after ``time_left()``."""
         ...
 
-    def done(self, host: str) -> None:
+    async def done(self, host: str) -> None:
         """A request to ``host`` ended (the next one's interval counts from now)."""
         ...
 
@@ -65,7 +68,7 @@ class LocalPacer:
                     ) -> None:
         return None
 
-    def done(self, host: str) -> None:
+    async def done(self, host: str) -> None:
         self._last[host] = self._clock()
 
     async def aclose(self) -> None:
@@ -86,6 +89,7 @@ class SharedPacer(LocalPacer):
         self._limiter: Any = None
         self._storage: Any = None
         self.waited = 0.0  # seconds spent waiting for another process's turn (for reports)
+        self._windows: dict[str, int] = {}
 
     def _open(self) -> Any:
         if self._limiter is None:
@@ -112,6 +116,7 @@ class SharedPacer(LocalPacer):
             return
         limiter = self._open()
         item = self.item(interval)
+        self._windows[host] = int(item.get_expiry())
         while True:
             try:
                 if await limiter.hit(item, host):
@@ -127,6 +132,27 @@ class SharedPacer(LocalPacer):
                                        f"workers' requests for {wait:.0f} s more")
             self.waited += wait
             await self._sleep(wait)
+
+    async def done(self, host: str) -> None:
+        await super().done(host)
+        window = self._windows.get(host)
+        if window is None or self._storage is None:
+            return
+        # NOTE: the moving window of one request is the newest timestamp at the head of a Redis
+        # list (limits' own layout, written by its acquire script): the end time is put there
+        # in its place, so the window counts from the end of this request
+        item = self.item(window)
+        bridge = self._storage.bridge
+        key = bridge.prefixed_key(item.key_for(host))
+        try:
+            async with bridge.get_connection().pipeline(transaction=True) as pipe:
+                pipe.lpush(key, time.time())
+                pipe.ltrim(key, 0, 0)
+                pipe.expire(key, window)
+                await pipe.execute()
+        except Exception as exc:
+            raise FetchError(f"the shared politeness limit (Redis at "
+                             f"{_masked(self.redis_url)}) cannot be reached: {exc}") from exc
 
     async def aclose(self) -> None:
         if self._storage is not None:
