@@ -197,11 +197,14 @@ EXIT_UNHEALTHY = 1
               help="How many recent runs to judge each search on.")
 @click.option("--as-of", "as_of", metavar="TIME", default=None,
               help="Judge staleness as of this ISO 8601 time (UTC if no zone) instead of now.")
+@click.option("--cluster", "cluster_only", is_flag=True,
+              help="Only the cluster: its schedulers (which one leads), workers and queue.")
 @format_option()
 @pass_app
-def status_cmd(app: App, runs: int, as_of: str | None, fmt: str) -> None:
+def status_cmd(app: App, runs: int, as_of: str | None, cluster_only: bool, fmt: str) -> None:
     """Per search: last success, last outcome, yield over recent runs, and whether it is
-    unhealthy or stale, with what to do about it.
+    unhealthy or stale, with what to do about it. On a cluster (see "Scaling out" in the
+    README) also the schedulers, which one is active, the workers and the tasks queued.
 
     \b
     UNHEALTHY: its recent runs failed and none succeeded, or three in a row were blocked,
@@ -209,7 +212,7 @@ def status_cmd(app: App, runs: int, as_of: str | None, fmt: str) -> None:
     STALE:     no success within three of its intervals (at least five minutes).
     \b
     Exit codes: 0 every search is healthy (or has not run yet); 1 some search is unhealthy
-    or stale; 2 the configuration is invalid.
+    or stale, or a cluster has no active scheduler or no worker; 2 the configuration is invalid.
     """
     from datetime import UTC, datetime
 
@@ -226,6 +229,20 @@ def status_cmd(app: App, runs: int, as_of: str | None, fmt: str) -> None:
                                      "2026-12-01T08:00", param_hint="--as-of") from None
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
     cfg = app.config
+    view = None
+    if app.engine().dialect.name == "postgresql":
+        from gpuscout.jobs.cluster.status import cluster_view
+
+        view = cluster_view(cfg, app.engine(), now=now)
+    if cluster_only:
+        if view is None or not view.rows:
+            click.echo("gpuscout: no cluster has reported to this database (see \"Scaling "
+                       "out\" in the README)", err=True)
+            sys.exit(EXIT_UNHEALTHY)
+        _emit_cluster(view, fmt)
+        if view.problem:
+            sys.exit(EXIT_UNHEALTHY)
+        return
     verdicts = []
     with app.sessions()() as session:
         for search in cfg.searches:
@@ -240,8 +257,24 @@ def status_cmd(app: App, runs: int, as_of: str | None, fmt: str) -> None:
                      "mean_yield", "health", "stale", "advice"), title="Search health",
          table_columns=("search", "source", "last_outcome", "last_success", "runs", "health",
                         "advice"))
-    if any(h.failing for h in verdicts):
+    if view is not None and view.rows and fmt == "table":
+        _emit_cluster(view, fmt)
+    if any(h.failing for h in verdicts) or (view is not None and view.problem):
         sys.exit(EXIT_UNHEALTHY)
+
+
+def _emit_cluster(view: Any, fmt: str) -> None:
+    from gpuscout.jobs.cluster.status import COLUMNS
+
+    emit(list(view.rows), fmt, COLUMNS, title="Cluster")
+    if fmt != "table":
+        return
+    depth = "unknown (broker not reachable from here)" if view.depth is None else view.depth
+    fires = ", ".join(f"{n} {state}" for state, n in sorted(view.fires.items())) or "none"
+    click.echo(f"active scheduler: {view.leader or 'NONE'}; workers alive: {view.workers}; "
+               f"queue {view.queue}: {depth} waiting; fires: {fires}")
+    if view.problem:
+        click.echo(f"cluster: {view.problem}")
 
 
 COMMANDS: list[click.Command] = [scan_cmd, run_cmd, cron_cmd, status_cmd]
