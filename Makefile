@@ -15,7 +15,7 @@ help:             ## this list
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgres,bench,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres,cluster,bench,dev]'
 	@touch $(STAMP)
 
 setup: $(STAMP)   ## create .venv and install gpuscout with its test tools

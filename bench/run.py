@@ -48,16 +48,18 @@ class Sizes:
     tta_speed: float = 10.0
     tta_window: float = 480.0
     tta_posts: tuple[int, int, int] = (40, 24, 16)
+    #: scale: searches per worker in each phase (1, 2 and 4 workers)
+    scale_per_worker: int = 10
 
 
 FULL = Sizes(parse_repeat=20, ingest=100_000, query_db=1_000_000, query_rounds=20,
              cli_db=100_000, cli_runs=7, e2e_pages=200)
 QUICK = Sizes(parse_repeat=5, ingest=20_000, query_db=100_000, query_rounds=5, cli_db=100_000,
               cli_runs=3, e2e_pages=30, market_db=100_000, tta_speed=20.0, tta_window=120.0,
-              tta_posts=(14, 8, 6))
+              tta_posts=(14, 8, 6), scale_per_worker=5)
 TINY = Sizes(parse_repeat=1, ingest=300, query_db=2_000, query_rounds=1, cli_db=2_000, cli_runs=1,
              e2e_pages=3, market_days=28, market_scale=0.4, market_db=2_000, tta_speed=60.0,
-             tta_window=10.0, tta_posts=(3, 1, 0))
+             tta_window=10.0, tta_posts=(3, 1, 0), scale_per_worker=1)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,11 @@ TARGETS = (
     Target("time_to_alert.ebay.requests_per_hour", "requests/hour: ebay", "<=", 6.5, "/h"),
     Target("time_to_alert.craigslist.requests_per_hour", "requests/hour: craigslist", "<=", 4.1,
            "/h"),
+    Target("scale.speedup_2", "scale: searches/min, 2 workers vs 1", ">=", 1.8, "x"),
+    Target("scale.speedup_4", "scale: searches/min, 4 workers vs 1", ">=", 3.2, "x"),
+    Target("scale.min_gap_ratio", "scale: least gap at a host / its interval", ">=", 1, "x"),
+    Target("scale.redelivery_s", "scale: killed worker to its scan done elsewhere", "<=", 30,
+           "s"),
 )
 
 
@@ -135,7 +142,8 @@ def table(results: dict[str, Any]) -> str:
         target = f"{t.op} {_fmt(float(t.value))}{t.unit}"
         lines.append(f"{t.label:<55} {_fmt(value):>12}  {target:>12}  {verdict(t, value)}")
     lines.append("")
-    for name in ("parse", "ingest", "query", "cli", "e2e", "judge", "market", "time_to_alert"):
+    for name in ("parse", "ingest", "query", "cli", "e2e", "judge", "market", "time_to_alert",
+                 "scale"):
         if "error" in (results.get(name) or {}):
             lines.append(f"  {name} failed: {results[name]['error'].splitlines()[0]}")
             results = {**results, name: {}}
@@ -206,6 +214,19 @@ def table(results: dict[str, Any]) -> str:
                     f"p95 {f['raw_p95_s']:.2f} s); {f['requests_per_hour']} requests/hour")
         lines.append(f"    start scan's digest after {tta['first_digest_s']} s; SIGTERM "
                      f"stopped `gpuscout run` in {tta['stop_s']} s (exit {tta['exit_code']})")
+    scale = results.get("scale") or {}
+    if "phases" in scale:
+        lines.append(f"  scale: {scale['hosts']} hosts ({scale['split']}), {scale['interval_s']:g} s "
+                     f"per host, robots.txt and 3 pages per search; {scale['requests']} requests, "
+                     f"least gap {scale['min_gap_s']:.3f} s")
+        for p in scale["phases"]:
+            lines.append(f"    {p['workers']} worker(s): {p['searches']} searches in "
+                         f"{p['elapsed_s']:.1f} s = {p['per_minute']:.1f}/min; worker CPU "
+                         f"{p['worker_cpu_s']:.1f} s ({p['cpu_share']:.0%} of their wall time)")
+        r = scale["redelivery"]
+        lines.append(f"    redelivery: {r['seconds']:.1f} s from kill -9 of {r['killed']} to "
+                     f"{r['outcome']} by {r['completed_by']} (visibility timeout "
+                     f"{r['visibility_timeout_s']:g} s, sweep every {r['restore_interval_s']:g} s)")
     return "\n".join(lines)
 
 
@@ -296,6 +317,11 @@ def run(sizes: Sizes, *, pg_url: str | None, only: set[str] | None,
         plan = Plan(speed=sizes.tta_speed, window=sizes.tta_window,
                     posts={"reddit": reddit, "ebay": ebay, "craigslist": craigslist})
         results["time_to_alert"] = _timed("time_to_alert", lambda: time_to_alert(plan))
+    if wanted("scale"):
+        from bench import scale_bench
+
+        results["scale"] = _timed("scale", lambda: scale_bench.run(
+            scale_bench.ScaleSizes(per_worker=sizes.scale_per_worker), pg_url))
     results["verdicts"] = {t.key: verdict(t, lookup(results, t.key)) for t in TARGETS}
     return results
 
@@ -317,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"also measure PostgreSQL (default ${PG_ENV})")
     parser.add_argument("--only", metavar="NAMES",
                         help="comma-separated subset: parse,ingest,query,cli,e2e,judge,market,"
-                             "time_to_alert")
+                             "time_to_alert,scale")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = TINY if args.tiny else QUICK if args.quick else FULL

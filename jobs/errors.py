@@ -2,7 +2,8 @@
 
     JobError              base of everything this package raises
     ├── ConfigError       a bad configuration file or value (the CLI exits 2)
-    └── DeliveryError     an email could not be delivered (DNS, refused, TLS, auth, ...)
+    ├── DeliveryError     an email could not be delivered (DNS, refused, TLS, auth, ...)
+    └── ClusterError      scaling out cannot start: no PostgreSQL, no broker URL, broker down
 """
 
 from __future__ import annotations
@@ -23,3 +24,8 @@ class DeliveryError(JobError):
         super().__init__(message)
         self.kind = kind
         self.permanent = permanent
+
+
+class ClusterError(JobError):
+    """`gpuscout run --distributed` or `gpuscout worker` cannot work as configured; the message
+    says what to set."""

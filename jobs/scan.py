@@ -232,18 +232,24 @@ async def _crawl_all(cfg: Config, searches: Sequence[SearchConfig], *, save_dir:
                      rates: Callable[[httpx.AsyncBaseTransport | None], Any] | None = None,
                      histories: dict[str, SearchHistory] | None = None, memory: Any = None,
                      cancel: threading.Event | None = None,
+                     pacer: Callable[[], Any] | None = None, proxy: str | None = None,
                      ) -> list[tuple[SearchConfig, list[RawListing], SearchSummary]]:
     from gpuscout.scraper.fetch.client import Fetcher
 
     fetchers: dict[str, Any] = {}
+    # NOTE: one pacer for the scan's Fetchers (a shared one's Redis connection lives in this loop)
+    shared = pacer() if pacer is not None else None
     # NOTE: one deadline for every search of the scan, on the Fetchers' (monotonic) clock
     stop_at = time.monotonic() + cfg.fetch.scan_deadline
 
     def fetcher_for(source: str) -> Any:
         if source not in fetchers:
             settings = _fetch_settings(cfg, source, stop_at)
+            if proxy is not None:
+                settings = replace(settings, proxy=proxy)
             fetchers[source] = (fetcher_factory(settings) if fetcher_factory
-                                else Fetcher(settings, transport=transport, memory=memory))
+                                else Fetcher(settings, transport=transport, memory=memory,
+                                             pacer=shared))
         return fetchers[source]
 
     async def one(search: SearchConfig) -> tuple[SearchConfig, list[RawListing], SearchSummary]:
@@ -286,6 +292,8 @@ async def _crawl_all(cfg: Config, searches: Sequence[SearchConfig], *, save_dir:
     finally:
         for f in fetchers.values():
             await f.aclose()
+        if shared is not None:
+            await shared.aclose()
 
 
 async def _wait_for(event: threading.Event, poll: float = 0.1) -> None:
@@ -298,15 +306,24 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
              transport: httpx.AsyncBaseTransport | None = None, now: datetime | None = None,
              fetcher_factory: Callable[[Any], Any] | None = None,
              progress: Progress | None = None, send_alerts: bool = True, memory: Any = None,
-             cancel: threading.Event | None = None) -> ScanSummary:
+             cancel: threading.Event | None = None, per_search: bool = False,
+             pacer: Callable[[], Any] | None = None, proxy: str | None = None,
+             on_locked: Callable[[], None] | None = None) -> ScanSummary:
     """Scan every configured search (or those named ``only``) once under the scan lock. Without
     ``send_alerts`` the alerts the scan calls for are queued in the outbox but not sent.
 
     ``memory`` (a FetchMemory) keeps robots.txt rules, API tokens and quotas between the scans
     of one process; ``cancel`` stops the scan while it fetches (its runs are recorded as
-    stopped, nothing is stored) and skips sending alerts (they stay queued): ScanCancelled."""
+    stopped, nothing is stored) and skips sending alerts (they stay queued): ScanCancelled.
+
+    ``per_search`` (a cluster's worker, PostgreSQL): hold the scan lock shared and the searches'
+    own locks instead of the whole scan lock, so that workers scan other searches beside it.
+    ``pacer`` makes the Pacer of the scan's requests (default: each Fetcher paces its hosts in
+    this process; a SharedPacer keeps them across machines); ``proxy`` sends every request of
+    this scan through that proxy; ``on_locked`` is called once the lock is held, before
+    anything is written (an exception from it ends the scan there)."""
     from gpuscout.models.storage.db import session_factory
-    from gpuscout.models.storage.lock import close_interrupted, scan_lock
+    from gpuscout.models.storage.lock import close_interrupted, scan_lock, search_lock
 
     names = [only] if isinstance(only, str) else list(only or ())
     searches = [cfg.search(n) for n in names] if names else list(cfg.searches)
@@ -314,16 +331,22 @@ def run_scan(cfg: Config, engine: Engine, *, only: str | Sequence[str] | None = 
     started = clock()
     save_dir = Path(cfg.scan.data_dir).expanduser()
     sessions = session_factory(engine)
-    with scan_lock(engine, now=started):
+    held = (search_lock(engine, [s.name for s in searches]) if per_search
+            else scan_lock(engine, now=started))
+    with held:
+        if on_locked is not None:
+            on_locked()
         # NOTE: holding the lock, any run still "running" is a killed scan's: close it first
-        close_interrupted(engine, now=started)
+        close_interrupted(engine, now=started,
+                          searches=[s.name for s in searches] if per_search else None)
         histories = _histories(sessions, searches)
         run_ids = _open_runs(sessions, searches, started)
         try:
             crawled = asyncio.run(_crawl_all(
                 cfg, searches, save_dir=save_dir, transport=transport, now=clock,
                 fetcher_factory=fetcher_factory, progress=progress, histories=histories,
-                memory=memory, cancel=cancel, rates=_rates_due(cfg, sessions, started)))
+                memory=memory, cancel=cancel, rates=_rates_due(cfg, sessions, started),
+                pacer=pacer, proxy=proxy))
         except ScanCancelled:
             _close_stopped(sessions, searches, run_ids, clock())
             raise

@@ -93,3 +93,36 @@ def _rates_from_this_machine_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return await real(url, **kw)
 
     monkeypatch.setattr(rates, "fetch_usd_rates", local_only)
+
+
+# --------------------------------------------------------------------------- the cluster
+
+@pytest.fixture
+def redis_url() -> Any:
+    """The Redis of the cluster tests ($GPUSCOUT_TEST_REDIS_URL, a database of its own: emptied
+    before and after each test); they skip without it, like the PostgreSQL ones."""
+    from tests.support.cluster import REDIS_ENV
+
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"{REDIS_ENV} not set (a Redis database the tests may empty, e.g. "
+                    "redis://127.0.0.1:6379/15)")
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def pg_url() -> Any:
+    """A throw-away PostgreSQL schema (the cluster's tests need PostgreSQL: they skip without)."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} not set")
+    from bench.common import pg_database
+
+    with pg_database(base, prefix="c_") as url:
+        yield url

@@ -100,9 +100,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from gpuscout.jobs.cli import admin, alerts, demo, doctor, judge, market, query, scan
+    from gpuscout.jobs.cli import admin, alerts, cluster, demo, doctor, judge, market, query, scan
 
-    for module in (admin, query, market, scan, doctor, judge, alerts, demo):
+    for module in (admin, query, market, scan, cluster, doctor, judge, alerts, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

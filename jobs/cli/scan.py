@@ -74,22 +74,68 @@ def scan_cmd(app: App, only: tuple[str, ...], quiet: bool, no_alerts: bool, fmt:
 
 
 @click.command("run")
+@click.option("--distributed", is_flag=True,
+              help="Schedule for a cluster: only the instance holding the scheduler lock "
+                   "(PostgreSQL) fires, by sending each due search to `gpuscout worker`s through "
+                   "the broker; other instances stand by and take over within seconds.")
 @pass_app
-def run_cmd(app: App) -> None:
+def run_cmd(app: App, distributed: bool) -> None:
     """Keep scanning: every search once now, then each `every` so long (or on its cron
     `schedule`), plus the daily digests, until Ctrl-C or SIGTERM.
 
     A stop is prompt at any moment: a scan that is fetching is cancelled and recorded as stopped;
-    a second Ctrl-C exits at once (code 130). The job store lives in the configured database."""
+    a second Ctrl-C exits at once (code 130). The job store lives in the configured database.
+
+    With --distributed this process scans nothing itself: see "Scaling out" in the README."""
     from gpuscout.jobs.config.interval import format_every
-    from gpuscout.jobs.schedule import run_forever
 
     cfg = app.config
     engine = app.engine()
+    if distributed:
+        _run_distributed(app)
+        return
+    from gpuscout.jobs.schedule import run_forever
+
     plan = ", ".join(f"{s.name} {'every ' + format_every(s.every) if s.every else s.schedule}"
                      for s in cfg.searches)
     click.echo(f"gpuscout run: scanning every search now, then {plan}; Ctrl-C to stop", err=True)
     run_forever(cfg, config_path=app.config_path, engine=engine)
+
+
+def _run_distributed(app: App) -> None:
+    import signal
+    import threading
+
+    from gpuscout.jobs.cluster.app import broker_url, require_postgres
+    from gpuscout.jobs.cluster.leader import run_distributed
+
+    cfg = app.config
+    engine = app.engine()
+    require_postgres(engine)
+    broker_url(cfg)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            import os
+
+            os._exit(128 + signum)
+        stop.set()
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, on_signal)
+    click.echo("gpuscout run --distributed: standing by for the scheduler lock; Ctrl-C to stop",
+               err=True)
+
+    def announce(role: str) -> None:
+        click.echo(f"gpuscout run --distributed: this instance is the {role} scheduler", err=True)
+
+    worker = threading.Thread(target=run_distributed, args=(cfg, engine),
+                              kwargs={"stop": stop, "on_role": announce}, name="scheduler")
+    worker.start()
+    # NOTE: the main thread waits in short steps, so that signals are handled promptly
+    while worker.is_alive():
+        worker.join(0.2)
 
 
 def _cron_schedule(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -151,11 +197,14 @@ EXIT_UNHEALTHY = 1
               help="How many recent runs to judge each search on.")
 @click.option("--as-of", "as_of", metavar="TIME", default=None,
               help="Judge staleness as of this ISO 8601 time (UTC if no zone) instead of now.")
+@click.option("--cluster", "cluster_only", is_flag=True,
+              help="Only the cluster: its schedulers (which one leads), workers and queue.")
 @format_option()
 @pass_app
-def status_cmd(app: App, runs: int, as_of: str | None, fmt: str) -> None:
+def status_cmd(app: App, runs: int, as_of: str | None, cluster_only: bool, fmt: str) -> None:
     """Per search: last success, last outcome, yield over recent runs, and whether it is
-    unhealthy or stale, with what to do about it.
+    unhealthy or stale, with what to do about it. On a cluster (see "Scaling out" in the
+    README) also the schedulers, which one is active, the workers and the tasks queued.
 
     \b
     UNHEALTHY: its recent runs failed and none succeeded, or three in a row were blocked,
@@ -163,7 +212,7 @@ def status_cmd(app: App, runs: int, as_of: str | None, fmt: str) -> None:
     STALE:     no success within three of its intervals (at least five minutes).
     \b
     Exit codes: 0 every search is healthy (or has not run yet); 1 some search is unhealthy
-    or stale; 2 the configuration is invalid.
+    or stale, or a cluster has no active scheduler or no worker; 2 the configuration is invalid.
     """
     from datetime import UTC, datetime
 
@@ -180,6 +229,20 @@ def status_cmd(app: App, runs: int, as_of: str | None, fmt: str) -> None:
                                      "2026-12-01T08:00", param_hint="--as-of") from None
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
     cfg = app.config
+    view = None
+    if app.engine().dialect.name == "postgresql":
+        from gpuscout.jobs.cluster.status import cluster_view
+
+        view = cluster_view(cfg, app.engine(), now=now)
+    if cluster_only:
+        if view is None or not view.rows:
+            click.echo("gpuscout: no cluster has reported to this database (see \"Scaling "
+                       "out\" in the README)", err=True)
+            sys.exit(EXIT_UNHEALTHY)
+        _emit_cluster(view, fmt)
+        if view.problem:
+            sys.exit(EXIT_UNHEALTHY)
+        return
     verdicts = []
     with app.sessions()() as session:
         for search in cfg.searches:
@@ -194,8 +257,24 @@ def status_cmd(app: App, runs: int, as_of: str | None, fmt: str) -> None:
                      "mean_yield", "health", "stale", "advice"), title="Search health",
          table_columns=("search", "source", "last_outcome", "last_success", "runs", "health",
                         "advice"))
-    if any(h.failing for h in verdicts):
+    if view is not None and view.rows and fmt == "table":
+        _emit_cluster(view, fmt)
+    if any(h.failing for h in verdicts) or (view is not None and view.problem):
         sys.exit(EXIT_UNHEALTHY)
+
+
+def _emit_cluster(view: Any, fmt: str) -> None:
+    from gpuscout.jobs.cluster.status import COLUMNS
+
+    emit(list(view.rows), fmt, COLUMNS, title="Cluster")
+    if fmt != "table":
+        return
+    depth = "unknown (broker not reachable from here)" if view.depth is None else view.depth
+    fires = ", ".join(f"{n} {state}" for state, n in sorted(view.fires.items())) or "none"
+    click.echo(f"active scheduler: {view.leader or 'NONE'}; workers alive: {view.workers}; "
+               f"queue {view.queue}: {depth} waiting; fires: {fires}")
+    if view.problem:
+        click.echo(f"cluster: {view.problem}")
 
 
 COMMANDS: list[click.Command] = [scan_cmd, run_cmd, cron_cmd, status_cmd]

@@ -5,6 +5,7 @@ from gpuscout.jobs.config.load import config_path, load_config, mask_url, parse_
 from gpuscout.jobs.config.schema import (
     SMTP_PASSWORD_ENV,
     AlertRule,
+    ClusterConfig,
     Config,
     EmailConfig,
     FetchConfig,
@@ -16,7 +17,6 @@ from gpuscout.jobs.config.schema import (
     WatchConfig,
 )
 
-__all__ = ["SMTP_PASSWORD_ENV", "AlertRule", "Config", "EmailConfig", "FetchConfig", "NotifyConfig",
-           "ScanConfig",
-           "ScoringConfig", "SearchConfig", "SourceConfig", "WatchConfig", "config_path",
-           "load_config", "mask_url", "parse_config"]
+__all__ = ["SMTP_PASSWORD_ENV", "AlertRule", "ClusterConfig", "Config", "EmailConfig",
+           "FetchConfig", "NotifyConfig", "ScanConfig", "ScoringConfig", "SearchConfig",
+           "SourceConfig", "WatchConfig", "config_path", "load_config", "mask_url", "parse_config"]

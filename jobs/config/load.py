@@ -25,11 +25,13 @@ from gpuscout.jobs.config.schema import (
     EMAIL_CHANNEL,
     EVENTS,
     MODES,
+    PACING,
     PREFER,
     SECURITY,
     SMTP_PASSWORD_ENV,
     VARIANTS,
     AlertRule,
+    ClusterConfig,
     Config,
     EmailConfig,
     FetchConfig,
@@ -45,7 +47,7 @@ from gpuscout.jobs.config.values import Table, defaults
 from gpuscout.jobs.errors import ConfigError
 
 TOP_LEVEL = ("database", "watch", "search", "sources", "fetch", "scan", "scoring", "email",
-             "notify", "alert", "catalog")
+             "notify", "alert", "catalog", "cluster")
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ISO = re.compile(r"^[A-Z]{3}$")
@@ -384,6 +386,36 @@ def _parse_scoring(raw: Any) -> ScoringConfig:
     return scoring
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _parse_cluster(raw: Any, fetch: FetchConfig) -> ClusterConfig:
+    r = Table(raw, "cluster", defaults(ClusterConfig))
+    names = {}
+    for key in ("broker_url_env", "redis_url_env", "proxy_env"):
+        name = r.string(key)
+        if not _ENV_NAME.match(name):
+            raise ConfigError(f"cluster.{key} = {name!r}: must name an environment variable "
+                              "(the URL itself goes in the environment)")
+        names[key] = name
+    queue = r.string("queue", single_line=True)
+    if not re.match(r"^[\w.:-]+$", queue):
+        raise ConfigError(f"cluster.queue = {queue!r}: letters, digits and . _ : - only")
+    cluster = ClusterConfig(
+        **names, queue=queue,
+        visibility_timeout=float(r.number("visibility_timeout", minimum=1)),
+        restore_interval=float(r.number("restore_interval", minimum=0.1)),
+        heartbeat=float(r.number("heartbeat", minimum=0.1, maximum=300)),
+    )
+    r.done()
+    if cluster.visibility_timeout <= fetch.scan_deadline:
+        raise ConfigError(f"cluster.visibility_timeout = {cluster.visibility_timeout:g}: must be "
+                          f"longer than the longest scan ([fetch] scan_deadline = "
+                          f"{fetch.scan_deadline:g}), or a running scan is handed to a second "
+                          "worker")
+    return cluster
+
+
 def _parse_rates(rates_raw: Any) -> dict[str, Decimal]:
     if rates_raw is None:
         return dict(defaults(ScoringConfig)["rates"])
@@ -482,8 +514,10 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
         scan_deadline=float(f.number("scan_deadline", minimum=0.1)),
         max_retries=f.number("max_retries", minimum=0, maximum=10, integer=True),
         max_bytes=f.number("max_bytes", minimum=1024, integer=True),
+        pacing=f.string("pacing", choices=PACING),
     )
     f.done()
+    cluster = _parse_cluster(data.get("cluster", {}), fetch)
     sc = Table(data.get("scan", {}), "scan", defaults(ScanConfig))
     scan = ScanConfig(gone_after=sc.number("gone_after", minimum=1, integer=True),
                       data_dir=_anchor_path(sc.string("data_dir"), folder),
@@ -516,7 +550,8 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     top.done()
     return Config(database_url=_anchor_sqlite(url, folder), watches=watches, searches=searches,
                   sources=sources, fetch=fetch, scan=scan, scoring=scoring,
-                  email=email, notify=notify, alerts=alerts, catalog=catalog, path=path)
+                  email=email, notify=notify, alerts=alerts, catalog=catalog, cluster=cluster,
+                  path=path)
 
 
 def config_path(explicit: str | None) -> Path | None:

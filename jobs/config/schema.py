@@ -18,6 +18,8 @@ SECURITY = ("none", "starttls", "tls")
 EVENTS = ("new", "price_drop", "back_in_stock", "market_move")
 MODES = ("instant", "digest")
 PREFER = ("shipped", "local")
+#: how requests are paced per host: in this process, or shared through Redis (a cluster)
+PACING = ("local", "shared")
 
 CONFIG_ENV = "GPUSCOUT_CONFIG"
 DATABASE_URL_ENV = "GPUSCOUT_DATABASE_URL"
@@ -94,6 +96,43 @@ class FetchConfig:
     scan_deadline: float = 900.0
     max_retries: int = 3
     max_bytes: int = 10 * 1024 * 1024
+    #: "local": each process paces its own requests per host; "shared": every worker of a
+    #: cluster together keeps each host's interval, through the Redis of [cluster]
+    pacing: str = "local"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterConfig:
+    """Scaling out (`gpuscout run --distributed`, `gpuscout worker`): the broker, the shared
+    politeness limit and the task queue. URLs come from the environment (they may hold
+    passwords)."""
+
+    #: the Celery broker (Redis), e.g. redis://cache.lan:6379/0
+    broker_url_env: str = "GPUSCOUT_BROKER_URL"
+    #: the Redis of the shared politeness limit (unset: the broker's)
+    redis_url_env: str = "GPUSCOUT_REDIS_URL"
+    queue: str = "gpuscout"
+    #: seconds a task may go unacknowledged before another worker gets it: longer than the
+    #: longest scan ([fetch] scan_deadline and the storing after it)
+    visibility_timeout: float = 1200.0
+    #: seconds between a worker's sweeps for tasks whose worker was lost
+    restore_interval: float = 10.0
+    #: seconds between heartbeats; a standby scheduler tries to take over this often
+    heartbeat: float = 5.0
+    #: a worker's own egress proxy (each worker machine sets its own)
+    proxy_env: str = "GPUSCOUT_WORKER_PROXY"
+
+    @property
+    def broker_url(self) -> str | None:
+        return os.environ.get(self.broker_url_env) or None
+
+    @property
+    def redis_url(self) -> str | None:
+        return os.environ.get(self.redis_url_env) or self.broker_url
+
+    @property
+    def proxy(self) -> str | None:
+        return os.environ.get(self.proxy_env) or None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -191,6 +230,7 @@ class Config:
     email: EmailConfig | None = None
     notify: tuple[NotifyConfig, ...] = ()
     alerts: tuple[AlertRule, ...] = ()
+    cluster: ClusterConfig = ClusterConfig()
     #: ``[[catalog]]`` entries: models added to the shipped catalogue (catalogue model tables)
     catalog: tuple[Mapping[str, Any], ...] = ()
     #: the file this came from (None: built-in defaults)

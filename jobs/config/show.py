@@ -50,6 +50,9 @@ def effective(cfg: Config) -> dict[str, Any]:
         data["alert"] = [asdict(a) for a in cfg.alerts]
     if cfg.catalog:
         data["catalog"] = [dict(entry) for entry in cfg.catalog]
+    data["cluster"] = asdict(cfg.cluster)
+    for var in (cfg.cluster.broker_url_env, cfg.cluster.redis_url_env, cfg.cluster.proxy_env):
+        data["secrets"][var] = MASK if os.environ.get(var) else "(not set)"
     plain: dict[str, Any] = _plain(data)
     return plain
 

@@ -15,6 +15,7 @@ from gpuscout.jobs.config.schema import (
     SMTP_PASSWORD_ENV,
     SOLD_SCHEDULE,
     AlertRule,
+    ClusterConfig,
     FetchConfig,
     ScanConfig,
     ScoringConfig,
@@ -93,6 +94,19 @@ request_deadline = $fetch_request_deadline    # seconds one request may take in 
 scan_deadline = $fetch_scan_deadline      # seconds a scan may fetch for; then it stores what it read
 max_retries = $fetch_max_retries
 max_bytes = $fetch_max_bytes    # larger responses are refused
+pacing = "$fetch_pacing"               # local | shared: every worker of a cluster keeps each host's interval
+
+# Scaling out over several machines (README: "Scaling out"): `gpuscout run --distributed`
+# schedules, `gpuscout worker` scans. Needs PostgreSQL ([database] url) and Redis; the URLs
+# are read from the variables named here.
+[cluster]
+broker_url_env = "$cluster_broker_url_env"    # export GPUSCOUT_BROKER_URL=redis://host:6379/0
+redis_url_env = "$cluster_redis_url_env"      # the shared politeness limit (unset: the broker)
+queue = "$cluster_queue"
+visibility_timeout = $cluster_visibility_timeout    # seconds: longer than the longest scan
+restore_interval = $cluster_restore_interval        # seconds between sweeps for a lost worker's tasks
+heartbeat = $cluster_heartbeat                # seconds: a standby scheduler takes over within this
+proxy_env = "$cluster_proxy_env"   # a worker's own egress proxy, set on its machine
 
 [scan]
 gone_after = $scan_gone_after          # successful scans a listing may be missing before it is gone
@@ -184,7 +198,8 @@ def starter_toml() -> str:
     secrets = [SMTP_PASSWORD_ENV, *(v for s in SOURCES for v in s.credentials.values())]
     values["secrets"] = "\n".join(f"#   {name}" for name in secrets)
     for prefix, cls in (("watch", WatchConfig), ("source", SourceConfig), ("fetch", FetchConfig),
-                        ("scan", ScanConfig), ("scoring", ScoringConfig), ("alert", AlertRule)):
+                        ("scan", ScanConfig), ("scoring", ScoringConfig), ("alert", AlertRule),
+                        ("cluster", ClusterConfig)):
         for key, value in defaults(cls).items():
             values[f"{prefix}_{key}"] = value if isinstance(value, str) else _toml(value)
     return _TEMPLATE.substitute(values)

@@ -7,6 +7,11 @@ whose process is gone is taken over at once; one elsewhere keeps the lock until 
 
 Whoever takes the lock closes the runs a dead scan left ``running`` (``close_interrupted``): with
 the lock held no other scan runs on this database, so every such run is an orphan.
+
+A cluster's workers (PostgreSQL only) scan one search each, side by side: each holds the scan lock
+*shared* and its search's own lock exclusively (``search_lock``), so two workers never scan one
+search at once, and a `gpuscout scan` (which takes the scan lock exclusively) waits for none of
+them and runs beside none of them. A worker closes only its own search's orphaned runs.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Engine, Table, delete, insert, select, text, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from gpuscout.models.errors import ScanLocked
@@ -103,23 +108,66 @@ class Holder:
         return not (self.start and started and started != self.start)
 
 
+def _pg_try(conn: Connection, name: str, *, shared: bool = False) -> bool:
+    fn = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+    got = conn.execute(text(f"SELECT {fn}(:c, {_PG_KEY})"),
+                       {"c": PG_LOCK_CLASS, "name": name}).scalar()
+    conn.commit()
+    return bool(got)
+
+
+def _pg_release(conn: Connection, name: str, *, shared: bool = False) -> None:
+    fn = "pg_advisory_unlock_shared" if shared else "pg_advisory_unlock"
+    conn.execute(text(f"SELECT {fn}(:c, {_PG_KEY})"), {"c": PG_LOCK_CLASS, "name": name})
+    conn.commit()
+
+
+def try_lock(conn: Connection, name: str) -> bool:
+    """Take the session advisory lock ``name`` on ``conn`` if free (PostgreSQL): held until
+    ``unlock`` or until the connection closes (its process died)."""
+    return _pg_try(conn, name)
+
+
+def unlock(conn: Connection, name: str) -> None:
+    _pg_release(conn, name)
+
+
+@contextmanager
+def search_lock(engine: Engine, searches: list[str]) -> Iterator[None]:
+    """The scan lock shared and each of ``searches``' own lock exclusively, for the block; raise
+    ScanLocked at once if a `gpuscout scan` holds the scan lock or another worker scans one of
+    them. PostgreSQL only (a cluster's database)."""
+    if engine.dialect.name != "postgresql":
+        raise ScanLocked("scanning one search beside others needs PostgreSQL (the cluster's "
+                         "database); SQLite takes the whole scan lock")
+    with engine.connect() as conn:
+        if not _pg_try(conn, "scan", shared=True):
+            raise ScanLocked("a scan of every search is running (gpuscout scan holds the lock)")
+        held: list[str] = []
+        try:
+            for name in searches:
+                if not _pg_try(conn, f"search:{name}"):
+                    raise ScanLocked(f"search {name} is being scanned by another worker")
+                held.append(name)
+            yield
+        finally:
+            for name in held:
+                _pg_release(conn, f"search:{name}")
+            _pg_release(conn, "scan", shared=True)
+
+
 @contextmanager
 def scan_lock(engine: Engine, *, now: datetime, name: str = "scan",
               lease: timedelta = LEASE) -> Iterator[None]:
     """Hold the scan lock for the duration of the block, or raise ScanLocked at once."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            got = conn.execute(text(f"SELECT pg_try_advisory_lock(:c, {_PG_KEY})"),
-                               {"c": PG_LOCK_CLASS, "name": name}).scalar()
-            conn.commit()
-            if not got:
+            if not _pg_try(conn, name):
                 raise ScanLocked("another scan is running (PostgreSQL advisory lock held)")
             try:
                 yield
             finally:
-                conn.execute(text(f"SELECT pg_advisory_unlock(:c, {_PG_KEY})"),
-                             {"c": PG_LOCK_CLASS, "name": name})
-                conn.commit()
+                _pg_release(conn, name)
         return
     me = holder_id()
     table = cast(Table, ScanLock.__table__)
@@ -152,12 +200,15 @@ def scan_lock(engine: Engine, *, now: datetime, name: str = "scan",
             conn.execute(delete(table).where(table.c.name == name, table.c.holder == me))
 
 
-def close_interrupted(engine: Engine, *, now: datetime) -> int:
-    """Close every run left "running" as "interrupted" (call it holding the scan lock); returns
-    how many there were."""
+def close_interrupted(engine: Engine, *, now: datetime, searches: list[str] | None = None) -> int:
+    """Close every run left "running" as "interrupted" (call it holding the scan lock), or only
+    those of ``searches`` (holding their search locks); returns how many there were."""
     runs = cast(Table, ScrapeRun.__table__)
+    where = [runs.c.outcome == "running"]
+    if searches is not None:
+        where.append(runs.c.search.in_(searches))
     with engine.begin() as conn:
-        closed = conn.execute(update(runs).where(runs.c.outcome == "running")
+        closed = conn.execute(update(runs).where(*where)
                               .values(outcome=INTERRUPTED, finished_at=now,
                                       error=INTERRUPTED_ERROR))
     count = int(closed.rowcount or 0)

@@ -47,6 +47,7 @@ from gpuscout.scraper.errors import (
 )
 from gpuscout.scraper.fetch.cookies import load_cookies
 from gpuscout.scraper.fetch.memory import FetchMemory, TokenCache
+from gpuscout.scraper.fetch.pacing import LocalPacer, Pacer
 from gpuscout.scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsRules, parse_robots, product_token
 from gpuscout.scraper.fetch.stream import (
     MAX_REDIRECTS,
@@ -176,7 +177,9 @@ class Fetcher:
     ``clock`` (monotonic seconds) and ``sleep`` pace the requests; ``rng`` draws the jitter;
     ``wall_clock`` reads HTTP-date Retry-After values; ``validators`` remembers ETag and
     Last-Modified per URL (pass a persistent store to keep them between runs); ``memory`` keeps
-    robots.txt rules, API tokens and quotas (pass one shared object to keep them between scans).
+    robots.txt rules, API tokens and quotas (pass one shared object to keep them between scans);
+    ``pacer`` decides when the next request to a host may start (default: ``LocalPacer``, this
+    process alone; a ``SharedPacer`` keeps one host's interval across machines).
     """
 
     def __init__(
@@ -191,6 +194,7 @@ class Fetcher:
         validators: ValidatorStore | None = None,
         wall_clock: Callable[[], datetime] = _utc_now,
         memory: FetchMemory | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
         self.memory = memory if memory is not None else FetchMemory()
@@ -204,7 +208,8 @@ class Fetcher:
         self._wall_clock = wall_clock
         self._token = product_token(self.settings.user_agent)
         self._locks: dict[str, asyncio.Lock] = {}
-        self._last: dict[str, float] = {}
+        #: when the next request to a host may start: this process's rule, or shared (a cluster)
+        self.pacer: Pacer = pacer if pacer is not None else LocalPacer(clock)
         self._crawl_delay: dict[str, float] = {}
         self._robots: dict[str, RobotsRules] = {}
         self._robots_ignored: set[str] = set()
@@ -275,9 +280,11 @@ class Fetcher:
             lock = self._locks[host] = asyncio.Lock()
         return lock
 
+    def _base_interval(self, host: str) -> float:
+        return max(self.settings.min_interval, self._crawl_delay.get(host, 0.0))
+
     def _interval(self, host: str) -> float:
-        base = max(self.settings.min_interval, self._crawl_delay.get(host, 0.0))
-        return base * (1 + self._rng.uniform(0, self.settings.jitter))
+        return self._base_interval(host) * (1 + self._rng.uniform(0, self.settings.jitter))
 
     def _backoff(self, retry: int) -> float:
         raw: float = self.settings.backoff_base * 2.0 ** (retry - 1)
@@ -286,9 +293,7 @@ class Fetcher:
 
     async def _pace(self, host: str, at_least: float, url: httpx.URL) -> None:
         wait = at_least
-        last = self._last.get(host)
-        if last is not None:
-            wait = max(wait, last + self._interval(host) - self._clock())
+        wait = max(wait, self.pacer.ready(host, lambda: self._interval(host)))
         held = self.memory.not_before(host)
         if held is not None:
             quota_wait = held - self._clock()
@@ -307,6 +312,8 @@ class Fetcher:
                 url=str(url))
         if wait > 0:
             await self._sleep(wait)
+        # NOTE: a turn no other process holds (a no-op for the LocalPacer)
+        await self.pacer.claim(host, self._base_interval(host), self.time_left)
 
     def time_left(self) -> float | None:
         """Seconds until the scan's deadline (None: there is none; ≤ 0: it has passed)."""
@@ -379,7 +386,7 @@ class Fetcher:
                          url, wait, exc, attempt + 1, total)
                 continue
             finally:
-                self._last[host] = self._clock()
+                await self.pacer.done(host)
             self._note_quota(host, reply.headers)
             elapsed = self._clock() - started
             reply = Reply(reply.url, reply.status, reply.headers, reply.body, elapsed)

@@ -115,3 +115,24 @@ def test_market_replay_of_a_made_up_series(tmp_path: Path) -> None:
     for week in weeks[1:]:
         assert abs(week["reference"] - week["truth"]) / week["truth"] < 0.05
         assert week["band"] == 725.0
+
+
+@pytest.mark.postgres
+def test_scale_bench_tiny_run_measures_every_figure(redis_url: str) -> None:
+    """Real workers at the smallest size: every figure is there (no speed asserted), each host's
+    interval held, and the killed worker's scan was completed by the other."""
+    import os
+
+    from bench.scale_bench import INTERVAL, ScaleSizes, run
+
+    base = os.environ.get("GPUSCOUT_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("GPUSCOUT_TEST_DATABASE_URL not set")
+    out = run(ScaleSizes(per_worker=1, workers=(1, 2)), base, redis_url)
+    assert [p["searches"] for p in out["phases"]] == [1, 2]
+    assert all(p["ok"] == p["searches"] for p in out["phases"])
+    assert out["speedup_2"] > 0 and out["min_gap_ratio"] >= 1
+    assert out["min_gap_s"] >= INTERVAL
+    red = out["redelivery"]
+    assert (red["outcome"], red["attempts"]) == ("ok", 2) and red["killed"] != red["completed_by"]
+    assert 0 < out["redelivery_s"] < 60

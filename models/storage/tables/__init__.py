@@ -2,6 +2,7 @@
 
 from gpuscout.models.storage.tables.alerts import AlertDelivery
 from gpuscout.models.storage.tables.base import Base
+from gpuscout.models.storage.tables.cluster import ClusterNode, ScanFire
 from gpuscout.models.storage.tables.listings import (
     Listing,
     ListingAlias,
@@ -12,6 +13,6 @@ from gpuscout.models.storage.tables.listings import (
 from gpuscout.models.storage.tables.market import CurrencyRate, ListingKey, MarketPrice, SameCard
 from gpuscout.models.storage.tables.runs import HttpValidator, ScanLock, ScrapeRun
 
-__all__ = ["AlertDelivery", "Base", "CurrencyRate", "HttpValidator", "Listing", "ListingAlias",
-           "ListingKey", "MarketPrice", "PriceObservation", "SameCard", "ScanLock", "Score",
-           "ScrapeRun", "SearchHit"]
+__all__ = ["AlertDelivery", "Base", "ClusterNode", "CurrencyRate", "HttpValidator", "Listing",
+           "ListingAlias", "ListingKey", "MarketPrice", "PriceObservation", "SameCard", "ScanFire",
+           "ScanLock", "Score", "ScrapeRun", "SearchHit"]

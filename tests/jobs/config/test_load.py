@@ -258,3 +258,32 @@ def test_bad_base_urls_and_proxies_name_the_key(source: dict[str, str], message:
     with pytest.raises(ConfigError, match=rf"^sources\.ebay\.{key} = ") as caught:
         parse_config({"sources": {"ebay": source}})
     assert message in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_cluster_settings_are_checked_and_urls_come_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from gpuscout.jobs.errors import ConfigError
+
+    cfg = parse_config({"cluster": {"queue": "scans", "visibility_timeout": 1000},
+                        "fetch": {"pacing": "shared"}})
+    assert (cfg.cluster.queue, cfg.cluster.visibility_timeout, cfg.fetch.pacing) == (
+        "scans", 1000.0, "shared")
+    monkeypatch.setenv("GPUSCOUT_BROKER_URL", "redis://:secret@db1:6379/0")
+    monkeypatch.delenv("GPUSCOUT_REDIS_URL", raising=False)
+    assert cfg.cluster.broker_url == cfg.cluster.redis_url == "redis://:secret@db1:6379/0"
+    with pytest.raises(ConfigError, match="longer than the longest scan"):
+        parse_config({"cluster": {"visibility_timeout": 600}})
+    with pytest.raises(ConfigError, match="must name an environment variable"):
+        parse_config({"cluster": {"broker_url_env": "redis://db1:6379/0"}})
+    with pytest.raises(ConfigError, match="pacing"):
+        parse_config({"fetch": {"pacing": "global"}})
+
+
+def test_config_show_masks_the_cluster_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gpuscout.jobs.config.show import effective
+
+    monkeypatch.setenv("GPUSCOUT_BROKER_URL", "redis://:secret@db1:6379/0")
+    shown = effective(parse_config({}))
+    assert shown["cluster"]["queue"] == "gpuscout"
+    assert shown["secrets"]["GPUSCOUT_BROKER_URL"] != "(not set)"
+    assert "secret@" not in str(shown)
