@@ -92,6 +92,11 @@ class Cluster:
         return self.start("worker", "--name", name, name=name)
 
     def stop_all(self) -> None:
+        """SIGTERM to every process at once, then wait for each: stopped one by one, a standby
+        could take over from a stopped leader and fire before its own turn to stop came."""
+        for proc in self.procs:
+            if proc.popen.poll() is None:
+                proc.popen.send_signal(signal.SIGTERM)
         for proc in self.procs:
             proc.stop()
 
