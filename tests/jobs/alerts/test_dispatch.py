@@ -409,3 +409,38 @@ def test_auction_reasons() -> None:
     fault = ScoreFacts("active", True, 95, 60000, "USD", flags=("described_fault",))
     assert score_reason(rule, fault) == "red flag (described_fault): never alerted"
     assert dedupe_key(7, "r", "ending_soon", 72500) == "7:r:ending_soon:none"
+
+
+def test_concurrent_senders_deliver_each_alert_once(sessions: Any) -> None:
+    """Several processes (a scan, `alerts send`, cluster workers) may send the outbox at the same
+    moment: each alert's claim is a compare-and-set, so each goes out once."""
+    import threading
+
+    cfg = make_cfg(closed_port())
+    ids = [add_listing(sessions, f"9{i:02d}") for i in range(8)]
+    with transaction(sessions) as s:
+        assert len(record_events(cfg, s, [ListingEvent(i, "new") for i in ids], now=T0)) == 8
+    sent: list[str] = []
+    guard = threading.Lock()
+
+    class Counting:
+        def send(self, msg: EmailMessage) -> str:
+            with guard:
+                sent.append(str(msg["Message-ID"]))
+            return str(msg["Message-ID"])
+
+    start = threading.Barrier(4)
+    reports: list[AlertReport] = []
+
+    def run() -> None:
+        start.wait()
+        reports.append(send_queued(cfg, sessions, now=T0, mailer=Counting()))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(sent) == len(set(sent)) == 8
+    assert sum(r.sent for r in reports) == 8
+    assert {row.state for row in rows(sessions)} == {"sent"}
