@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import Any
 
+from gpuscout.scraper.text_prices import LINK, SOLD, STRUCK, TABLE_RULE, URL, unmark
+
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,5}(?:\.\d{1,2})?"
 _SYM = r"us\s?\$|c\s?\$|ca\s?\$|cad\s?\$?|usd|eur|€|£|\$"
 _QUALIFIER = (r"shipped|shipping|obo|o\.b\.o|firm|each|ea\b|local|cash|\+|plus|or\b|/|"
@@ -53,12 +55,6 @@ _POST_SHIPPED = re.compile(
     r"(?:all\s*)?prices?\s*(?:are\s*|include\s*|includes\s*|incl\.?\s*)?(?:shipped|shipping)|"
     r"all\s*(?:items\s*)?shipped|shipping\s*(?:is\s*)?included|(?:prices|everything)\s*(?:is\s*)?"
     r"shipped|free\s*shipping\s*on\s*(?:all|everything)")
-_SOLD = re.compile(r"\bSOLD\b|[(\[]\s*(?i:sold)\s*[)\]]|[-–]\s*(?i:sold)\b|(?i:\bsold\s*(?:to|pending))")
-_STRUCK = re.compile(r"~~(.*?)~~")
-_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\s]*\)")
-_URL = re.compile(r"(?:https?://|www\.)\S+")
-_MARK = re.compile(r"^\s*(?:#+|>+|[-*+•]|\d{1,2}[.)])\s+")
-_TABLE_RULE = re.compile(r"^[\s|:\-]*-[\s|:\-]*$")
 _WORD = re.compile(r"[a-z][a-z0-9&'+-]*|\d{3,5}[a-z]*")
 _FILLER_WORDS = """
 a an the and or of to for is it its it's i i'm im am my me we you are be will would can do
@@ -132,16 +128,12 @@ def _words(text: str) -> list[str]:
 
 def _plain(raw: str) -> tuple[str, bool]:
     """A Markdown line as plain lowercase text, and whether it is marked sold."""
-    sold = bool(_SOLD.search(raw))
+    sold = bool(SOLD.search(raw))
     if "~~" in raw:
-        struck = _STRUCK.sub(r"\1", raw)
-        sold = sold or (bool(_STRUCK.search(raw)) and len(_STRUCK.sub("", raw).strip()) < 8)
+        struck = STRUCK.sub(r"\1", raw)
+        sold = sold or (bool(STRUCK.search(raw)) and len(STRUCK.sub("", raw).strip()) < 8)
         raw = struck
-    text = _URL.sub(" ", _LINK.sub(r"\1", raw)).replace("**", "").replace("__", "")
-    mark = _MARK.match(text)
-    text = (text[mark.end():] if mark else text).strip()
-    if "|" in text:
-        text = " | ".join(c.strip() for c in text.strip("|").split("|") if c.strip())
+    text = unmark(URL.sub(" ", LINK.sub(r"\1", raw)).replace("**", "").replace("__", ""))
     return " ".join(text.lower().split()), sold
 
 
@@ -217,7 +209,7 @@ def read_lines(description: str | None) -> tuple[ItemLine, ...]:
             if raw.strip():
                 pending, pending_plain = raw, None
             continue
-        if _TABLE_RULE.match(raw):
+        if TABLE_RULE.match(raw):
             continue
         text, sold = _plain(raw)
         found = amounts(text)

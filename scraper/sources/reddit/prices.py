@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 
+from gpuscout.scraper import text_prices
 from gpuscout.scraper.errors import PriceError
 from gpuscout.scraper.money import detect_currency, parse_amount
+from gpuscout.scraper.text_prices import unmark
 
 _NUM = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _SYM = r"US\s?\$|USD|C\s?\$|CA\$|CAD|AU\s?\$|A\$|AUD|NZ\$|EUR|GBP|\$|£|€"
@@ -68,8 +70,7 @@ _PLACE = re.compile(r"\b(?:local(?:ly)?|pick\s*-?\s*up|cash)\s*(?:only\s*)?(?:in
 _OR_END = re.compile(r"(?:\bor|/)\s*\$?\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_GAP = re.compile(r"^\s*(?:\+|plus)\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_TAIL = re.compile(r"^\s*(?:for\s+)?(?:shipping|ship|s/h|s&h)\b", re.IGNORECASE)
-# NOTE: sellers mark sold lines "SOLD", "(sold)", "- sold" or strike them through (~~…~~).
-_SOLD_LINE = re.compile(r"\bSOLD\b|[(\[]\s*(?i:sold)\s*[)\]]|[-–]\s*(?i:sold)\b")
+_SOLD_LINE = text_prices.SOLD
 _HAVE_TAG = re.compile(r"\[\s*h\s*\]", re.IGNORECASE)
 _WANT_TAG = re.compile(r"\[\s*w\s*\]", re.IGNORECASE)
 _WINDOW = 40
@@ -382,13 +383,12 @@ offers firm each ea per plus with at via paypal pp g&s gs f&f ff venmo zelle goo
 fee fees zip area near both please pm dm comment new if then
 """
 _FILLER = frozenset(_FILLER_WORDS.split())
-_LINK = re.compile(r"\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*\)")
-# NOTE: case-blind "(?:https?://|www\.)\S+", first-letter-first as _OBO is
-_URL = re.compile(r"[hHwW](?:(?<=[hH])(?i:ttps?://)|(?<=[wW])(?i:ww\.))\S+")
-_STRUCK = re.compile(r"~~.*?~~")
+_LINK = text_prices.LINK
+_URL = text_prices.URL
+_STRUCK = text_prices.STRUCK
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$|~>])")
-_LINE_MARK = re.compile(r"^\s*(?:#+|>+|[-*+•]|\d{1,2}[.)])\s+")
-_TABLE_RULE = re.compile(r"^[\s|:\-]*-[\s|:\-]*$")
+_TABLE_RULE = text_prices.TABLE_RULE
+_LINE_MARK = text_prices.LINE_MARK
 
 
 def plain_lines(body: str) -> list[str]:
@@ -410,11 +410,7 @@ def plain_lines(body: str) -> list[str]:
         if _TABLE_RULE.match(raw):
             lines.append("")
             continue
-        mark = _LINE_MARK.match(raw)
-        line = (raw[mark.end():] if mark else raw).strip()
-        if "|" in line:
-            line = " | ".join(cell.strip() for cell in line.strip("|").split("|"))
-        lines.append(line)
+        lines.append(unmark(raw))
     return lines
 
 
