@@ -1,4 +1,5 @@
-"""Reading asking prices out of a post's free text: Markdown lines and sold marks.
+"""Reading asking prices out of a post's free text: Markdown lines, sold marks, and the words
+that qualify an amount (shipped, plus shipping, local, per item, best offer).
 
 The Reddit parser (the price a post asks for its card) and the judge (every priced item line of a
 multi-item post, any marketplace) read the same posts with these; each finds amounts its own way.
@@ -31,3 +32,53 @@ def unmark(line: str) -> str:
     if "|" in line:
         line = " | ".join(cell.strip() for cell in line.strip("|").split("|"))
     return line
+
+
+# --- what qualifies an amount ---------------------------------------------------------------
+
+SHIPPED = re.compile(
+    r"\bshipped\b|\bshipping\s+included\b|\b(?:incl(?:uding|udes|\.)?|with|w/)\s*shipping\b"
+    r"|\bfree\s+shipping\b|\bships?\s+free\b|\bdelivered\b", re.IGNORECASE)
+PLUS_SHIP = re.compile(
+    r"(?:\+|\bplus\b)\s*(?:\$?\d+(?:\.\d{1,2})?\s*)?(?:shipping|ship|s/h|s&h)\b"
+    r"|\b(?:not\s+including|excluding|excl\.?|before|w/o|without)\s+shipping\b"
+    r"|\bshipping\s+(?:not\s+included|extra|excluded|separate)", re.IGNORECASE)
+LOCAL = re.compile(r"\blocal(?:ly)?\b|\bpick\s*-?\s*up\b|\bpicked\s+up\b|\bin\s+person\b|\bcash\b",
+                   re.IGNORECASE)
+# "each", "$700/ea", "650ea", "a piece", "per card": a price per item
+EACH = re.compile(r"(?<![a-z])(?:each|ea|apiece|a\s*piece|per\s*(?:card|unit|gpu|piece|item|one))"
+                  r"(?![a-z])|/\s*ea(?![a-z])", re.IGNORECASE)
+# "each for $690", "ea: $650": the words before a per-item amount
+EACH_BEFORE = re.compile(r"\b(?:each|ea)\s*(?:for|at|is|:)?\s*\$?$", re.IGNORECASE)
+# NOTE: case-blind "\bobo\b|\bo\.b\.o\b|\bor\s+best\s+offer|\bopen\s+to\s+(?:\w+\s+)?offers\b",
+# first-letter-first as URL is: the "o" taken first, the word boundary checked behind it.
+OBO = re.compile(r"[oO](?<!\w[oO])(?i:bo\b|\.b\.o\b|r\s+best\s+offer|pen\s+to\s+(?:\w+\s+)?offers\b)")
+_SEPARATOR = re.compile(r"\s(?:or)\s|[/,;|]|\.\s|\n", re.IGNORECASE)
+WINDOW = 40
+
+
+def lead(before: str) -> str:
+    """The words just before an amount that still belong to it (after the last separator)."""
+    pieces = _SEPARATOR.split(before[-200:])
+    return pieces[-1][-WINDOW:] if pieces else ""
+
+
+def tail(after: str) -> str:
+    """The words just after an amount that still belong to it (before the next separator)."""
+    return _SEPARATOR.split(after[:200], maxsplit=1)[0][:WINDOW]
+
+
+def kind(before: str, after: str) -> str:
+    """What the words around an amount make of it: "plus" (shipping extra), "shipped", "local",
+    or "" (not said). ``before`` and ``after`` are its ``lead`` and ``tail``."""
+    if PLUS_SHIP.search(after):
+        return "plus"
+    if SHIPPED.search(after):
+        return "shipped"
+    if LOCAL.search(after):
+        return "local"
+    if SHIPPED.search(before) and not PLUS_SHIP.search(before):
+        return "shipped"
+    if LOCAL.search(before):
+        return "local"
+    return ""

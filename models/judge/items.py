@@ -17,7 +17,19 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import Any
 
-from gpuscout.scraper.text_prices import LINK, SOLD, STRUCK, TABLE_RULE, URL, unmark
+from gpuscout.scraper.text_prices import (
+    EACH,
+    EACH_BEFORE,
+    LINK,
+    SOLD,
+    STRUCK,
+    TABLE_RULE,
+    URL,
+    kind,
+    lead,
+    tail,
+    unmark,
+)
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,5}(?:\.\d{1,2})?"
 _SYM = r"us\s?\$|c\s?\$|ca\s?\$|cad\s?\$?|usd|eur|€|£|\$"
@@ -44,13 +56,6 @@ _NOT_PRICE_LABEL = re.compile(
     r"quantity|trades?|zip|years?|age|months?|hours?|watts?|power|tdp|rpm|slots?|length|size|"
     r"vram|memory|count|hashrate|mh/?s|id|#)\s*$")
 _AFTER_NOT_PRICE = re.compile(r"^\s?(?:k\b|'?s\b|gb|tb|mhz|ghz|w\b|c\b|°|%|x\b|hz|mm|rpm)")
-_EACH = re.compile(r"(?<![a-z])(?:each|ea\.?|apiece|a\s*piece|per\s*(?:card|unit|gpu|piece|item|one))"
-                   r"(?![a-z])|/\s*ea(?![a-z])|/\s*each(?![a-z])")
-_SHIPPED = re.compile(r"(?<![a-z])(?:shipped|shipping\s*included|incl\.?\s*shipping|including\s*"
-                      r"shipping|free\s*shipping|ships\s*free|delivered)(?![a-z])")
-_PLUS_SHIP = re.compile(r"(?:\+|plus)\s*(?:\$?\d+\s*)?(?:shipping|ship|s/h)|shipping\s*(?:extra|not\s*"
-                        r"included|separate)|before\s*shipping")
-_LOCAL = re.compile(r"(?<![a-z])(?:local(?:ly)?|pick\s*-?\s*up|picked\s*up|in\s*person|cash)(?![a-z])")
 _POST_SHIPPED = re.compile(
     r"(?:all\s*)?prices?\s*(?:are\s*|include\s*|includes\s*|incl\.?\s*)?(?:shipped|shipping)|"
     r"all\s*(?:items\s*)?shipped|shipping\s*(?:is\s*)?included|(?:prices|everything)\s*(?:is\s*)?"
@@ -68,7 +73,6 @@ _FILLER = frozenset(_FILLER_WORDS.split())
 # A place after a local price ("local to 95014", "pickup in Toronto"): not another item.
 _PLACE = re.compile(r"(?:local(?:ly)?|pick\s*-?\s*up|cash)\s*(?:only\s*)?(?:in|to|near|around|at|"
                     r"from)\s*(?:\d{5}|[a-z]+(?:\s*[a-z]+)?)|\d{5}")
-_CUT = re.compile(r"[,;/|]|\bor\b|\.\s")
 _OR_END = re.compile(r"(?:\bor|/)\s*$")
 _DIGIT = re.compile(r"\d")
 _MAX_LINES = 200
@@ -170,19 +174,14 @@ def _item(text: str, run: list[_Amount], *, shipped_default: bool, sold: bool) -
     previous_end = 0
     for i, amount in enumerate(run):
         following = run[i + 1].start if i + 1 < len(run) else len(text)
-        tail = _CUT.split(text[amount.end:min(following, amount.end + 30)], maxsplit=1)[0]
-        lead = _CUT.split(text[max(previous_end, amount.start - 14):amount.start])[-1]
+        said = kind(lead(text[previous_end:amount.start]), tail(text[amount.end:following]))
         previous_end = amount.end
-        if _PLUS_SHIP.search(tail):
+        if said == "plus":
             if price is None:
                 price, shipped = amount.value, False
-        elif _SHIPPED.search(tail):
+        elif said == "shipped":
             price, shipped = amount.value, True
-        elif _LOCAL.search(tail):
-            local = amount.value if local is None else local
-        elif _SHIPPED.search(lead):
-            price, shipped = amount.value, True
-        elif _LOCAL.search(lead):
+        elif said == "local":
             local = amount.value if local is None else local
         elif price is None:
             price = amount.value
@@ -192,7 +191,7 @@ def _item(text: str, run: list[_Amount], *, shipped_default: bool, sold: bool) -
         shipped = True
     label = " ".join(w.strip(" -–:|=,") for w in _without(text, run).split()
                      if w.strip(" -–:|=,$"))
-    return ItemLine(label, price, local, shipped, bool(_EACH.search(text)), sold)
+    return ItemLine(label, price, local, shipped, bool(EACH.search(text)), sold)
 
 
 def read_lines(description: str | None) -> tuple[ItemLine, ...]:
@@ -234,20 +233,20 @@ def per_unit_amounts(text: str | None) -> set[Decimal]:
     """Amounts the text states per item: "$700 each", "650 ea", "$700/ea", "each $700",
     "$700 per card", "700 a piece"."""
     lower = text.lower() if text else ""
-    if not lower or not _EACH.search(lower) or not _DIGIT.search(lower):
+    if not lower or not EACH.search(lower) or not _DIGIT.search(lower):
         return set()
     out: set[Decimal] = set()
     for raw in lower.splitlines():
         line = " ".join(raw.split())
-        if not _EACH.search(line):
+        if not EACH.search(line):
             continue
         for amount in amounts(line):
-            tail = line[amount.end:amount.end + 24]
-            lead = line[max(0, amount.start - 12):amount.start]
-            if _EACH.match(tail.lstrip(" $")) or re.match(
+            after = line[amount.end:amount.end + 24]
+            before = line[max(0, amount.start - 12):amount.start]
+            if EACH.match(after.lstrip(" $")) or re.match(
                     r"^\s*(?:usd|dollars?|\$)?\s*(?:shipped|local|obo|firm|cash|plus\s*ship\w*)?\s*"
-                    r"(?:each|ea\b|/\s*ea|apiece|a\s*piece|per\s*(?:card|unit|gpu|piece|item))", tail) \
-                    or re.search(r"(?:each|ea)\s*(?:for|at|is|:)?\s*\$?$", lead):
+                    r"(?:each|ea\b|/\s*ea|apiece|a\s*piece|per\s*(?:card|unit|gpu|piece|item))", after) \
+                    or EACH_BEFORE.search(before):
                 out.add(amount.value)
     return out
 

@@ -10,7 +10,7 @@ from itertools import pairwise
 from gpuscout.scraper import text_prices
 from gpuscout.scraper.errors import PriceError
 from gpuscout.scraper.money import detect_currency, parse_amount
-from gpuscout.scraper.text_prices import unmark
+from gpuscout.scraper.text_prices import kind, lead, tail, unmark
 
 _NUM = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _SYM = r"US\s?\$|USD|C\s?\$|CA\$|CAD|AU\s?\$|A\$|AUD|NZ\$|EUR|GBP|\$|£|€"
@@ -41,26 +41,6 @@ _NOT_PRICE_BEFORE = re.compile(
     r"\b(?:msrp|retail|paid|bought|purchased|originally|orig|worth|value|budget|cost\s+me"
     r"|spent|sells\s+for|sold\s+for|goes\s+for|going\s+(?:rate|price)|ebay|amazon|new\s+(?:for"
     r"|at|is)|cheaper|less\s+than|under|below|market|save|saving)\b", re.IGNORECASE)
-_SEPARATOR = re.compile(r"\s(?:or)\s|[/,;|]|\.\s|\n", re.IGNORECASE)
-_PLUS_SHIP = re.compile(
-    r"(?:\+|\bplus\b)\s*(?:\$?\d+(?:\.\d{1,2})?\s*)?(?:shipping|ship|s/h|s&h)\b"
-    r"|\b(?:not\s+including|excluding|excl\.?|before|w/o|without)\s+shipping\b"
-    r"|\bshipping\s+(?:not\s+included|extra|excluded|separate)", re.IGNORECASE)
-_SHIPPED = re.compile(
-    r"\bshipped\b|\bshipping\s+included\b|\b(?:incl(?:uding|udes|\.)?|with|w/)\s*shipping\b"
-    r"|\bfree\s+shipping\b|\bships?\s+free\b|\bdelivered\b", re.IGNORECASE)
-_LOCAL = re.compile(r"\blocal(?:ly)?\b|\bpick\s*-?\s*up\b|\bpicked\s+up\b|\bin\s+person\b|\bcash\b",
-                    re.IGNORECASE)
-# NOTE: "\bo…" (case-blind) written first-letter-first: the "o" taken first, the word boundary
-# checked behind it, the rest case-blind. A pattern that starts with a plain (case-sensitive)
-# character class lets the regex engine skip ahead to the next candidate in C, where "\b" or a
-# case-blind letter first has it try the whole pattern at every position. ("o", like the other
-# letters written this way, has no case variant but "O".)
-_OBO = re.compile(r"[oO](?<!\w[oO])(?i:bo\b|\.b\.o\b|r\s+best\s+offer|pen\s+to\s+(?:\w+\s+)?offers\b)")
-# "$700 each", "650 ea", "$700/ea", "per card", "a piece": a price per item
-_EACH = re.compile(r"\b(?:each|ea|apiece|a\s+piece|per\s+(?:card|unit|gpu|piece|item))\b|/\s*ea\b",
-                   re.IGNORECASE)
-_EACH_BEFORE = re.compile(r"\b(?:each|ea)\s*(?:for|at|is|:)?\s*$", re.IGNORECASE)
 # "RTX 3090 FE: 700", "3090 FE = 700": a bare amount after a label, read on a line naming a GPU
 _LABELLED = re.compile(r"[:=|]\s*(\d{2,5}(?:\.\d{1,2})?)(?=\s*(?:$|[,.;)]|shipped|shipping|obo|firm"
                        r"|local|each|ea\b|\+|plus|or\b))", re.IGNORECASE)
@@ -71,9 +51,10 @@ _OR_END = re.compile(r"(?:\bor|/)\s*\$?\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_GAP = re.compile(r"^\s*(?:\+|plus)\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_TAIL = re.compile(r"^\s*(?:for\s+)?(?:shipping|ship|s/h|s&h)\b", re.IGNORECASE)
 _SOLD_LINE = text_prices.SOLD
+_OBO = text_prices.OBO
 _HAVE_TAG = re.compile(r"\[\s*h\s*\]", re.IGNORECASE)
 _WANT_TAG = re.compile(r"\[\s*w\s*\]", re.IGNORECASE)
-_WINDOW = 40
+_WINDOW = text_prices.WINDOW
 _MAX_BODY = 60_000
 
 
@@ -230,7 +211,7 @@ def _mentions(line: str, currency: str | None) -> list[_Mention]:
     for match in _MENTION.finditer(line):
         before = line[previous_end:match.start()]
         after = line[match.end():match.end() + _WINDOW]
-        if _NOT_PRICE_AFTER.match(after) or _NOT_PRICE_BEFORE.search(_lead(before)):
+        if _NOT_PRICE_AFTER.match(after) or _NOT_PRICE_BEFORE.search(lead(before)):
             previous_end = match.end()
             continue
         mention = _mention(match, currency)
@@ -242,8 +223,7 @@ def _mentions(line: str, currency: str | None) -> list[_Mention]:
     for index, mention in enumerate(found):
         following = found[index + 1].start if index + 1 < len(found) else len(line)
         before_start = found[index - 1].end if index else 0
-        _qualify(mention, _lead(line[before_start:mention.start]),
-                 _tail(line[mention.end:following]))
+        _qualify(mention, lead(line[before_start:mention.start]), tail(line[mention.end:following]))
     return _attach_shipping(line, found)
 
 
@@ -282,19 +262,10 @@ def _mention(match: re.Match[str], currency: str | None) -> _Mention | None:
                     currency=code or currency)
 
 
-def _qualify(mention: _Mention, lead: str, tail: str) -> None:
-    if _PLUS_SHIP.search(tail):
-        mention.kind = "plus"
-    elif _SHIPPED.search(tail):
-        mention.kind = "shipped"
-    elif _LOCAL.search(tail):
-        mention.kind = "local"
-    elif _SHIPPED.search(lead) and not _PLUS_SHIP.search(lead):
-        mention.kind = "shipped"
-    elif _LOCAL.search(lead):
-        mention.kind = "local"
-    mention.obo = bool(_OBO.search(tail))
-    mention.each = bool(_EACH.search(tail)) or bool(_EACH_BEFORE.search(lead))
+def _qualify(mention: _Mention, before: str, after: str) -> None:
+    mention.kind = kind(before, after)
+    mention.obo = bool(_OBO.search(after))
+    mention.each = bool(text_prices.EACH.search(after)) or bool(text_prices.EACH_BEFORE.search(before))
 
 
 def _attach_shipping(line: str, mentions: list[_Mention]) -> list[_Mention]:
@@ -308,17 +279,6 @@ def _attach_shipping(line: str, mentions: list[_Mention]) -> list[_Mention]:
             continue
         kept.append(mention)
     return kept
-
-
-def _lead(before: str) -> str:
-    """The words just before an amount that still belong to it (after the last separator)."""
-    pieces = _SEPARATOR.split(before[-200:])
-    return pieces[-1][-_WINDOW:] if pieces else ""
-
-
-def _tail(after: str) -> str:
-    """The words just after an amount that still belong to it (before the next separator)."""
-    return _SEPARATOR.split(after[:200], maxsplit=1)[0][:_WINDOW]
 
 
 # --- reading the post text ---------------------------------------------------------------
