@@ -1,5 +1,6 @@
-"""Reading asking prices out of a post's free text: Markdown lines, sold marks, and the words
-that qualify an amount (shipped, plus shipping, local, per item, best offer).
+"""Reading asking prices out of a post's free text: Markdown lines, sold marks, the words that
+qualify an amount (shipped, plus shipping, local, per item, best offer), and a line split into
+the items it prices.
 
 The Reddit parser (the price a post asks for its card) and the judge (every priced item line of a
 multi-item post, any marketplace) read the same posts with these; each finds amounts its own way.
@@ -8,6 +9,11 @@ multi-item post, any marketplace) read the same posts with these; each finds amo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import pairwise
+from typing import TypeVar
 
 # --- Markdown ------------------------------------------------------------------------------
 
@@ -82,3 +88,55 @@ def kind(before: str, after: str) -> str:
     if LOCAL.search(before):
         return "local"
     return ""
+
+
+# --- one line, several items ----------------------------------------------------------------
+
+_FILLER_WORDS = """
+a an the and or of to for is it its it's i i'm im am my me we you are be will would can do
+asking ask price prices priced looking look get sell selling sale want go let now just also
+shipped shipping ship ships included include includes including incl free conus usa us lower
+states continental local locally cash pickup pick picked up in person only obo best offer
+offers firm each ea per plus with at via paypal pp g&s gs f&f ff venmo zelle goods services
+fee fees zip area near both please pm dm comment new if then usd cad eur dollars bucks
+"""
+#: words that name no item: price, shipping, payment, offer and currency words
+FILLER = frozenset(_FILLER_WORDS.split())
+# A place after a local price ("local to 95014", "pickup in Toronto"): no item of its own.
+_PLACE = re.compile(r"\b(?:local(?:ly)?|pick\s*-?\s*up|cash)\s*(?:only\s*)?(?:in|to|near|around|at"
+                    r"|from)\s+(?:\d{5}|[A-Za-z]+(?:\s+[A-Za-z]+)?)|\b\d{5}\b", re.IGNORECASE)
+_OR_END = re.compile(r"(?:\bor|/)\s*\$?\s*$", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Amount:
+    """An amount stated in a line at [start, end)."""
+
+    start: int
+    end: int
+    value: Decimal
+
+
+A = TypeVar("A", bound=Amount)
+
+
+def split_runs(line: str, found: Sequence[A],
+               names_item: Callable[[str], bool]) -> list[tuple[int, int, list[A]]]:
+    """One line may price several items ("3090 FE $700, 3080 $500"): the runs of ``found``
+    (non-empty, in order) that each price one item, with the span of the line each run covers.
+    A new run starts where words ``names_item`` accepts stand between two amounts; qualifier
+    words ("local or") keep amounts together."""
+    runs: list[list[A]] = [[found[0]]]
+    for previous, amount in pairwise(found):
+        between = _PLACE.sub(" ", line[previous.end:amount.start])
+        # NOTE: "$950 local in Toronto or $990 shipped": "or" offers the same item another way
+        if names_item(between) and not _OR_END.search(between):
+            runs.append([amount])
+        else:
+            runs[-1].append(amount)
+    out = []
+    for number, run in enumerate(runs):
+        start = 0 if number == 0 else runs[number - 1][-1].end
+        end = len(line) if number == len(runs) - 1 else run[-1].end
+        out.append((start, end, run))
+    return out

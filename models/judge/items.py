@@ -14,19 +14,21 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from itertools import pairwise
 from typing import Any
 
 from gpuscout.scraper.text_prices import (
     EACH,
     EACH_BEFORE,
+    FILLER,
     LINK,
     SOLD,
     STRUCK,
     TABLE_RULE,
     URL,
+    Amount,
     kind,
     lead,
+    split_runs,
     tail,
     unmark,
 )
@@ -61,19 +63,6 @@ _POST_SHIPPED = re.compile(
     r"all\s*(?:items\s*)?shipped|shipping\s*(?:is\s*)?included|(?:prices|everything)\s*(?:is\s*)?"
     r"shipped|free\s*shipping\s*on\s*(?:all|everything)")
 _WORD = re.compile(r"[a-z][a-z0-9&'+-]*|\d{3,5}[a-z]*")
-_FILLER_WORDS = """
-a an the and or of to for is it its it's i i'm im am my me we you are be will would can do
-asking ask price prices priced looking look get sell selling sale want go let now just also
-shipped shipping ship ships included include includes including incl free conus usa us lower
-states continental local locally cash pickup pick picked up in person only obo best offer
-offers firm each ea per plus with at via paypal pp g&s gs f&f ff venmo zelle goods services
-fee fees zip area near both please pm dm comment new if then usd cad eur dollars bucks
-"""
-_FILLER = frozenset(_FILLER_WORDS.split())
-# A place after a local price ("local to 95014", "pickup in Toronto"): not another item.
-_PLACE = re.compile(r"(?:local(?:ly)?|pick\s*-?\s*up|cash)\s*(?:only\s*)?(?:in|to|near|around|at|"
-                    r"from)\s*(?:\d{5}|[a-z]+(?:\s*[a-z]+)?)|\d{5}")
-_OR_END = re.compile(r"(?:\bor|/)\s*$")
 _DIGIT = re.compile(r"\d")
 _MAX_LINES = 200
 
@@ -91,13 +80,6 @@ class ItemLine:
     sold: bool = False
 
 
-@dataclass(slots=True)
-class _Amount:
-    start: int
-    end: int
-    value: Decimal
-
-
 def _decimal(text: str) -> Decimal | None:
     try:
         value = Decimal(text.replace(",", ""))
@@ -106,7 +88,7 @@ def _decimal(text: str) -> Decimal | None:
     return value if value.is_finite() and value > 0 else None
 
 
-def amounts(line: str) -> list[_Amount]:
+def amounts(line: str) -> list[Amount]:
     """Asking amounts on one lowercase line (paid/retail/budget amounts and labels left out)."""
     if not _DIGIT.search(line):
         return []
@@ -122,12 +104,12 @@ def amounts(line: str) -> list[_Amount]:
             continue
         value = _decimal(m.group(group))
         if value is not None and (group in ("a", "b") or value >= 20):
-            found.append(_Amount(start, m.end(group), value))
+            found.append(Amount(start, m.end(group), value))
     return found
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text) if w not in _FILLER]
+    return [w for w in _WORD.findall(text) if w not in FILLER]
 
 
 def _plain(raw: str) -> tuple[str, bool]:
@@ -141,33 +123,25 @@ def _plain(raw: str) -> tuple[str, bool]:
     return " ".join(text.lower().split()), sold
 
 
-def _split(line: str, found: list[_Amount]) -> list[tuple[str, list[_Amount]]]:
-    """Split a line pricing several items ("3090 FE $700, 3080 $500") where item words stand
-    between two amounts; qualifier words ("local or") keep amounts together."""
-    runs: list[list[_Amount]] = [[found[0]]]
-    for prev, cur in pairwise(found):
-        between = _PLACE.sub(" ", line[prev.end:cur.start])
-        # NOTE: "$950 local in Toronto or $990 shipped": "or" offers the same item another way
-        if _words(between) and not _OR_END.search(between):
-            runs.append([cur])
-        else:
-            runs[-1].append(cur)
-    out = []
-    for i, run in enumerate(runs):
-        start = 0 if i == 0 else runs[i - 1][-1].end
-        end = len(line) if i == len(runs) - 1 else run[-1].end
-        out.append((line[start:end], [_Amount(a.start - start, a.end - start, a.value) for a in run]))
-    return out
+def _split(line: str, found: list[Amount]) -> list[tuple[str, list[Amount]]]:
+    """The parts of a line that each price one item, amounts counted from the part's start."""
+    return [(line[start:end], [Amount(a.start - start, a.end - start, a.value) for a in run])
+            for start, end, run in split_runs(line, found, _names_item)]
 
 
-def _without(text: str, run: list[_Amount]) -> str:
+def _names_item(text: str) -> bool:
+    """Words naming an item stand in ``text``; a model number counts ("$700, 3080 $500")."""
+    return bool(_words(text))
+
+
+def _without(text: str, run: list[Amount]) -> str:
     """``text`` with the amounts of ``run`` taken out."""
     for amount in reversed(run):
         text = text[:amount.start] + " " + text[amount.end:]
     return text
 
 
-def _item(text: str, run: list[_Amount], *, shipped_default: bool, sold: bool) -> ItemLine:
+def _item(text: str, run: list[Amount], *, shipped_default: bool, sold: bool) -> ItemLine:
     local: Decimal | None = None
     price: Decimal | None = None
     shipped: bool | None = None
@@ -223,7 +197,7 @@ def read_lines(description: str | None) -> tuple[ItemLine, ...]:
                 part, sold = f"{before[0]} {part}", sold or before[1]
                 # NOTE: the item's own words come first, so amounts move by the prefix length
                 shift = len(before[0]) + 1
-                run = [_Amount(a.start + shift, a.end + shift, a.value) for a in run]
+                run = [Amount(a.start + shift, a.end + shift, a.value) for a in run]
             items.append(_item(part, run, shipped_default=shipped_default, sold=sold))
         pending = pending_plain = None
     return tuple(items)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import pairwise
 
 from gpuscout.scraper import text_prices
 from gpuscout.scraper.errors import PriceError
 from gpuscout.scraper.money import detect_currency, parse_amount
-from gpuscout.scraper.text_prices import kind, lead, tail, unmark
+from gpuscout.scraper.text_prices import Amount, kind, lead, split_runs, tail, unmark
 
 _NUM = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _SYM = r"US\s?\$|USD|C\s?\$|CA\$|CAD|AU\s?\$|A\$|AUD|NZ\$|EUR|GBP|\$|£|€"
@@ -44,10 +43,6 @@ _NOT_PRICE_BEFORE = re.compile(
 # "RTX 3090 FE: 700", "3090 FE = 700": a bare amount after a label, read on a line naming a GPU
 _LABELLED = re.compile(r"[:=|]\s*(\d{2,5}(?:\.\d{1,2})?)(?=\s*(?:$|[,.;)]|shipped|shipping|obo|firm"
                        r"|local|each|ea\b|\+|plus|or\b))", re.IGNORECASE)
-# A place after a local price ("local to 95014", "pickup in Toronto"): no item of its own.
-_PLACE = re.compile(r"\b(?:local(?:ly)?|pick\s*-?\s*up|cash)\s*(?:only\s*)?(?:in|to|near|around|at"
-                    r"|from)\s+(?:\d{5}|[A-Za-z]+(?:\s+[A-Za-z]+)?)|\b\d{5}\b", re.IGNORECASE)
-_OR_END = re.compile(r"(?:\bor|/)\s*\$?\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_GAP = re.compile(r"^\s*(?:\+|plus)\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_TAIL = re.compile(r"^\s*(?:for\s+)?(?:shipping|ship|s/h|s&h)\b", re.IGNORECASE)
 _SOLD_LINE = text_prices.SOLD
@@ -76,10 +71,7 @@ class BodyPrice:
 
 
 @dataclass(slots=True)
-class _Mention:
-    start: int
-    end: int
-    amount: Decimal
+class _Mention(Amount):
     high: Decimal | None
     currency: str | None
     kind: str = ""  # "shipped", "plus", "local" or ""
@@ -144,7 +136,7 @@ def _price_of(group: _Group, best_offer: bool, for_gpu: bool) -> BodyPrice:
     else:
         shipping = None
     return BodyPrice(
-        price=main.amount, price_local=local[0].amount if local else None, price_max=main.high,
+        price=main.value, price_local=local[0].value if local else None, price_max=main.high,
         shipping=shipping, currency=main.currency,
         best_offer=best_offer or any(m.obo for m in mentions), for_gpu=for_gpu, each=main.each)
 
@@ -183,20 +175,9 @@ def _groups(body: str, currency: str | None) -> list[_Group]:
 
 
 def _split_line(line: str, mentions: list[_Mention]) -> list[_Group]:
-    """One line may price several items ("3090 FE $700, 3080 $500"): split where item words
-    stand between two amounts; qualifier words ("local or") keep amounts together."""
-    runs: list[list[_Mention]] = [[mentions[0]]]
-    for previous, mention in pairwise(mentions):
-        between = _PLACE.sub(" ", line[previous.end:mention.start])
-        # NOTE: "$950 local in Toronto or $990 shipped": "or" offers the same item another way
-        if is_strong(between) and not _OR_END.search(between):
-            runs.append([mention])
-        else:
-            runs[-1].append(mention)
+    """The groups of one line: the runs of its amounts that each price one item."""
     groups: list[_Group] = []
-    for number, run in enumerate(runs):
-        start = 0 if number == 0 else runs[number - 1][-1].end
-        end = len(line) if number == len(runs) - 1 else run[-1].end
+    for start, end, run in split_runs(line, mentions, is_strong):
         context = line[start:end]
         groups.append(_Group(mentions=run, context=context, own_text=context))
     return groups
@@ -236,7 +217,7 @@ def _labelled(line: str, currency: str | None) -> list[_Mention]:
         except PriceError:
             continue
         if amount > 0:
-            found.append(_Mention(start=match.start(1), end=match.end(1), amount=amount,
+            found.append(_Mention(start=match.start(1), end=match.end(1), value=amount,
                                   high=None, currency=currency))
     return found
 
@@ -258,7 +239,7 @@ def _mention(match: re.Match[str], currency: str | None) -> _Mention | None:
         else detect_currency(symbol.upper())
     # NOTE: a cue word ("asking", "local:") stays outside the amount so it can qualify it.
     start = match.start("num3") if match.group("num3") else match.start()
-    return _Mention(start=start, end=match.end(), amount=amount, high=high,
+    return _Mention(start=start, end=match.end(), value=amount, high=high,
                     currency=code or currency)
 
 
@@ -274,7 +255,7 @@ def _attach_shipping(line: str, mentions: list[_Mention]) -> list[_Mention]:
     for mention in mentions:
         if kept and _SHIP_AMOUNT_GAP.match(line[kept[-1].end:mention.start]) \
                 and _SHIP_AMOUNT_TAIL.match(line[mention.end:mention.end + _WINDOW]):
-            kept[-1].shipping = mention.amount
+            kept[-1].shipping = mention.value
             kept[-1].kind = "plus"
             continue
         kept.append(mention)
@@ -334,15 +315,7 @@ _SPECS = (
     _words("WO", r"windows|os"),
 )
 _WORD = re.compile(r"[a-z][a-z0-9&']*")
-_FILLER_WORDS = """
-a an the and or of to for is it its it's i i'm im am my me we you are be will would can do
-asking ask price prices priced looking look get sell selling sale want go let now just also
-shipped shipping ship ships included include includes including incl free conus usa us lower
-states continental local locally cash pickup pick picked up in person only obo best offer
-offers firm each ea per plus with at via paypal pp g&s gs f&f ff venmo zelle goods services
-fee fees zip area near both please pm dm comment new if then
-"""
-_FILLER = frozenset(_FILLER_WORDS.split())
+_FILLER = text_prices.FILLER
 _LINK = text_prices.LINK
 _URL = text_prices.URL
 _STRUCK = text_prices.STRUCK
