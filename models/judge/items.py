@@ -13,9 +13,10 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from gpuscout.scraper.money import positive_amount
 from gpuscout.scraper.text_prices import (
     EACH,
     EACH_BEFORE,
@@ -81,11 +82,8 @@ class ItemLine:
 
 
 def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and value > 0 else None
+    """An amount written with thousands commas ("1,200"), when it is above zero."""
+    return positive_amount(text.replace(",", ""))
 
 
 def amounts(line: str) -> list[Amount]:
