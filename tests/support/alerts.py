@@ -1,14 +1,16 @@
-"""Alert test helpers: a config pointed at a loopback SMTP server, a stored, scored listing, and
-the deliveries the outbox holds."""
+"""Alert test helpers: a config pointed at a loopback SMTP server, a stored, scored listing, the
+deliveries the outbox holds, and a mailer whose run dies once the message went out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 
+from gpuscout.jobs.alerts.mail import SmtpMailer
 from gpuscout.jobs.config import Config, parse_config
 from gpuscout.models.storage.db import transaction
 from gpuscout.models.storage.records import ListingRecord, ScoreRecord
@@ -78,3 +80,15 @@ def deliveries(sessions: Any) -> list[AlertDelivery]:
     """Every delivery in the outbox, oldest first."""
     with sessions() as s:
         return list(s.scalars(select(AlertDelivery).order_by(AlertDelivery.id)))
+
+
+class CrashAfterSend:
+    """Delivers, then dies before the outbox learns of it (a run killed mid-send: the window in
+    which an alert may go out twice)."""
+
+    def __init__(self, inner: SmtpMailer) -> None:
+        self.inner = inner
+
+    def send(self, msg: EmailMessage) -> str:
+        self.inner.send(msg)
+        raise RuntimeError("killed after the message went out")

@@ -24,7 +24,7 @@ from gpuscout.jobs.config import AlertRule
 from gpuscout.jobs.scoring import ListingEvent
 from gpuscout.models.storage.db import transaction
 from gpuscout.models.storage.tables.alerts import AlertDelivery
-from tests.support.alerts import SENDER, T0, TO, add_listing, deliveries, make_cfg
+from tests.support.alerts import SENDER, T0, TO, CrashAfterSend, add_listing, deliveries, make_cfg
 from tests.support.smtp import SmtpServer, closed_port, smtp_server
 
 
@@ -189,17 +189,6 @@ def test_quiet_end_ranges() -> None:
         2026, 3, 8, 11, 0, tzinfo=UTC)
     assert next_digest_at(at(12), "08:00", ny) == at(13)
     assert next_digest_at(at(13), "08:00", ny) == datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
-
-
-class CrashAfterSend:
-    """Delivers, then dies before the outbox learns of it (the duplicate window)."""
-
-    def __init__(self, inner: SmtpMailer) -> None:
-        self.inner = inner
-
-    def send(self, msg: EmailMessage) -> str:
-        self.inner.send(msg)
-        raise RuntimeError("power cut")
 
 
 def test_crash_after_smtp_accepted_resends_after_the_lease_with_same_message_id(

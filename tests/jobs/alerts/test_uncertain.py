@@ -5,7 +5,6 @@ never marked failed while it may have arrived, and is shown as "uncertain"."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from gpuscout.jobs.alerts.uncertain import RESENT_NOTE
 from gpuscout.jobs.errors import DeliveryError
 from gpuscout.jobs.scoring import ListingEvent
 from gpuscout.models.storage.db import transaction
-from tests.support.alerts import T0, add_listing, deliveries, make_cfg
+from tests.support.alerts import T0, CrashAfterSend, add_listing, deliveries, make_cfg
 from tests.support.smtp import SmtpServer, closed_port
 
 LEASE = timedelta(seconds=70)  # twice the 5 s SMTP timeout of make_cfg, plus a minute
@@ -110,17 +109,6 @@ def test_a_resend_refused_for_good_is_uncertain_not_failed(sessions: Any,
     server.recorder.reject_rcpt = False
     send_queued(cfg, sessions, now=T0 + timedelta(days=1))
     assert len(server.received) == 1  # the first copy; never a second after the refusal
-
-
-class CrashAfterSend:
-    """Delivers, then dies before the outbox learns of it (a run killed mid-send)."""
-
-    def __init__(self, inner: SmtpMailer) -> None:
-        self.inner = inner
-
-    def send(self, msg: EmailMessage) -> str:
-        self.inner.send(msg)
-        raise RuntimeError("killed")
 
 
 def test_a_run_killed_while_sending_twice_sends_no_third_copy(sessions: Any,
