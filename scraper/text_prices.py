@@ -57,7 +57,8 @@ EACH = re.compile(r"(?<![a-z])(?:each|ea|apiece|a\s*piece|per\s*(?:card|unit|gpu
 # "each for $690", "ea: $650": the words before a per-item amount
 EACH_BEFORE = re.compile(r"\b(?:each|ea)\s*(?:for|at|is|:)?\s*\$?$", re.IGNORECASE)
 # NOTE: case-blind "\bobo\b|\bo\.b\.o\b|\bor\s+best\s+offer|\bopen\s+to\s+(?:\w+\s+)?offers\b",
-# first-letter-first as URL is: the "o" taken first, the word boundary checked behind it.
+# first-letter-first as URL is: the "o" taken first, the word boundary checked behind it, the
+# rest case-blind. ("o", like the other letters written this way, has no case variant but "O".)
 OBO = re.compile(r"[oO](?<!\w[oO])(?i:bo\b|\.b\.o\b|r\s+best\s+offer|pen\s+to\s+(?:\w+\s+)?offers\b)")
 _SEPARATOR = re.compile(r"\s(?:or)\s|[/,;|]|\.\s|\n", re.IGNORECASE)
 WINDOW = 40

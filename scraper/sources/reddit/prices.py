@@ -276,8 +276,9 @@ def _words(initials: str, words: str) -> re.Pattern[str]:
 
 # NOTE: case-blind "\b(?:rtx|gtx|gt)\s?-?\s?a?\d{3,4}(?!\d)|\brx\s?-?\s?\d{3,4}(?!\d)
 # |\b(?:radeon|geforce|quadro|titan\s+(?:x|xp|v|rtx))\b|\barc\s?-?\s?[ab]\d{3}\b|\bfounders?\b
-# |\b(?:graphics|video)\s+cards?\b|\bvega\s?(?:56|64)\b", written first-letter-first as _OBO is:
-# the word's first letter, the boundary before it, then the rest of each word that letter starts.
+# |\b(?:graphics|video)\s+cards?\b|\bvega\s?(?:56|64)\b", written first-letter-first as
+# text_prices.OBO is: the word's first letter, the boundary before it, then the rest of each word
+# that letter starts.
 _GPU = re.compile(
     r"[rgqtafvRGQTAFV](?<!\w.)(?:"
     r"(?<=[rR])(?i:tx\s?-?\s?a?\d{3,4}(?!\d)|x\s?-?\s?\d{3,4}(?!\d)|adeon\b)"
