@@ -4,7 +4,7 @@ watch's market reference from the stored prices."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -97,19 +97,13 @@ class MarketRecorder:
         """Store each sighted listing's observed prices: an ask for the week of this sighting
         (a new listing's first ask dated at its posting), a sale when it is sold. ``new``
         listings are first matched with the copies of their card already stored."""
-        from gpuscout.models.storage.market import groups_of, save_prices
+        from gpuscout.models.storage.market import save_prices
 
         fresh = set(new)
         judged = judged or {}
         seen = [(row, self.observed(row, judged.get(row.id))) for row in rows]
-        usable = [(row, obs) for row, obs in seen if obs.uses]
-        self.link_copies([row for row, _obs in usable if row.id in fresh])
-        groups = groups_of(self.session, [row.id for row, _obs in usable])
         records: list[PriceRecord] = []
-        for row, obs in usable:
-            grp = groups[row.id]
-            asks = [u for u in obs.uses if u.kind == "ask"]
-            sold = [u for u in obs.uses if u.kind == "sold"]
+        for row, grp, asks, sold in self._uses(seen, link=lambda row: row.id in fresh):
             if asks:
                 records += _records(row, asks, grp, self.now, self.usd)
                 if row.id in fresh and _first_ask_at(row) < self.now:
@@ -118,6 +112,19 @@ class MarketRecorder:
                 records += _records(row, sold, grp, _sold_at(row, self.now), self.usd)
         save_prices(self.session, records)
         return len(records)
+
+    def _uses(self, seen: Sequence[tuple[Any, Any]], *, link: Callable[[Any], bool]
+              ) -> list[tuple[Any, int, list[Any], list[Any]]]:
+        """Of (row, what it adds) pairs, the rows that add prices, each with its card's group,
+        its asks and its sales; the rows ``link`` accepts are first matched with the copies of
+        their card already stored."""
+        from gpuscout.models.storage.market import groups_of
+
+        usable = [(row, obs) for row, obs in seen if obs.uses]
+        self.link_copies([row for row, _obs in usable if link(row)])
+        groups = groups_of(self.session, [row.id for row, _obs in usable])
+        return [(row, groups[row.id], [u for u in obs.uses if u.kind == "ask"],
+                 [u for u in obs.uses if u.kind == "sold"]) for row, obs in usable]
 
     def record_gone(self, rows: Sequence[Any]) -> int:
         """Listings just marked gone: those gone within days of appearing add a weaker sale at
@@ -197,26 +204,15 @@ class MarketRecorder:
         """Record again, from scratch, what ``rows`` add to the market: an ask for every
         recorded price (``history``: a listing's price observations) and for its last
         sighting, its sale, or its quick disappearance; their copies are matched again."""
-        from gpuscout.models.storage.market import (
-            delete_prices,
-            forget_keys,
-            groups_of,
-            save_prices,
-        )
+        from gpuscout.models.storage.market import delete_prices, forget_keys, save_prices
 
         ids = [row.id for row in rows]
         delete_prices(self.session, ids, kinds=("sold", "gone", "ask"))
         forget_keys(self.session, ids)
         seen = [(row, self.observed(replace_status(row, "active") if row.status == "gone"
                                     else row)) for row in rows]
-        usable = [(row, obs) for row, obs in seen if obs.uses]
-        self.link_copies([row for row, _obs in usable])
-        groups = groups_of(self.session, [row.id for row, _obs in usable])
         records: list[PriceRecord] = []
-        for row, obs in usable:
-            grp = groups[row.id]
-            asks = [u for u in obs.uses if u.kind == "ask"]
-            sold = [u for u in obs.uses if u.kind == "sold"]
+        for row, grp, asks, sold in self._uses(seen, link=lambda _row: True):
             if asks:
                 records += _records(row, asks, grp, _first_ask_at(row), self.usd)
                 # NOTE: the listing's own price changes; an item line's price has no history

@@ -15,11 +15,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from gpuscout.jobs.config import Config
 from gpuscout.jobs.errors import JobError
+from gpuscout.scraper.money import positive_amount
 
 if TYPE_CHECKING:
     import httpx
@@ -44,14 +45,6 @@ class FetchedRates:
     source: str
 
 
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        out = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return out if out.is_finite() and out > 0 else None
-
-
 def parse_rates(body: bytes, source: str) -> FetchedRates:
     """The source's answer as values in US dollars; RatesError when it holds none."""
     try:
@@ -65,13 +58,13 @@ def parse_rates(body: bytes, source: str) -> FetchedRates:
             raise RatesError(f"{source}: rates based on {data.get('base')!r}, not USD")
         day = str(data.get("date") or "")
         for code, value in data["rates"].items():
-            if (rate := _decimal(value)) is not None:
+            if (rate := positive_amount(value)) is not None:
                 per_usd[str(code).upper()] = rate
     elif isinstance(data, list):
         for row in data:
             if not isinstance(row, dict) or str(row.get("base", "")).upper() != BASE:
                 continue
-            if (rate := _decimal(row.get("rate"))) is not None and row.get("quote"):
+            if (rate := positive_amount(row.get("rate"))) is not None and row.get("quote"):
                 per_usd[str(row["quote"]).upper()] = rate
                 day = max(day, str(row.get("date") or ""))
     if not per_usd:

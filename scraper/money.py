@@ -122,6 +122,16 @@ def parse_price_range(text: str, default_currency: str | None = None) -> tuple[M
     return low, high
 
 
+def positive_amount(value: object) -> Decimal | None:
+    """``value`` (a number or a plain number's text) as a Decimal when it is finite and above
+    zero, else None."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() and amount > 0 else None
+
+
 def format_amount(amount: Decimal | None) -> str | None:
     """Two-decimal string for JSON output ("715.00"), None stays None."""
     return None if amount is None else f"{amount.quantize(Decimal('0.01'))}"

@@ -3,22 +3,14 @@ on, and the few reasons that carried the score (for the email and the push messa
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gpuscout.jobs.text import clean_text
 from gpuscout.models.storage.records import to_minor
+from gpuscout.scraper.money import positive_amount
 
 #: reasons a push message has room for (the email lists them all)
 PUSH_REASONS = 3
-
-
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return amount if amount.is_finite() and amount > 0 else None
 
 
 def market_note(score: Any, money: Any) -> str | None:
@@ -26,7 +18,7 @@ def market_note(score: Any, money: Any) -> str | None:
     score's unit price against its stored reference; None without either. ``money(minor,
     currency)`` formats an amount."""
     reference = score.reference if isinstance(score.reference, dict) else {}
-    median = _decimal(reference.get("median"))
+    median = positive_amount(reference.get("median"))
     currency = reference.get("currency") or score.currency
     if score.unit_price is None or median is None or currency != score.currency:
         return None

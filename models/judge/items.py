@@ -13,9 +13,26 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from itertools import pairwise
+from decimal import Decimal
 from typing import Any
+
+from gpuscout.scraper.money import positive_amount
+from gpuscout.scraper.text_prices import (
+    EACH,
+    EACH_BEFORE,
+    FILLER,
+    LINK,
+    SOLD,
+    STRUCK,
+    TABLE_RULE,
+    URL,
+    Amount,
+    kind,
+    lead,
+    split_runs,
+    tail,
+    unmark,
+)
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,5}(?:\.\d{1,2})?"
 _SYM = r"us\s?\$|c\s?\$|ca\s?\$|cad\s?\$?|usd|eur|€|£|\$"
@@ -42,38 +59,11 @@ _NOT_PRICE_LABEL = re.compile(
     r"quantity|trades?|zip|years?|age|months?|hours?|watts?|power|tdp|rpm|slots?|length|size|"
     r"vram|memory|count|hashrate|mh/?s|id|#)\s*$")
 _AFTER_NOT_PRICE = re.compile(r"^\s?(?:k\b|'?s\b|gb|tb|mhz|ghz|w\b|c\b|°|%|x\b|hz|mm|rpm)")
-_EACH = re.compile(r"(?<![a-z])(?:each|ea\.?|apiece|a\s*piece|per\s*(?:card|unit|gpu|piece|item|one))"
-                   r"(?![a-z])|/\s*ea(?![a-z])|/\s*each(?![a-z])")
-_SHIPPED = re.compile(r"(?<![a-z])(?:shipped|shipping\s*included|incl\.?\s*shipping|including\s*"
-                      r"shipping|free\s*shipping|ships\s*free|delivered)(?![a-z])")
-_PLUS_SHIP = re.compile(r"(?:\+|plus)\s*(?:\$?\d+\s*)?(?:shipping|ship|s/h)|shipping\s*(?:extra|not\s*"
-                        r"included|separate)|before\s*shipping")
-_LOCAL = re.compile(r"(?<![a-z])(?:local(?:ly)?|pick\s*-?\s*up|picked\s*up|in\s*person|cash)(?![a-z])")
 _POST_SHIPPED = re.compile(
     r"(?:all\s*)?prices?\s*(?:are\s*|include\s*|includes\s*|incl\.?\s*)?(?:shipped|shipping)|"
     r"all\s*(?:items\s*)?shipped|shipping\s*(?:is\s*)?included|(?:prices|everything)\s*(?:is\s*)?"
     r"shipped|free\s*shipping\s*on\s*(?:all|everything)")
-_SOLD = re.compile(r"\bSOLD\b|[(\[]\s*(?i:sold)\s*[)\]]|[-–]\s*(?i:sold)\b|(?i:\bsold\s*(?:to|pending))")
-_STRUCK = re.compile(r"~~(.*?)~~")
-_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\s]*\)")
-_URL = re.compile(r"(?:https?://|www\.)\S+")
-_MARK = re.compile(r"^\s*(?:#+|>+|[-*+•]|\d{1,2}[.)])\s+")
-_TABLE_RULE = re.compile(r"^[\s|:\-]*-[\s|:\-]*$")
 _WORD = re.compile(r"[a-z][a-z0-9&'+-]*|\d{3,5}[a-z]*")
-_FILLER_WORDS = """
-a an the and or of to for is it its it's i i'm im am my me we you are be will would can do
-asking ask price prices priced looking look get sell selling sale want go let now just also
-shipped shipping ship ships included include includes including incl free conus usa us lower
-states continental local locally cash pickup pick picked up in person only obo best offer
-offers firm each ea per plus with at via paypal pp g&s gs f&f ff venmo zelle goods services
-fee fees zip area near both please pm dm comment new if then usd cad eur dollars bucks
-"""
-_FILLER = frozenset(_FILLER_WORDS.split())
-# A place after a local price ("local to 95014", "pickup in Toronto"): not another item.
-_PLACE = re.compile(r"(?:local(?:ly)?|pick\s*-?\s*up|cash)\s*(?:only\s*)?(?:in|to|near|around|at|"
-                    r"from)\s*(?:\d{5}|[a-z]+(?:\s*[a-z]+)?)|\d{5}")
-_CUT = re.compile(r"[,;/|]|\bor\b|\.\s")
-_OR_END = re.compile(r"(?:\bor|/)\s*$")
 _DIGIT = re.compile(r"\d")
 _MAX_LINES = 200
 
@@ -91,22 +81,12 @@ class ItemLine:
     sold: bool = False
 
 
-@dataclass(slots=True)
-class _Amount:
-    start: int
-    end: int
-    value: Decimal
-
-
 def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and value > 0 else None
+    """An amount written with thousands commas ("1,200"), when it is above zero."""
+    return positive_amount(text.replace(",", ""))
 
 
-def amounts(line: str) -> list[_Amount]:
+def amounts(line: str) -> list[Amount]:
     """Asking amounts on one lowercase line (paid/retail/budget amounts and labels left out)."""
     if not _DIGIT.search(line):
         return []
@@ -122,75 +102,58 @@ def amounts(line: str) -> list[_Amount]:
             continue
         value = _decimal(m.group(group))
         if value is not None and (group in ("a", "b") or value >= 20):
-            found.append(_Amount(start, m.end(group), value))
+            found.append(Amount(start, m.end(group), value))
     return found
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text) if w not in _FILLER]
+    return [w for w in _WORD.findall(text) if w not in FILLER]
 
 
 def _plain(raw: str) -> tuple[str, bool]:
     """A Markdown line as plain lowercase text, and whether it is marked sold."""
-    sold = bool(_SOLD.search(raw))
+    sold = bool(SOLD.search(raw))
     if "~~" in raw:
-        struck = _STRUCK.sub(r"\1", raw)
-        sold = sold or (bool(_STRUCK.search(raw)) and len(_STRUCK.sub("", raw).strip()) < 8)
+        struck = STRUCK.sub(r"\1", raw)
+        sold = sold or (bool(STRUCK.search(raw)) and len(STRUCK.sub("", raw).strip()) < 8)
         raw = struck
-    text = _URL.sub(" ", _LINK.sub(r"\1", raw)).replace("**", "").replace("__", "")
-    mark = _MARK.match(text)
-    text = (text[mark.end():] if mark else text).strip()
-    if "|" in text:
-        text = " | ".join(c.strip() for c in text.strip("|").split("|") if c.strip())
+    text = unmark(URL.sub(" ", LINK.sub(r"\1", raw)).replace("**", "").replace("__", ""))
     return " ".join(text.lower().split()), sold
 
 
-def _split(line: str, found: list[_Amount]) -> list[tuple[str, list[_Amount]]]:
-    """Split a line pricing several items ("3090 FE $700, 3080 $500") where item words stand
-    between two amounts; qualifier words ("local or") keep amounts together."""
-    runs: list[list[_Amount]] = [[found[0]]]
-    for prev, cur in pairwise(found):
-        between = _PLACE.sub(" ", line[prev.end:cur.start])
-        # NOTE: "$950 local in Toronto or $990 shipped": "or" offers the same item another way
-        if _words(between) and not _OR_END.search(between):
-            runs.append([cur])
-        else:
-            runs[-1].append(cur)
-    out = []
-    for i, run in enumerate(runs):
-        start = 0 if i == 0 else runs[i - 1][-1].end
-        end = len(line) if i == len(runs) - 1 else run[-1].end
-        out.append((line[start:end], [_Amount(a.start - start, a.end - start, a.value) for a in run]))
-    return out
+def _split(line: str, found: list[Amount]) -> list[tuple[str, list[Amount]]]:
+    """The parts of a line that each price one item, amounts counted from the part's start."""
+    return [(line[start:end], [Amount(a.start - start, a.end - start, a.value) for a in run])
+            for start, end, run in split_runs(line, found, _names_item)]
 
 
-def _without(text: str, run: list[_Amount]) -> str:
+def _names_item(text: str) -> bool:
+    """Words naming an item stand in ``text``; a model number counts ("$700, 3080 $500")."""
+    return bool(_words(text))
+
+
+def _without(text: str, run: list[Amount]) -> str:
     """``text`` with the amounts of ``run`` taken out."""
     for amount in reversed(run):
         text = text[:amount.start] + " " + text[amount.end:]
     return text
 
 
-def _item(text: str, run: list[_Amount], *, shipped_default: bool, sold: bool) -> ItemLine:
+def _item(text: str, run: list[Amount], *, shipped_default: bool, sold: bool) -> ItemLine:
     local: Decimal | None = None
     price: Decimal | None = None
     shipped: bool | None = None
     previous_end = 0
     for i, amount in enumerate(run):
         following = run[i + 1].start if i + 1 < len(run) else len(text)
-        tail = _CUT.split(text[amount.end:min(following, amount.end + 30)], maxsplit=1)[0]
-        lead = _CUT.split(text[max(previous_end, amount.start - 14):amount.start])[-1]
+        said = kind(lead(text[previous_end:amount.start]), tail(text[amount.end:following]))
         previous_end = amount.end
-        if _PLUS_SHIP.search(tail):
+        if said == "plus":
             if price is None:
                 price, shipped = amount.value, False
-        elif _SHIPPED.search(tail):
+        elif said == "shipped":
             price, shipped = amount.value, True
-        elif _LOCAL.search(tail):
-            local = amount.value if local is None else local
-        elif _SHIPPED.search(lead):
-            price, shipped = amount.value, True
-        elif _LOCAL.search(lead):
+        elif said == "local":
             local = amount.value if local is None else local
         elif price is None:
             price = amount.value
@@ -200,7 +163,7 @@ def _item(text: str, run: list[_Amount], *, shipped_default: bool, sold: bool) -
         shipped = True
     label = " ".join(w.strip(" -–:|=,") for w in _without(text, run).split()
                      if w.strip(" -–:|=,$"))
-    return ItemLine(label, price, local, shipped, bool(_EACH.search(text)), sold)
+    return ItemLine(label, price, local, shipped, bool(EACH.search(text)), sold)
 
 
 def read_lines(description: str | None) -> tuple[ItemLine, ...]:
@@ -217,7 +180,7 @@ def read_lines(description: str | None) -> tuple[ItemLine, ...]:
             if raw.strip():
                 pending, pending_plain = raw, None
             continue
-        if _TABLE_RULE.match(raw):
+        if TABLE_RULE.match(raw):
             continue
         text, sold = _plain(raw)
         found = amounts(text)
@@ -232,7 +195,7 @@ def read_lines(description: str | None) -> tuple[ItemLine, ...]:
                 part, sold = f"{before[0]} {part}", sold or before[1]
                 # NOTE: the item's own words come first, so amounts move by the prefix length
                 shift = len(before[0]) + 1
-                run = [_Amount(a.start + shift, a.end + shift, a.value) for a in run]
+                run = [Amount(a.start + shift, a.end + shift, a.value) for a in run]
             items.append(_item(part, run, shipped_default=shipped_default, sold=sold))
         pending = pending_plain = None
     return tuple(items)
@@ -242,20 +205,20 @@ def per_unit_amounts(text: str | None) -> set[Decimal]:
     """Amounts the text states per item: "$700 each", "650 ea", "$700/ea", "each $700",
     "$700 per card", "700 a piece"."""
     lower = text.lower() if text else ""
-    if not lower or not _EACH.search(lower) or not _DIGIT.search(lower):
+    if not lower or not EACH.search(lower) or not _DIGIT.search(lower):
         return set()
     out: set[Decimal] = set()
     for raw in lower.splitlines():
         line = " ".join(raw.split())
-        if not _EACH.search(line):
+        if not EACH.search(line):
             continue
         for amount in amounts(line):
-            tail = line[amount.end:amount.end + 24]
-            lead = line[max(0, amount.start - 12):amount.start]
-            if _EACH.match(tail.lstrip(" $")) or re.match(
+            after = line[amount.end:amount.end + 24]
+            before = line[max(0, amount.start - 12):amount.start]
+            if EACH.match(after.lstrip(" $")) or re.match(
                     r"^\s*(?:usd|dollars?|\$)?\s*(?:shipped|local|obo|firm|cash|plus\s*ship\w*)?\s*"
-                    r"(?:each|ea\b|/\s*ea|apiece|a\s*piece|per\s*(?:card|unit|gpu|piece|item))", tail) \
-                    or re.search(r"(?:each|ea)\s*(?:for|at|is|:)?\s*\$?$", lead):
+                    r"(?:each|ea\b|/\s*ea|apiece|a\s*piece|per\s*(?:card|unit|gpu|piece|item))", after) \
+                    or EACH_BEFORE.search(before):
                 out.add(amount.value)
     return out
 

@@ -3,23 +3,19 @@ under, and the other ids remembered (``listing_aliases``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from gpuscout.models.storage.batches import chunks
 from gpuscout.models.storage.records import ListingRecord
 from gpuscout.models.storage.tables.listings import Listing, ListingAlias
 
 _CHUNK = 400
 Key = tuple[str, str]
-
-
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for i in range(0, len(values), _CHUNK):
-        yield values[i:i + _CHUNK]
 
 
 def resolve(session: Session, records: Sequence[ListingRecord],
@@ -39,7 +35,7 @@ def resolve(session: Session, records: Sequence[ListingRecord],
     aliased: dict[Key, str] = {}
     for source, ids in wanted.items():
         ordered = sorted(ids)
-        for part in _chunks(ordered):
+        for part in chunks(ordered, _CHUNK):
             stored.update((source, ext) for ext in session.scalars(
                 select(Listing.external_id).where(Listing.source == source,
                                                   Listing.external_id.in_(part))))

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from gpuscout.models.storage.batches import chunks
 from gpuscout.models.storage.rawtime import from_stored, pg_time, sqlite_time
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 EPOCH_MONDAY = date(1970, 1, 5)
 #: the variants identification gives; "any" reads all of them
 VARIANTS = ("fe", "partner", "oem", "unknown")
-_IN_CHUNK = 900
 _PRICE_COLUMNS = ("listing_id", "grp", "model", "variant", "kind", "week", "observed_at", "price",
                   "currency", "base_price", "condition")
 
@@ -135,8 +135,8 @@ def delete_prices(session: Session, listing_ids: Sequence[int], *,
     """Forget the observed prices of ``listing_ids`` of ``kinds`` (before they are recorded
     again: a rescore)."""
     db = _session_db(session)
-    for i in range(0, len(listing_ids), _IN_CHUNK):
-        part = list(listing_ids[i:i + _IN_CHUNK])
+    for chunk in chunks(listing_ids):
+        part = list(chunk)
         db.execute(f"DELETE FROM market_prices WHERE listing_id IN ({db.marks(len(part))}) "
                    f"AND kind IN ({db.marks(len(kinds))})", [*part, *kinds])
 
@@ -146,8 +146,7 @@ def groups_of(session: Session, listing_ids: Iterable[int]) -> dict[int, int]:
     db = _session_db(session)
     ids = sorted(set(listing_ids))
     out = {i: i for i in ids}
-    for i in range(0, len(ids), _IN_CHUNK):
-        part = ids[i:i + _IN_CHUNK]
+    for part in chunks(ids):
         for listing_id, same_as in db.rows(
                 f"SELECT listing_id, same_as FROM same_cards WHERE listing_id IN "
                 f"({db.marks(len(part))})", part):
@@ -170,8 +169,7 @@ def listings_by_keys(session: Session, keys: Iterable[str]) -> dict[str, list[in
     db = _session_db(session)
     wanted = sorted(set(keys))
     out: dict[str, list[int]] = {}
-    for i in range(0, len(wanted), _IN_CHUNK):
-        part = wanted[i:i + _IN_CHUNK]
+    for part in chunks(wanted):
         for key, listing_id in db.rows(f"SELECT key, listing_id FROM listing_keys WHERE key IN "
                                        f"({db.marks(len(part))})", part):
             out.setdefault(str(key), []).append(int(listing_id))
@@ -196,8 +194,8 @@ def save_same(session: Session, rows: Sequence[tuple[int, int, str]], *, now: da
 def forget_keys(session: Session, listing_ids: Sequence[int]) -> None:
     """Drop the keys and copy links of ``listing_ids`` (a rescore finds them again)."""
     db = _session_db(session)
-    for i in range(0, len(listing_ids), _IN_CHUNK):
-        part = list(listing_ids[i:i + _IN_CHUNK])
+    for chunk in chunks(listing_ids):
+        part = list(chunk)
         marks = db.marks(len(part))
         db.execute(f"DELETE FROM listing_keys WHERE listing_id IN ({marks})", part)
         db.execute(f"DELETE FROM same_cards WHERE listing_id IN ({marks})", part)
@@ -213,8 +211,7 @@ def card_rows(session: Session, listing_ids: Iterable[int]) -> list[dict[str, An
     db = _session_db(session)
     ids = sorted(set(listing_ids))
     out = []
-    for i in range(0, len(ids), _IN_CHUNK):
-        part = ids[i:i + _IN_CHUNK]
+    for part in chunks(ids):
         for row in db.rows(f"SELECT {', '.join(_CARD_COLUMNS)} FROM listings WHERE id IN "
                            f"({db.marks(len(part))})", part):
             item = dict(zip(_CARD_COLUMNS, row, strict=True))
@@ -238,8 +235,7 @@ def price_histories(session: Session, listing_ids: Iterable[int]) -> dict[int, l
     db = _session_db(session)
     ids = sorted(set(listing_ids))
     out: dict[int, list[Observation]] = {}
-    for i in range(0, len(ids), _IN_CHUNK):
-        part = ids[i:i + _IN_CHUNK]
+    for part in chunks(ids):
         for lid, at, price, shipping, currency in db.rows(
                 f"SELECT listing_id, observed_at, price, shipping, currency FROM price_observations "
                 f"WHERE listing_id IN ({db.marks(len(part))}) ORDER BY listing_id, observed_at, id",

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from gpuscout.models.storage.batches import chunks
 from gpuscout.models.storage.tables.alerts import AlertDelivery
 from gpuscout.models.storage.tables.listings import Listing, PriceObservation, Score
 
@@ -185,8 +186,7 @@ def listings_with_scores(session: Session, listing_ids: Iterable[int],
     ids = sorted(set(listing_ids))
     wanted = sorted(set(watches))
     out: dict[int, tuple[Listing, dict[str, Score]]] = {}
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
+    for part in chunks(ids, 500):
         for listing in session.scalars(select(Listing).where(Listing.id.in_(part))):
             out[listing.id] = (listing, {})
         for score in session.scalars(select(Score).where(Score.listing_id.in_(part),

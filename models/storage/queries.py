@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from gpuscout.models.storage.batches import chunks
 from gpuscout.models.storage.deals import Deal, DealFilter, top_deals
 from gpuscout.models.storage.tables.listings import Listing, PriceObservation, Score
 from gpuscout.models.storage.tables.runs import ScrapeRun
@@ -39,9 +40,9 @@ def auctions_ending(session: Session, ids: Sequence[int], *, after: datetime,
     """Of ``ids``, the active auctions that end after ``after`` and by ``until``."""
     found: list[int] = []
     wanted = list(ids)
-    for i in range(0, len(wanted), 900):
+    for part in chunks(wanted):
         found.extend(session.scalars(select(Listing.id).where(
-            Listing.id.in_(wanted[i:i + 900]), Listing.buying_format == "auction",
+            Listing.id.in_(part), Listing.buying_format == "auction",
             Listing.status == "active", Listing.ends_at > after, Listing.ends_at <= until)))
     return sorted(found)
 

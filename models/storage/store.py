@@ -19,13 +19,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from gpuscout.models.storage.batches import chunks
 from gpuscout.models.storage.rawtime import pg_time, sqlite_time
 from gpuscout.models.storage.records import ListingRecord, PriceChange, ScoreRecord, UpsertResult
 from gpuscout.models.storage.tables.listings import Listing, Score, SearchHit
 
 CHUNK = 500
-#: ids or keys per ``IN (...)`` on SQLite: below its historical limit of 999 parameters
-_IN_CHUNK = 900
 #: fields a re-sighting refreshes (price fields are handled separately, to record observations)
 _MUTABLE = (
     "url", "title", "description", "location", "seller", "seller_feedback", "seller_positive_pct",
@@ -52,11 +51,6 @@ _SCORE_COPIED = ("status", "source", "first_seen")
 _OBSERVATION_COLUMNS = "listing_id, observed_at, price, shipping, currency"
 #: ``json.dumps`` with its defaults, less the reference-cycle check (scores are plain trees)
 _to_json = json.JSONEncoder(check_circular=False).encode
-
-
-def _chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(seq), size):
-        yield seq[i:i + size]
 
 
 class _Raw:
@@ -96,7 +90,7 @@ class _Raw:
                 f"UPDATE {table} AS t SET {sets} FROM unnest(%s::bigint[]) AS k(v) "
                 f"WHERE {where} t.{column} = k.v", [*set_params, list(ids), *where_params])
             return
-        for part in _chunks(ids, _IN_CHUNK):
+        for part in chunks(ids):
             self.cursor.execute(
                 f"UPDATE {table} SET {sets} WHERE {where} {column} IN ({self.marks(len(part))})",
                 [*set_params, *where_params, *part])
@@ -200,10 +194,11 @@ def _existing(raw: _Raw, keys: Iterable[tuple[str, str]], search: str | None = N
                f"{', '.join(f'l.{c}' for c in _COMPARED)}")
     found: dict[tuple[str, str], Any] = {}
     for source, exts in by_source.items():
+        parts: list[tuple[str, list[Any]]]
         if raw.sqlite:
             parts = [(f"{select_} FROM listings l {join} WHERE l.source = ? AND l.external_id "
                       f"IN ({raw.marks(len(part))})", [*head, source, *part])
-                     for part in _chunks(exts, _IN_CHUNK)]
+                     for part in chunks(exts)]
         else:
             parts = [(f"{select_} FROM unnest(%s::text[]) AS k(v) JOIN listings l "
                       f"ON l.source = %s AND l.external_id = k.v {join}", [exts, source, *head])]
@@ -299,7 +294,7 @@ def mark_missing(session: Session, search: str, *, now: datetime, gone_after: in
         .where(SearchHit.search == search, SearchHit.missed >= gone_after,
                Listing.status == "active")
     ))
-    for part in _chunks(gone):
+    for part in chunks(gone, CHUNK):
         session.execute(update(Listing).where(Listing.id.in_(part)).values(status="gone"))
         session.execute(update(Score).where(Score.listing_id.in_(part)).values(status="gone"))
     return gone

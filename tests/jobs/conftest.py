@@ -1,7 +1,9 @@
-"""Job test helpers: gpuscout run in-process in an isolated folder, and the pages a scan reads."""
+"""Job test helpers: gpuscout run in-process in an isolated folder, the pages a scan reads, and a
+loopback SMTP server."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.support.market import OWN_PAGES, PageSet, capture_pages
+from tests.support.smtp import SmtpServer, smtp_server
 
 
 @pytest.fixture
@@ -30,6 +33,13 @@ def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
                                   prog_name="gpuscout")
 
     return _run
+
+
+@pytest.fixture
+def server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback, recording what it receives."""
+    with smtp_server() as s:
+        yield s
 
 
 @pytest.fixture(params=["own", "captures"])

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from gpuscout.scraper.errors import PriceError, ScrapeError
 from gpuscout.scraper.listing import RawListing
-from gpuscout.scraper.money import Money, parse_amount, parse_price, parse_price_range
+from gpuscout.scraper.money import Money, parse_amount, parse_price, parse_price_range, positive_amount
 from gpuscout.scraper.sources import detect_source, get_source
 from gpuscout.scraper.sources.base import ParseResult, Source
 from gpuscout.scraper.sources.registry import NAMES
@@ -231,6 +231,21 @@ def test_whole_dollar_amounts_read_back(amount: int) -> None:
     """Listings often print no cents: "$1,234" is a thousand and more, not one dollar."""
     assert parse_price(f"${amount:,}") == Money(Decimal(amount), "USD")
     assert parse_price(f"{amount} USD") == Money(Decimal(amount), "USD")
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.one_of(st.decimals(), st.integers(), st.floats(), st.text(max_size=12)))
+def test_positive_amount_is_a_finite_amount_above_zero_or_none(value: Any) -> None:
+    got = positive_amount(value)
+    assert got is None or (got.is_finite() and got > 0 and got == Decimal(str(value)))
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("725.00", Decimal("725.00")), (1.08, Decimal("1.08")), (3, Decimal(3)), ("0", None),
+    ("-5", None), ("NaN", None), ("Infinity", None), ("1,200", None), ("", None), (None, None),
+])
+def test_positive_amount_examples(value: Any, expected: Decimal | None) -> None:
+    assert positive_amount(value) == expected
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,15 +1,21 @@
-"""Alert test helpers: a config pointed at a loopback SMTP server, and a stored, scored listing."""
+"""Alert test helpers: a config pointed at a loopback SMTP server, a stored, scored listing, the
+deliveries the outbox holds, and a mailer whose run dies once the message went out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from typing import Any
 
+from sqlalchemy import select
+
+from gpuscout.jobs.alerts.mail import SmtpMailer
 from gpuscout.jobs.config import Config, parse_config
 from gpuscout.models.storage.db import transaction
 from gpuscout.models.storage.records import ListingRecord, ScoreRecord
 from gpuscout.models.storage.store import save_scores, upsert_listings
+from gpuscout.models.storage.tables.alerts import AlertDelivery
 
 # 12:00 in New York (UTC-5 in November)
 T0 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
@@ -68,3 +74,21 @@ def add_listing(sessions: Any, ext: str, *, price: int = 69900, total: int = 86,
                                "seller 99.8 % positive"],
             reference=reference or {"low": "650", "high": "800"}, computed_at=now)])
     return lid
+
+
+def deliveries(sessions: Any) -> list[AlertDelivery]:
+    """Every delivery in the outbox, oldest first."""
+    with sessions() as s:
+        return list(s.scalars(select(AlertDelivery).order_by(AlertDelivery.id)))
+
+
+class CrashAfterSend:
+    """Delivers, then dies before the outbox learns of it (a run killed mid-send: the window in
+    which an alert may go out twice)."""
+
+    def __init__(self, inner: SmtpMailer) -> None:
+        self.inner = inner
+
+    def send(self, msg: EmailMessage) -> str:
+        self.inner.send(msg)
+        raise RuntimeError("killed after the message went out")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import pairwise
 
+from gpuscout.scraper import text_prices
 from gpuscout.scraper.errors import PriceError
 from gpuscout.scraper.money import detect_currency, parse_amount
+from gpuscout.scraper.text_prices import Amount, kind, lead, split_runs, tail, unmark
 
 _NUM = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _SYM = r"US\s?\$|USD|C\s?\$|CA\$|CAD|AU\s?\$|A\$|AUD|NZ\$|EUR|GBP|\$|£|€"
@@ -39,40 +40,16 @@ _NOT_PRICE_BEFORE = re.compile(
     r"\b(?:msrp|retail|paid|bought|purchased|originally|orig|worth|value|budget|cost\s+me"
     r"|spent|sells\s+for|sold\s+for|goes\s+for|going\s+(?:rate|price)|ebay|amazon|new\s+(?:for"
     r"|at|is)|cheaper|less\s+than|under|below|market|save|saving)\b", re.IGNORECASE)
-_SEPARATOR = re.compile(r"\s(?:or)\s|[/,;|]|\.\s|\n", re.IGNORECASE)
-_PLUS_SHIP = re.compile(
-    r"(?:\+|\bplus\b)\s*(?:\$?\d+(?:\.\d{1,2})?\s*)?(?:shipping|ship|s/h|s&h)\b"
-    r"|\b(?:not\s+including|excluding|excl\.?|before|w/o|without)\s+shipping\b"
-    r"|\bshipping\s+(?:not\s+included|extra|excluded|separate)", re.IGNORECASE)
-_SHIPPED = re.compile(
-    r"\bshipped\b|\bshipping\s+included\b|\b(?:incl(?:uding|udes|\.)?|with|w/)\s*shipping\b"
-    r"|\bfree\s+shipping\b|\bships?\s+free\b|\bdelivered\b", re.IGNORECASE)
-_LOCAL = re.compile(r"\blocal(?:ly)?\b|\bpick\s*-?\s*up\b|\bpicked\s+up\b|\bin\s+person\b|\bcash\b",
-                    re.IGNORECASE)
-# NOTE: "\bo…" (case-blind) written first-letter-first: the "o" taken first, the word boundary
-# checked behind it, the rest case-blind. A pattern that starts with a plain (case-sensitive)
-# character class lets the regex engine skip ahead to the next candidate in C, where "\b" or a
-# case-blind letter first has it try the whole pattern at every position. ("o", like the other
-# letters written this way, has no case variant but "O".)
-_OBO = re.compile(r"[oO](?<!\w[oO])(?i:bo\b|\.b\.o\b|r\s+best\s+offer|pen\s+to\s+(?:\w+\s+)?offers\b)")
-# "$700 each", "650 ea", "$700/ea", "per card", "a piece": a price per item
-_EACH = re.compile(r"\b(?:each|ea|apiece|a\s+piece|per\s+(?:card|unit|gpu|piece|item))\b|/\s*ea\b",
-                   re.IGNORECASE)
-_EACH_BEFORE = re.compile(r"\b(?:each|ea)\s*(?:for|at|is|:)?\s*$", re.IGNORECASE)
 # "RTX 3090 FE: 700", "3090 FE = 700": a bare amount after a label, read on a line naming a GPU
 _LABELLED = re.compile(r"[:=|]\s*(\d{2,5}(?:\.\d{1,2})?)(?=\s*(?:$|[,.;)]|shipped|shipping|obo|firm"
                        r"|local|each|ea\b|\+|plus|or\b))", re.IGNORECASE)
-# A place after a local price ("local to 95014", "pickup in Toronto"): no item of its own.
-_PLACE = re.compile(r"\b(?:local(?:ly)?|pick\s*-?\s*up|cash)\s*(?:only\s*)?(?:in|to|near|around|at"
-                    r"|from)\s+(?:\d{5}|[A-Za-z]+(?:\s+[A-Za-z]+)?)|\b\d{5}\b", re.IGNORECASE)
-_OR_END = re.compile(r"(?:\bor|/)\s*\$?\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_GAP = re.compile(r"^\s*(?:\+|plus)\s*$", re.IGNORECASE)
 _SHIP_AMOUNT_TAIL = re.compile(r"^\s*(?:for\s+)?(?:shipping|ship|s/h|s&h)\b", re.IGNORECASE)
-# NOTE: sellers mark sold lines "SOLD", "(sold)", "- sold" or strike them through (~~…~~).
-_SOLD_LINE = re.compile(r"\bSOLD\b|[(\[]\s*(?i:sold)\s*[)\]]|[-–]\s*(?i:sold)\b")
+_SOLD_LINE = text_prices.SOLD
+_OBO = text_prices.OBO
 _HAVE_TAG = re.compile(r"\[\s*h\s*\]", re.IGNORECASE)
 _WANT_TAG = re.compile(r"\[\s*w\s*\]", re.IGNORECASE)
-_WINDOW = 40
+_WINDOW = text_prices.WINDOW
 _MAX_BODY = 60_000
 
 
@@ -94,10 +71,7 @@ class BodyPrice:
 
 
 @dataclass(slots=True)
-class _Mention:
-    start: int
-    end: int
-    amount: Decimal
+class _Mention(Amount):
     high: Decimal | None
     currency: str | None
     kind: str = ""  # "shipped", "plus", "local" or ""
@@ -162,7 +136,7 @@ def _price_of(group: _Group, best_offer: bool, for_gpu: bool) -> BodyPrice:
     else:
         shipping = None
     return BodyPrice(
-        price=main.amount, price_local=local[0].amount if local else None, price_max=main.high,
+        price=main.value, price_local=local[0].value if local else None, price_max=main.high,
         shipping=shipping, currency=main.currency,
         best_offer=best_offer or any(m.obo for m in mentions), for_gpu=for_gpu, each=main.each)
 
@@ -201,20 +175,9 @@ def _groups(body: str, currency: str | None) -> list[_Group]:
 
 
 def _split_line(line: str, mentions: list[_Mention]) -> list[_Group]:
-    """One line may price several items ("3090 FE $700, 3080 $500"): split where item words
-    stand between two amounts; qualifier words ("local or") keep amounts together."""
-    runs: list[list[_Mention]] = [[mentions[0]]]
-    for previous, mention in pairwise(mentions):
-        between = _PLACE.sub(" ", line[previous.end:mention.start])
-        # NOTE: "$950 local in Toronto or $990 shipped": "or" offers the same item another way
-        if is_strong(between) and not _OR_END.search(between):
-            runs.append([mention])
-        else:
-            runs[-1].append(mention)
+    """The groups of one line: the runs of its amounts that each price one item."""
     groups: list[_Group] = []
-    for number, run in enumerate(runs):
-        start = 0 if number == 0 else runs[number - 1][-1].end
-        end = len(line) if number == len(runs) - 1 else run[-1].end
+    for start, end, run in split_runs(line, mentions, is_strong):
         context = line[start:end]
         groups.append(_Group(mentions=run, context=context, own_text=context))
     return groups
@@ -229,7 +192,7 @@ def _mentions(line: str, currency: str | None) -> list[_Mention]:
     for match in _MENTION.finditer(line):
         before = line[previous_end:match.start()]
         after = line[match.end():match.end() + _WINDOW]
-        if _NOT_PRICE_AFTER.match(after) or _NOT_PRICE_BEFORE.search(_lead(before)):
+        if _NOT_PRICE_AFTER.match(after) or _NOT_PRICE_BEFORE.search(lead(before)):
             previous_end = match.end()
             continue
         mention = _mention(match, currency)
@@ -241,8 +204,7 @@ def _mentions(line: str, currency: str | None) -> list[_Mention]:
     for index, mention in enumerate(found):
         following = found[index + 1].start if index + 1 < len(found) else len(line)
         before_start = found[index - 1].end if index else 0
-        _qualify(mention, _lead(line[before_start:mention.start]),
-                 _tail(line[mention.end:following]))
+        _qualify(mention, lead(line[before_start:mention.start]), tail(line[mention.end:following]))
     return _attach_shipping(line, found)
 
 
@@ -255,7 +217,7 @@ def _labelled(line: str, currency: str | None) -> list[_Mention]:
         except PriceError:
             continue
         if amount > 0:
-            found.append(_Mention(start=match.start(1), end=match.end(1), amount=amount,
+            found.append(_Mention(start=match.start(1), end=match.end(1), value=amount,
                                   high=None, currency=currency))
     return found
 
@@ -277,23 +239,14 @@ def _mention(match: re.Match[str], currency: str | None) -> _Mention | None:
         else detect_currency(symbol.upper())
     # NOTE: a cue word ("asking", "local:") stays outside the amount so it can qualify it.
     start = match.start("num3") if match.group("num3") else match.start()
-    return _Mention(start=start, end=match.end(), amount=amount, high=high,
+    return _Mention(start=start, end=match.end(), value=amount, high=high,
                     currency=code or currency)
 
 
-def _qualify(mention: _Mention, lead: str, tail: str) -> None:
-    if _PLUS_SHIP.search(tail):
-        mention.kind = "plus"
-    elif _SHIPPED.search(tail):
-        mention.kind = "shipped"
-    elif _LOCAL.search(tail):
-        mention.kind = "local"
-    elif _SHIPPED.search(lead) and not _PLUS_SHIP.search(lead):
-        mention.kind = "shipped"
-    elif _LOCAL.search(lead):
-        mention.kind = "local"
-    mention.obo = bool(_OBO.search(tail))
-    mention.each = bool(_EACH.search(tail)) or bool(_EACH_BEFORE.search(lead))
+def _qualify(mention: _Mention, before: str, after: str) -> None:
+    mention.kind = kind(before, after)
+    mention.obo = bool(_OBO.search(after))
+    mention.each = bool(text_prices.EACH.search(after)) or bool(text_prices.EACH_BEFORE.search(before))
 
 
 def _attach_shipping(line: str, mentions: list[_Mention]) -> list[_Mention]:
@@ -302,22 +255,11 @@ def _attach_shipping(line: str, mentions: list[_Mention]) -> list[_Mention]:
     for mention in mentions:
         if kept and _SHIP_AMOUNT_GAP.match(line[kept[-1].end:mention.start]) \
                 and _SHIP_AMOUNT_TAIL.match(line[mention.end:mention.end + _WINDOW]):
-            kept[-1].shipping = mention.amount
+            kept[-1].shipping = mention.value
             kept[-1].kind = "plus"
             continue
         kept.append(mention)
     return kept
-
-
-def _lead(before: str) -> str:
-    """The words just before an amount that still belong to it (after the last separator)."""
-    pieces = _SEPARATOR.split(before[-200:])
-    return pieces[-1][-_WINDOW:] if pieces else ""
-
-
-def _tail(after: str) -> str:
-    """The words just after an amount that still belong to it (before the next separator)."""
-    return _SEPARATOR.split(after[:200], maxsplit=1)[0][:_WINDOW]
 
 
 # --- reading the post text ---------------------------------------------------------------
@@ -334,8 +276,9 @@ def _words(initials: str, words: str) -> re.Pattern[str]:
 
 # NOTE: case-blind "\b(?:rtx|gtx|gt)\s?-?\s?a?\d{3,4}(?!\d)|\brx\s?-?\s?\d{3,4}(?!\d)
 # |\b(?:radeon|geforce|quadro|titan\s+(?:x|xp|v|rtx))\b|\barc\s?-?\s?[ab]\d{3}\b|\bfounders?\b
-# |\b(?:graphics|video)\s+cards?\b|\bvega\s?(?:56|64)\b", written first-letter-first as _OBO is:
-# the word's first letter, the boundary before it, then the rest of each word that letter starts.
+# |\b(?:graphics|video)\s+cards?\b|\bvega\s?(?:56|64)\b", written first-letter-first as
+# text_prices.OBO is: the word's first letter, the boundary before it, then the rest of each word
+# that letter starts.
 _GPU = re.compile(
     r"[rgqtafvRGQTAFV](?<!\w.)(?:"
     r"(?<=[rR])(?i:tx\s?-?\s?a?\d{3,4}(?!\d)|x\s?-?\s?\d{3,4}(?!\d)|adeon\b)"
@@ -373,22 +316,13 @@ _SPECS = (
     _words("WO", r"windows|os"),
 )
 _WORD = re.compile(r"[a-z][a-z0-9&']*")
-_FILLER_WORDS = """
-a an the and or of to for is it its it's i i'm im am my me we you are be will would can do
-asking ask price prices priced looking look get sell selling sale want go let now just also
-shipped shipping ship ships included include includes including incl free conus usa us lower
-states continental local locally cash pickup pick picked up in person only obo best offer
-offers firm each ea per plus with at via paypal pp g&s gs f&f ff venmo zelle goods services
-fee fees zip area near both please pm dm comment new if then
-"""
-_FILLER = frozenset(_FILLER_WORDS.split())
-_LINK = re.compile(r"\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*\)")
-# NOTE: case-blind "(?:https?://|www\.)\S+", first-letter-first as _OBO is
-_URL = re.compile(r"[hHwW](?:(?<=[hH])(?i:ttps?://)|(?<=[wW])(?i:ww\.))\S+")
-_STRUCK = re.compile(r"~~.*?~~")
+_FILLER = text_prices.FILLER
+_LINK = text_prices.LINK
+_URL = text_prices.URL
+_STRUCK = text_prices.STRUCK
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$|~>])")
-_LINE_MARK = re.compile(r"^\s*(?:#+|>+|[-*+•]|\d{1,2}[.)])\s+")
-_TABLE_RULE = re.compile(r"^[\s|:\-]*-[\s|:\-]*$")
+_TABLE_RULE = text_prices.TABLE_RULE
+_LINE_MARK = text_prices.LINE_MARK
 
 
 def plain_lines(body: str) -> list[str]:
@@ -410,11 +344,7 @@ def plain_lines(body: str) -> list[str]:
         if _TABLE_RULE.match(raw):
             lines.append("")
             continue
-        mark = _LINE_MARK.match(raw)
-        line = (raw[mark.end():] if mark else raw).strip()
-        if "|" in line:
-            line = " | ".join(cell.strip() for cell in line.strip("|").split("|"))
-        lines.append(line)
+        lines.append(unmark(raw))
     return lines
 
 

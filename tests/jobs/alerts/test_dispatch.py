@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
@@ -25,19 +24,8 @@ from gpuscout.jobs.config import AlertRule
 from gpuscout.jobs.scoring import ListingEvent
 from gpuscout.models.storage.db import transaction
 from gpuscout.models.storage.tables.alerts import AlertDelivery
-from tests.support.alerts import SENDER, T0, TO, add_listing, make_cfg
+from tests.support.alerts import SENDER, T0, TO, CrashAfterSend, add_listing, deliveries, make_cfg
 from tests.support.smtp import SmtpServer, closed_port, smtp_server
-
-
-@pytest.fixture
-def server() -> Iterator[SmtpServer]:
-    with smtp_server() as s:
-        yield s
-
-
-def rows(sessions: Any) -> list[AlertDelivery]:
-    with sessions() as s:
-        return list(s.scalars(select(AlertDelivery).order_by(AlertDelivery.id)))
 
 
 def subject(msg: EmailMessage) -> str:
@@ -82,13 +70,13 @@ def test_one_email_per_new_deal_and_none_on_rerun(sessions: Any, server: SmtpSer
     assert '<img src="https://i.ebayimg.com/images/111.jpg"' in html
     assert "<li>seller 99.8 % positive</li>" in html
 
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.state, row.attempts, row.event, row.price, row.score) == ("sent", 1, "new", 69900, 86)
     assert row.message_id == msg["Message-ID"] and row.sent_at == T0
 
     again = process_events(cfg, sessions, [ListingEvent(lid, "new")], now=T0 + timedelta(hours=1))
     assert again == AlertReport()
-    assert len(server.received) == 1 and len(rows(sessions)) == 1
+    assert len(server.received) == 1 and len(deliveries(sessions)) == 1
 
 
 def test_price_drop_above_threshold_alerts_once_below_does_not(sessions: Any,
@@ -144,7 +132,7 @@ def test_no_alert_for_unfit_low_score_too_dear_or_sold(sessions: Any, server: Sm
     events.append(ListingEvent(ok, "back_in_stock"))  # not in the rule's events
     report = process_events(cfg, sessions, events, now=T0)
     assert (report.sent, report.recorded) == (1, 1)
-    assert [r.listing_id for r in rows(sessions)] == [ok]
+    assert [r.listing_id for r in deliveries(sessions)] == [ok]
     assert subject(server.messages()[0]).startswith("[gpuscout] RTX 3090 FE $720 — score 70: ")
 
 
@@ -156,8 +144,8 @@ def test_server_down_keeps_alerts_queued_until_the_next_run(sessions: Any) -> No
                             now=T0)
     assert (report.sent, report.queued, report.failed, report.recorded) == (0, 2, 0, 2)
     assert report.error is not None and report.error.startswith("refused: connection refused by")
-    assert [(r.state, r.attempts) for r in rows(sessions)] == [("queued", 0), ("queued", 0)]
-    assert all(f"127.0.0.1:{port}" in (r.last_error or "") for r in rows(sessions))
+    assert [(r.state, r.attempts) for r in deliveries(sessions)] == [("queued", 0), ("queued", 0)]
+    assert all(f"127.0.0.1:{port}" in (r.last_error or "") for r in deliveries(sessions))
 
     with smtp_server() as server:
         up = make_cfg(server.port)
@@ -166,7 +154,7 @@ def test_server_down_keeps_alerts_queued_until_the_next_run(sessions: Any) -> No
         assert sorted(subject(m)[:39] for m in server.messages()) == [
             "[gpuscout] RTX 3090 FE $699 — score 86:", "[gpuscout] RTX 3090 FE $699 — score 90:"]
         assert send_queued(up, sessions, now=T0 + timedelta(hours=1)).sent == 0
-    assert [r.state for r in rows(sessions)] == ["sent", "sent"]
+    assert [r.state for r in deliveries(sessions)] == ["sent", "sent"]
 
 
 def test_quiet_hours_defer_then_send(sessions: Any, server: SmtpServer) -> None:
@@ -175,7 +163,7 @@ def test_quiet_hours_defer_then_send(sessions: Any, server: SmtpServer) -> None:
     night = datetime(2026, 11, 21, 4, 30, tzinfo=UTC)  # 23:30 in New York
     report = process_events(cfg, sessions, [ListingEvent(lid, "new")], now=night)
     assert (report.sent, report.deferred, report.queued) == (0, 1, 0)
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert row.due_at == datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # 07:00 local
     assert send_queued(cfg, sessions, now=datetime(2026, 11, 21, 11, 59, tzinfo=UTC)).sent == 0
     assert server.received == []
@@ -203,17 +191,6 @@ def test_quiet_end_ranges() -> None:
     assert next_digest_at(at(13), "08:00", ny) == datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
 
 
-class CrashAfterSend:
-    """Delivers, then dies before the outbox learns of it (the duplicate window)."""
-
-    def __init__(self, inner: SmtpMailer) -> None:
-        self.inner = inner
-
-    def send(self, msg: EmailMessage) -> str:
-        self.inner.send(msg)
-        raise RuntimeError("power cut")
-
-
 def test_crash_after_smtp_accepted_resends_after_the_lease_with_same_message_id(
         sessions: Any, server: SmtpServer) -> None:
     cfg = make_cfg(server.port)
@@ -223,7 +200,7 @@ def test_crash_after_smtp_accepted_resends_after_the_lease_with_same_message_id(
         assert len(record_events(cfg, s, [ListingEvent(lid, "new")], now=T0)) == 1
     with pytest.raises(RuntimeError):
         send_queued(cfg, sessions, now=T0, mailer=CrashAfterSend(SmtpMailer(cfg.email)))
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.state, row.attempts) == ("sending", 1)
     # a run within the lease (another run may still be sending) leaves it alone
     assert send_queued(cfg, sessions, now=T0 + timedelta(seconds=60)).sent == 0
@@ -232,7 +209,7 @@ def test_crash_after_smtp_accepted_resends_after_the_lease_with_same_message_id(
     first, second = server.messages()
     assert first["Message-ID"] == second["Message-ID"] == message_id_for(
         dedupe_key(lid, "deals", "new", 69900), SENDER)
-    assert [(r.state, r.attempts) for r in rows(sessions)] == [("sent", 2)]
+    assert [(r.state, r.attempts) for r in deliveries(sessions)] == [("sent", 2)]
 
 
 def test_permanent_rejection_fails_the_alert(sessions: Any, server: SmtpServer) -> None:
@@ -241,7 +218,7 @@ def test_permanent_rejection_fails_the_alert(sessions: Any, server: SmtpServer) 
     lid = add_listing(sessions, "701")
     report = process_events(cfg, sessions, [ListingEvent(lid, "new")], now=T0)
     assert (report.sent, report.failed, report.queued) == (0, 1, 0)
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert row.state == "failed"
     assert row.last_error is not None and row.last_error.startswith("rejected: ")
     assert "550" in row.last_error and "check email.recipients" in row.last_error
@@ -289,7 +266,7 @@ def test_digest_sent_once_per_day_with_the_top_listings(sessions: Any, server: S
     assert plain.index("1. RTX 3090 FE $660 — score 95/100") < plain.index(
         "2. RTX 3090 FE $700 — score 88/100")
     assert "$720" not in plain and html.count("<tr style=") == 2
-    states = {r.listing_id: r.state for r in rows(sessions) if r.listing_id}
+    states = {r.listing_id: r.state for r in deliveries(sessions) if r.listing_id}
     assert states == {ids[0]: "skipped", ids[1]: "sent", ids[2]: "sent"}
 
     # the next day: only what is new since
@@ -313,7 +290,7 @@ def test_digest_retried_after_outage(sessions: Any) -> None:
         assert send_digest(up, sessions, rule="deals", now=morning + timedelta(minutes=5)).sent == 1
         assert send_digest(up, sessions, rule="deals", now=morning + timedelta(minutes=9)).sent == 0
         assert len(server.received) == 1
-    assert {r.state for r in rows(sessions)} == {"sent"}
+    assert {r.state for r in deliveries(sessions)} == {"sent"}
 
 
 def test_an_alert_left_sending_is_sent_once_more_and_never_failed(sessions: Any,
@@ -328,7 +305,7 @@ def test_an_alert_left_sending_is_sent_once_more_and_never_failed(sessions: Any,
         row.state, row.attempts = "sending", 4
     report = send_queued(cfg, sessions, now=T0 + timedelta(minutes=5))
     assert (report.sent, report.failed) == (1, 0) and len(server.received) == 1
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.state, row.resends, row.attempts) == ("sent", 1, 5)
 
 
@@ -344,7 +321,7 @@ def test_alert_for_a_deleted_listing_fails_and_the_rest_go_out(sessions: Any,
         s.delete(s.get(Listing, gone))
     report = send_queued(cfg, sessions, now=T0)
     assert (report.sent, report.failed) == (1, 1)
-    assert [(r.listing_id, r.state) for r in rows(sessions)] == [(None, "failed"), (kept, "sent")]
+    assert [(r.listing_id, r.state) for r in deliveries(sessions)] == [(None, "failed"), (kept, "sent")]
 
 
 # --------------------------------------------------------------------------- red flags, auctions
@@ -358,7 +335,7 @@ def test_a_red_flag_never_alerts_whatever_the_score(sessions: Any, server: SmtpS
     report = process_events(cfg, sessions, [ListingEvent(i, "new") for i in (fault, scam, clean)],
                             now=T0)
     assert (report.sent, report.recorded) == (1, 1)
-    assert [r.listing_id for r in rows(sessions)] == [clean]
+    assert [r.listing_id for r in deliveries(sessions)] == [clean]
 
 
 def test_auctions_alert_only_as_they_end_within_the_rule_hours(sessions: Any,
@@ -375,7 +352,7 @@ def test_auctions_alert_only_as_they_end_within_the_rule_hours(sessions: Any,
     cfg = make_cfg(server.port, auction_hours=6)
     report = process_events(cfg, sessions, events, now=T0)
     assert (report.sent, report.recorded) == (1, 1)
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.listing_id, row.event, row.dedupe_key) == (soon, "ending_soon",
                                                            f"{soon}:deals:ending_soon:none")
     assert subject(server.messages()[0]).startswith(

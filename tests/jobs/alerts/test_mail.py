@@ -40,12 +40,6 @@ def email(port: int, **kw: Any) -> EmailConfig:
 
 
 @pytest.fixture
-def server() -> Iterator[SmtpServer]:
-    with smtp_server() as s:
-        yield s
-
-
-@pytest.fixture
 def auth_server() -> Iterator[SmtpServer]:
     with smtp_server(users={"me@example.com": "app-password"}) as s:
         yield s

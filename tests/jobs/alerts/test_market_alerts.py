@@ -3,12 +3,10 @@ the text part, a cross-post alerted once, and market-move alerts sent once per m
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from gpuscout.jobs.alerts.dispatch import process_events
@@ -17,13 +15,7 @@ from gpuscout.models.storage.db import transaction
 from gpuscout.models.storage.market import PriceRecord, save_prices, save_same
 from gpuscout.models.storage.tables.alerts import AlertDelivery
 from tests.support.alerts import T0, add_listing, make_cfg
-from tests.support.smtp import SmtpServer, smtp_server
-
-
-@pytest.fixture
-def server() -> Iterator[SmtpServer]:
-    with smtp_server() as s:
-        yield s
+from tests.support.smtp import SmtpServer
 
 
 def sales(sessions: Any, listing_id: int, prices: list[tuple[int, int]]) -> None:

@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from gpuscout.jobs.alerts.dispatch import (
     MAX_ATTEMPTS,
@@ -23,27 +22,15 @@ from gpuscout.jobs.alerts.dispatch import (
 from gpuscout.jobs.config import parse_config
 from gpuscout.jobs.errors import ConfigError, DeliveryError
 from gpuscout.jobs.scoring import ListingEvent
-from gpuscout.models.storage.tables.alerts import AlertDelivery
-from tests.support.alerts import BAND_REFERENCE, T0, add_listing, make_cfg
+from tests.support.alerts import BAND_REFERENCE, T0, add_listing, deliveries, make_cfg
 from tests.support.push import PushServer, push_server
-from tests.support.smtp import SmtpServer, smtp_server
-
-
-@pytest.fixture
-def server() -> Iterator[SmtpServer]:
-    with smtp_server() as s:
-        yield s
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture
 def push() -> Iterator[PushServer]:
     with push_server() as p:
         yield p
-
-
-def rows(sessions: Any) -> list[AlertDelivery]:
-    with sessions() as s:
-        return list(s.scalars(select(AlertDelivery).order_by(AlertDelivery.id)))
 
 
 def phone(url: str) -> list[dict[str, Any]]:
@@ -72,7 +59,7 @@ def test_a_deal_reaches_email_and_the_phone_once_each(sessions: Any, server: Smt
     assert plain is not None
     assert ("$700 per card, 3 % below the market ($725: the middle of the watch's price band)"
             in plain.get_content())
-    by_channel = {row.channel: row for row in rows(sessions)}
+    by_channel = {row.channel: row for row in deliveries(sessions)}
     assert by_channel["email"].dedupe_key == f"{lid}:deals:new:70000"
     assert by_channel["phone"].dedupe_key == f"{lid}:deals:new:70000@phone"
     assert {row.state for row in by_channel.values()} == {"sent"}
@@ -103,7 +90,7 @@ def test_a_push_target_that_is_down_holds_back_only_its_own_alerts(
                                             ListingEvent(second, "new")], now=T0)
     assert report.sent == 2 and len(server.received) == 2  # email went out
     assert report.error is not None and "is the push service reachable?" in report.error
-    waiting = [row for row in rows(sessions) if row.channel == "phone"]
+    waiting = [row for row in deliveries(sessions) if row.channel == "phone"]
     # the unreachable target costs no attempts: both wait for it, the second untried
     assert [(row.state, row.attempts) for row in waiting] == [("queued", 0), ("queued", 0)]
     with push_server() as back:
@@ -111,7 +98,7 @@ def test_a_push_target_that_is_down_holds_back_only_its_own_alerts(
         assert send_queued(later, sessions, now=T0 + timedelta(minutes=5)).sent == 2
         assert len(back.received) == 2
         assert send_queued(later, sessions, now=T0 + timedelta(minutes=6)).sent == 0
-    assert {row.state for row in rows(sessions)} == {"sent"}
+    assert {row.state for row in deliveries(sessions)} == {"sent"}
 
 
 def test_a_target_that_keeps_refusing_fails_after_the_attempts(sessions: Any,
@@ -121,7 +108,7 @@ def test_a_target_that_keeps_refusing_fails_after_the_attempts(sessions: Any,
     push.status = 500
     for minute in range(MAX_ATTEMPTS):
         process_events(cfg, sessions, [ListingEvent(lid, "new")], now=T0 + timedelta(minutes=minute))
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
     assert row.last_error is not None and "error=500" in row.last_error
 
@@ -144,7 +131,7 @@ def test_a_rule_may_name_its_channels(sessions: Any, server: SmtpServer, push: P
     lid = add_listing(sessions, "151")
     assert process_events(cfg, sessions, [ListingEvent(lid, "new")], now=T0).sent == 1
     assert len(push.received) == 1 and server.received == []
-    assert [row.channel for row in rows(sessions)] == ["phone"]
+    assert [row.channel for row in deliveries(sessions)] == ["phone"]
 
 
 def test_the_first_scan_sends_one_digest_per_channel_not_one_message_each(
@@ -168,7 +155,7 @@ def test_the_first_scan_sends_one_digest_per_channel_not_one_message_each(
     assert lines[2] == "   https://www.ebay.com/itm/200"
     assert sum(line[:2] in ("1.", "2.", "3.", "4.") for line in lines) == 4
     # every listing is in the outbox, sent with its digest: none alerts again later
-    items = [row for row in rows(sessions) if row.event == "new"]
+    items = [row for row in deliveries(sessions) if row.event == "new"]
     assert len(items) == 8 and {row.state for row in items} == {"sent"}
     assert process_events(cfg, sessions, backlog, now=T0 + timedelta(hours=1)).sent == 0
     # a listing that is new after the first scan gets its own alert
@@ -255,7 +242,7 @@ def test_a_long_digest_push_shows_the_best_ten_and_says_how_many_more(
     assert sum(1 for line in lines if re.match(r"\d+\. ", line)) == 10
     assert lines[-1] == "…and 15 more: `gpuscout deals` lists them"
     assert len(note.message.encode()) < 4096  # ntfy's limit for a message (longer: a file)
-    assert {row.state for row in rows(sessions)} == {"sent"}
+    assert {row.state for row in deliveries(sessions)} == {"sent"}
 
 
 @pytest.mark.parametrize(("reference", "said"), [

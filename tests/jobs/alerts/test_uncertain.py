@@ -4,13 +4,10 @@ never marked failed while it may have arrived, and is shown as "uncertain"."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from gpuscout.jobs.alerts.dispatch import process_events, record_events, send_digest, send_queued
 from gpuscout.jobs.alerts.mail import SmtpMailer, check_message
@@ -18,22 +15,10 @@ from gpuscout.jobs.alerts.uncertain import RESENT_NOTE
 from gpuscout.jobs.errors import DeliveryError
 from gpuscout.jobs.scoring import ListingEvent
 from gpuscout.models.storage.db import transaction
-from gpuscout.models.storage.tables.alerts import AlertDelivery
-from tests.support.alerts import T0, add_listing, make_cfg
-from tests.support.smtp import SmtpServer, closed_port, smtp_server
+from tests.support.alerts import T0, CrashAfterSend, add_listing, deliveries, make_cfg
+from tests.support.smtp import SmtpServer, closed_port
 
 LEASE = timedelta(seconds=70)  # twice the 5 s SMTP timeout of make_cfg, plus a minute
-
-
-@pytest.fixture
-def server() -> Iterator[SmtpServer]:
-    with smtp_server() as s:
-        yield s
-
-
-def rows(sessions: Any) -> list[AlertDelivery]:
-    with sessions() as s:
-        return list(s.scalars(select(AlertDelivery).order_by(AlertDelivery.id)))
 
 
 def test_the_mailer_says_uncertain_only_after_the_whole_message_went(server: SmtpServer) -> None:
@@ -60,7 +45,7 @@ def test_a_server_that_drops_after_data_gets_each_alert_at_most_twice(
     lid = add_listing(sessions, "1001")
     first = process_events(cfg, sessions, [ListingEvent(lid, "new")], now=T0)
     assert (first.sent, first.failed, first.uncertain) == (0, 0, 1)
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.state, row.resends, row.due_at) == ("uncertain", 0, T0 + LEASE)
     assert row.last_error is not None and row.last_error.startswith("uncertain: ")
     # within the lease nothing is sent again
@@ -71,7 +56,7 @@ def test_a_server_that_drops_after_data_gets_each_alert_at_most_twice(
     assert len(server.received) == 2
     a, b = server.messages()
     assert a["Message-ID"] == b["Message-ID"]
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.state, row.resends, row.attempts) == ("uncertain", 1, 2)
     assert row.last_error is not None and "not sent again (it may have arrived twice)" in row.last_error
 
@@ -84,7 +69,7 @@ def test_a_resend_that_gets_through_marks_the_alert_sent(sessions: Any, server: 
     server.recorder.drop_after_data = False
     report = send_queued(cfg, sessions, now=T0 + LEASE)
     assert (report.sent, report.uncertain) == (1, 0)
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.state, row.resends, row.last_error) == ("sent", 1, RESENT_NOTE)
     assert send_queued(cfg, sessions, now=T0 + timedelta(days=1)).sent == 0
     assert len(server.received) == 2
@@ -102,7 +87,7 @@ def test_a_resend_that_never_reached_the_server_is_tried_again(sessions: Any,
     for minutes in (2, 3, 4):
         report = send_queued(down, sessions, now=T0 + timedelta(minutes=minutes))
         assert report.error is not None and report.uncertain == 0
-        (row,) = rows(sessions)
+        (row,) = deliveries(sessions)
         assert (row.state, row.resends) == ("uncertain", 0)
     server.recorder.drop_after_data = False
     assert send_queued(up, sessions, now=T0 + timedelta(minutes=5)).sent == 1
@@ -118,23 +103,12 @@ def test_a_resend_refused_for_good_is_uncertain_not_failed(sessions: Any,
     server.recorder.drop_after_data, server.recorder.reject_rcpt = False, True
     report = send_queued(cfg, sessions, now=T0 + LEASE)
     assert (report.failed, report.uncertain) == (0, 1)
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.state, row.resends) == ("uncertain", 1)
     assert row.last_error is not None and "refused" in row.last_error
     server.recorder.reject_rcpt = False
     send_queued(cfg, sessions, now=T0 + timedelta(days=1))
     assert len(server.received) == 1  # the first copy; never a second after the refusal
-
-
-class CrashAfterSend:
-    """Delivers, then dies before the outbox learns of it (a run killed mid-send)."""
-
-    def __init__(self, inner: SmtpMailer) -> None:
-        self.inner = inner
-
-    def send(self, msg: EmailMessage) -> str:
-        self.inner.send(msg)
-        raise RuntimeError("killed")
 
 
 def test_a_run_killed_while_sending_twice_sends_no_third_copy(sessions: Any,
@@ -149,14 +123,14 @@ def test_a_run_killed_while_sending_twice_sends_no_third_copy(sessions: Any,
         send_queued(cfg, sessions, now=T0, mailer=crash)
     with pytest.raises(RuntimeError):  # its resend, after the lease, is killed too
         send_queued(cfg, sessions, now=T0 + LEASE, mailer=crash)
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.state, row.resends) == ("sending", 1)
     report = send_queued(cfg, sessions, now=T0 + 2 * LEASE)
     assert (report.sent, report.failed, report.uncertain) == (0, 0, 1)
     for hour in range(1, 5):
         send_queued(cfg, sessions, now=T0 + timedelta(hours=hour))
     assert len(server.received) == 2
-    (row,) = rows(sessions)
+    (row,) = deliveries(sessions)
     assert (row.state, row.resends) == ("uncertain", 1)
     assert row.last_error is not None and "interrupted while sending it once more" in row.last_error
 
@@ -170,14 +144,14 @@ def test_an_uncertain_digest_is_resent_once_with_its_listings(sessions: Any,
     morning = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
     first = send_digest(cfg, sessions, rule="deals", now=morning)
     assert (first.sent, first.failed, first.uncertain) == (0, 0, 1)
-    head = next(r for r in rows(sessions) if r.event == "digest")
+    head = next(r for r in deliveries(sessions) if r.event == "digest")
     assert (head.state, head.resends) == ("uncertain", 0)
     for day in (1, 2, 3):  # the next digest times: the uncertain one is resent once, then never
         send_digest(cfg, sessions, rule="deals", now=morning + timedelta(days=day))
     assert len(server.received) == 2
-    states = {r.event: (r.state, r.resends) for r in rows(sessions)}
+    states = {r.event: (r.state, r.resends) for r in deliveries(sessions)}
     assert states["digest"] == ("uncertain", 1)
-    items = [r for r in rows(sessions) if r.event != "digest"]
+    items = [r for r in deliveries(sessions) if r.event != "digest"]
     assert {r.message_id for r in items} == {head.message_id}  # never offered to another digest
     assert {r.state for r in items} == {"queued"}
 

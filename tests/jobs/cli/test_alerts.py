@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,6 @@ from tests.support.alerts import add_listing, make_cfg
 from tests.support.smtp import SmtpServer, closed_port, smtp_server
 
 PASSWORD = "app-password"
-
-
-@pytest.fixture
-def server() -> Iterator[SmtpServer]:
-    with smtp_server() as s:
-        yield s
 
 
 def write_config(tmp_path: Path, port: int, *, username: str | None = None,

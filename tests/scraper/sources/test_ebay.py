@@ -16,6 +16,7 @@ from gpuscout.scraper.sources import detect_source, get_source
 from gpuscout.scraper.sources.base import ParseResult
 from gpuscout.scraper.sources.ebay.html import canonical_url, parse_date, parse_seller, time_left
 from gpuscout.scraper.sources.ebay.source import EbaySource
+from tests.support.pages import by_id
 
 Reader = Callable[[str], bytes]
 
@@ -33,10 +34,6 @@ ITEM_URL = "https://www.ebay.com/itm/226771798286"
 @pytest.fixture(scope="module")
 def source() -> EbaySource:
     return EbaySource()
-
-
-def by_id(result: ParseResult) -> dict[str, RawListing]:
-    return {listing.external_id: listing for listing in result.listings}
 
 
 # ---- 2025 s-card, sold listings, ebay.com ----------------------------------------------------

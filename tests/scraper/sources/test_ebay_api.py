@@ -18,6 +18,7 @@ from gpuscout.scraper.listing import RawListing
 from gpuscout.scraper.sources.base import ParseResult, SearchSpec
 from gpuscout.scraper.sources.ebay.api import parse_token_response
 from gpuscout.scraper.sources.ebay.source import EbaySource
+from tests.support.pages import by_id
 
 Reader = Callable[[str], bytes]
 
@@ -28,10 +29,6 @@ CREDENTIALS = {"client_id": "app-id-123", "client_secret": "cert-secret-456"}
 @pytest.fixture(scope="module")
 def source() -> EbaySource:
     return EbaySource()
-
-
-def by_id(result: ParseResult) -> dict[str, RawListing]:
-    return {listing.external_id: listing for listing in result.listings}
 
 
 # ---- search bodies -----------------------------------------------------------------------------

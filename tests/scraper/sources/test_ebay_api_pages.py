@@ -13,7 +13,7 @@ from gpuscout.scraper.errors import MarkupDrift
 from gpuscout.scraper.listing import RawListing
 from gpuscout.scraper.sources.base import ParseResult
 from gpuscout.scraper.sources.ebay.source import EbaySource
-from tests.support.pages import read_page
+from tests.support.pages import by_id, read_page
 
 API_URL = "https://api.ebay.com/buy/browse/v1/item_summary/search?q=rtx+3090&limit=200"
 GETITEM_URL = "https://api.ebay.com/buy/browse/v1/item/v1%7C500000000011%7C0"
@@ -23,10 +23,6 @@ D = Decimal
 @pytest.fixture(scope="module")
 def source() -> EbaySource:
     return EbaySource()
-
-
-def by_id(result: ParseResult) -> dict[str, RawListing]:
-    return {listing.external_id: listing for listing in result.listings}
 
 
 def test_bare_array_counts_and_repeat(source: EbaySource) -> None:

@@ -13,7 +13,7 @@ from gpuscout.scraper.listing import RawListing
 from gpuscout.scraper.sources import detect_source
 from gpuscout.scraper.sources.base import ParseResult
 from gpuscout.scraper.sources.ebay.source import EbaySource
-from tests.support.pages import read_page
+from tests.support.pages import by_id, read_page
 
 US = "ebay/search-scard-us.html"
 SOLD_UK = "ebay/search-scard-sold-uk.html"
@@ -30,10 +30,6 @@ D = Decimal
 @pytest.fixture(scope="module")
 def source() -> EbaySource:
     return EbaySource()
-
-
-def by_id(result: ParseResult) -> dict[str, RawListing]:
-    return {listing.external_id: listing for listing in result.listings}
 
 
 # ---- 2025 s-card, ebay.com ---------------------------------------------------------------------
