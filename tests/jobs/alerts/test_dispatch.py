@@ -420,4 +420,4 @@ def test_concurrent_senders_deliver_each_alert_once(sessions: Any) -> None:
         t.join()
     assert len(sent) == len(set(sent)) == 8
     assert sum(r.sent for r in reports) == 8
-    assert {row.state for row in rows(sessions)} == {"sent"}
+    assert {row.state for row in deliveries(sessions)} == {"sent"}
