@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from gpuscout.jobs.config.alerting import parse_alert, parse_email, parse_notify
 from gpuscout.jobs.config.cron import check_cron
 from gpuscout.jobs.config.interval import parse_every
 from gpuscout.jobs.config.schema import (
@@ -23,19 +24,12 @@ from gpuscout.jobs.config.schema import (
     CONFIG_FILE,
     DATABASE_URL_ENV,
     EMAIL_CHANNEL,
-    EVENTS,
-    MODES,
     PACING,
     PREFER,
-    SECURITY,
-    SMTP_PASSWORD_ENV,
     VARIANTS,
-    AlertRule,
     ClusterConfig,
     Config,
-    EmailConfig,
     FetchConfig,
-    NotifyConfig,
     ScanConfig,
     ScoringConfig,
     SearchConfig,
@@ -43,15 +37,20 @@ from gpuscout.jobs.config.schema import (
     WatchConfig,
 )
 from gpuscout.jobs.config.starter import builtin
+from gpuscout.jobs.config.urls import (
+    anchor_path,
+    anchor_sqlite,
+    check_base_url,
+    check_db_url,
+    check_proxy,
+)
 from gpuscout.jobs.config.values import Table, defaults
 from gpuscout.jobs.errors import ConfigError
 
 TOP_LEVEL = ("database", "watch", "search", "sources", "fetch", "scan", "scoring", "email",
              "notify", "alert", "catalog", "cluster")
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ISO = re.compile(r"^[A-Z]{3}$")
-_DB_URL = re.compile(r"^(sqlite|postgres(ql)?)(\+\w+)?://")
 
 
 def _list_of_tables(data: dict[str, Any], name: str) -> list[Any]:
@@ -185,191 +184,11 @@ def _parse_source(name: str, raw: Any, folder: Path | None) -> SourceConfig:
         obey_robots=r.flag("obey_robots"),
         user_agent=r.string("user_agent", single_line=True),
         proxy=proxy,
-        cookies_file=_anchor_path(cookies, folder) if cookies else None,
+        cookies_file=anchor_path(cookies, folder) if cookies else None,
         options=r.str_table("options"),
     )
     r.done()
     return s
-
-
-def check_base_url(key: str, url: str) -> None:
-    """An http(s) URL with a host, and at most a path after it (``{site}`` may stand for a region)."""
-    where = _url_parts(key, url.replace("{site}", "site"), ("http", "https"), "http:// or https://")
-    if where.query or where.fragment:
-        raise ConfigError(f"{key} = {url!r}: must be scheme://host[:port][/path], without ? or #")
-
-
-def check_proxy(key: str, url: str) -> None:
-    """A proxy URL httpx can use: http(s)://[user:password@]host[:port], or socks5 with socksio."""
-    where = _url_parts(key, url, ("http", "https", "socks5", "socks5h"),
-                       "http://, https://, socks5:// or socks5h://")
-    if where.path not in ("", "/") or where.query or where.fragment:
-        raise ConfigError(f"{key} = {mask_url(url)!r}: must be scheme://[user:password@]host[:port] "
-                          "(no path)")
-    if where.scheme.startswith("socks"):
-        from importlib.util import find_spec
-
-        if find_spec("socksio") is None:
-            raise ConfigError(f"{key} = {mask_url(url)!r}: a SOCKS proxy needs the socksio package "
-                              "(pip install 'httpx[socks]')")
-
-
-_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
-
-
-def _is_host(host: str) -> bool:
-    """A host name or an IP address (IPv6 without its brackets)."""
-    if _HOST.match(host):
-        return True
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _url_parts(key: str, url: str, schemes: tuple[str, ...], allowed: str) -> Any:
-    """``url`` split, or ConfigError naming ``key``: a known scheme, a host that is a host name or
-    an address, a numeric port, no whitespace or control characters anywhere."""
-    from urllib.parse import urlsplit
-
-    shown = mask_url(url)
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        raise ConfigError(f"{key} = {shown!r}: must not contain spaces or control characters")
-    try:
-        where = urlsplit(url)
-        port = where.port
-    except ValueError as exc:
-        raise ConfigError(f"{key} = {shown!r}: not a valid URL ({exc})") from None
-    if where.scheme.lower() not in schemes or not url.lower().startswith(where.scheme.lower() + "://"):
-        raise ConfigError(f"{key} = {shown!r}: must start with {allowed}")
-    if not _is_host(where.hostname or ""):
-        raise ConfigError(f"{key} = {shown!r}: must name a host, as in {where.scheme}://example.com"
-                          + (":8080" if port is None and key.endswith("proxy") else ""))
-    if port == 0:
-        raise ConfigError(f"{key} = {shown!r}: port 0 cannot be connected to")
-    return where
-
-
-def _parse_email(raw: Any) -> EmailConfig:
-    r = Table(raw, "email", defaults(EmailConfig))
-    recipients = r.raw("recipients", [])
-    if isinstance(recipients, str):
-        recipients = [recipients]
-    if not isinstance(recipients, list) or not all(
-        isinstance(x, str) and "@" in x for x in recipients
-    ):
-        raise ConfigError(f"email.recipients = {recipients!r}: must be a list of email addresses")
-    if "password" in r.data:
-        raise ConfigError(f"email.password: not allowed in the file; set {SMTP_PASSWORD_ENV} instead")
-    smtp_host = r.string("smtp_host")
-    if not _is_host(smtp_host):
-        raise ConfigError(f"email.smtp_host = {smtp_host!r}: must be a host name or an address "
-                          "(no scheme, port or spaces: the port is email.smtp_port)")
-    e = EmailConfig(
-        smtp_host=smtp_host,
-        smtp_port=r.number("smtp_port", minimum=1, maximum=65535, integer=True),
-        security=r.string("security", choices=SECURITY),
-        sender=r.string("sender", single_line=True),
-        recipients=tuple(recipients),
-        username=r.string("username"),
-        timeout=float(r.number("timeout", minimum=1)),
-        timezone=r.string("timezone"),
-    )
-    r.done()
-    try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(e.timezone)
-    except Exception as exc:
-        raise ConfigError(f"email.timezone = {e.timezone!r}: must be an IANA zone like "
-                          "'America/New_York'") from exc
-    return e
-
-
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SCHEME_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
-
-
-def _parse_notify(i: int, raw: Any) -> NotifyConfig:
-    r = Table(raw, f"notify[{i}]", defaults(NotifyConfig))
-    n = NotifyConfig(name=r.string("name", single_line=True), url=r.string("url"),
-                     url_env=r.string("url_env", single_line=True))
-    r.done()
-    key = f"notify[{i}]"
-    if n.name == EMAIL_CHANNEL:
-        raise ConfigError(f"{key}.name = 'email': that name is the [email] section's; pick another")
-    if (n.url is None) == (n.url_env is None):
-        raise ConfigError(f"{key}: give url (an Apprise URL without secrets) or url_env (the "
-                          "environment variable holding it), not both or neither")
-    if n.url_env is not None and not _ENV_NAME.match(n.url_env):
-        raise ConfigError(f"{key}.url_env = {n.url_env!r}: must be an environment variable name "
-                          "like GPUSCOUT_NOTIFY_PHONE")
-    if n.url is not None:
-        if not _SCHEME_URL.match(n.url):
-            raise ConfigError(f"{key}.url = {n.url!r}: must be an Apprise URL like "
-                              "'ntfy://ntfy.sh/my-topic'")
-        if mask_url(n.url) != n.url:
-            raise ConfigError(f"{key}.url holds a password or token: put the URL in an "
-                              "environment variable and name it with url_env instead")
-    return n
-
-
-def _parse_alert(i: int, raw: Any, watches: set[str]) -> AlertRule:
-    r = Table(raw, f"alert[{i}]", defaults(AlertRule))
-    watch = r.string("watch")
-    if watch not in watches:
-        raise ConfigError(f"alert[{i}].watch = {watch!r}: must name a watch ({', '.join(sorted(watches))})")
-    events = r.raw("events", list(AlertRule.events))
-    if not isinstance(events, list) or not events or any(e not in EVENTS for e in events):
-        raise ConfigError(f"alert[{i}].events = {events!r}: must be a list of {', '.join(EVENTS)}")
-    quiet = r.string("quiet_hours")
-    if quiet is not None:
-        start, _, end = quiet.partition("-")
-        if not (_HHMM.match(start) and _HHMM.match(end)):
-            raise ConfigError(f"alert[{i}].quiet_hours = {quiet!r}: must look like '23:00-07:00'")
-    digest_time = r.string("digest_time")
-    if not _HHMM.match(digest_time):
-        raise ConfigError(f"alert[{i}].digest_time = {digest_time!r}: must be HH:MM (24-hour)")
-    a = AlertRule(
-        name=r.string("name", f"{watch}-{i}", single_line=True),
-        watch=watch,
-        min_score=r.number("min_score", minimum=0, maximum=100, integer=True),
-        max_price=r.money("max_price"),
-        events=tuple(events),
-        mode=r.string("mode", choices=MODES),
-        drop_percent=r.money("drop_percent") or Decimal(0),
-        drop_amount=r.money("drop_amount"),
-        digest_time=digest_time,
-        digest_top=r.number("digest_top", minimum=1, integer=True),
-        quiet_hours=quiet,
-        auction_hours=r.number("auction_hours", minimum=0.25, maximum=720),
-        move_percent=_positive(r.money("move_percent"), f"alert[{i}].move_percent"),
-        move_days=r.number("move_days", minimum=1, maximum=365, integer=True),
-        notify=tuple(_names(f"alert[{i}].notify", r.raw("notify", []))),
-    )
-    r.done()
-    if "market_move" in a.events and a.mode != "instant":
-        raise ConfigError(f"alert[{i}].events: market_move alerts are instant; put them in a rule "
-                          'with mode = "instant"')
-    return a
-
-
-def _positive(value: Decimal | None, key: str) -> Decimal:
-    if value is None or value <= 0:
-        raise ConfigError(f"{key} = {value}: must be a positive number")
-    return value
-
-
-def _names(key: str, value: Any) -> list[str]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
-        raise ConfigError(f"{key} = {value!r}: must be a list of channel names like "
-                          "[\"email\", \"phone\"]")
-    return list(dict.fromkeys(value))
 
 
 def _parse_scoring(raw: Any) -> ScoringConfig:
@@ -439,41 +258,6 @@ def _unique(label: str, names: list[str]) -> None:
         raise ConfigError(f"{label}.name = {dupes[0]!r}: names must be unique")
 
 
-# --------------------------------------------------------------------------- paths
-
-def _anchor_path(value: str, folder: Path | None) -> str:
-    """``value`` with ``~`` expanded, relative to ``folder`` when it is relative and a folder is
-    known (the config file's); else unchanged."""
-    path = Path(value).expanduser()
-    if folder is None or path.is_absolute():
-        return str(path)
-    return str(folder / path)
-
-
-def _anchor_sqlite(url: str, folder: Path | None) -> str:
-    """A relative ``sqlite:///file`` URL anchored at ``folder`` (the config file's folder), so
-    that the same file is used whatever the current folder is."""
-    for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
-        if url.startswith(prefix):
-            rest, sep, query = url[len(prefix):].partition("?")
-            if not rest or rest == ":memory:" or rest.startswith("file:"):
-                return url
-            return prefix + _anchor_path(rest, folder) + sep + query
-    return url
-
-
-def _check_db_url(key: str, url: str) -> None:
-    if not _DB_URL.match(url):
-        raise ConfigError(f"{key} = {mask_url(url)!r}: must be a sqlite:/// or postgresql:// URL")
-    if url.startswith("postgres"):
-        from urllib.parse import urlsplit
-
-        try:
-            urlsplit(url).port  # noqa: B018 - reading it checks it
-        except ValueError as exc:
-            raise ConfigError(f"{key} = {mask_url(url)!r}: not a valid URL ({exc})") from None
-
-
 # --------------------------------------------------------------------------- the document
 
 def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
@@ -485,7 +269,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     db = Table(data.get("database", {}), "database", {"url": start["database"]["url"]})
     url = db.string("url")
     db.done()
-    _check_db_url("database.url", url)
+    check_db_url("database.url", url)
 
     catalog = _catalog_entries(_list_of_tables(data, "catalog"))
     known = _known_models(catalog)
@@ -520,16 +304,16 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     cluster = _parse_cluster(data.get("cluster", {}), fetch)
     sc = Table(data.get("scan", {}), "scan", defaults(ScanConfig))
     scan = ScanConfig(gone_after=sc.number("gone_after", minimum=1, integer=True),
-                      data_dir=_anchor_path(sc.string("data_dir"), folder),
+                      data_dir=anchor_path(sc.string("data_dir"), folder),
                       incremental=sc.flag("incremental"),
                       full_scan_every=sc.number("full_scan_every", minimum=1, integer=True))
     sc.done()
     scoring = _parse_scoring(data.get("scoring", {}))
 
-    email = _parse_email(data["email"]) if "email" in data else None
-    notify = tuple(_parse_notify(i, n) for i, n in enumerate(_list_of_tables(data, "notify")))
+    email = parse_email(data["email"]) if "email" in data else None
+    notify = tuple(parse_notify(i, n) for i, n in enumerate(_list_of_tables(data, "notify")))
     _unique("notify", [n.name for n in notify])
-    alerts = tuple(_parse_alert(i, a, {w.name for w in watches})
+    alerts = tuple(parse_alert(i, a, {w.name for w in watches})
                    for i, a in enumerate(_list_of_tables(data, "alert")))
     _unique("alert", [a.name for a in alerts])
     if alerts and email is None and not notify:
@@ -548,7 +332,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
 
     top.seen.update(TOP_LEVEL)
     top.done()
-    return Config(database_url=_anchor_sqlite(url, folder), watches=watches, searches=searches,
+    return Config(database_url=anchor_sqlite(url, folder), watches=watches, searches=searches,
                   sources=sources, fetch=fetch, scan=scan, scoring=scoring,
                   email=email, notify=notify, alerts=alerts, catalog=catalog, cluster=cluster,
                   path=path)
@@ -582,20 +366,7 @@ def load_config(explicit: str | None = None) -> Config:
     url = os.environ.get(DATABASE_URL_ENV)
     if not url:
         return cfg
-    _check_db_url(DATABASE_URL_ENV, url)
-    return replace(cfg, database_url=_anchor_sqlite(url, Path.cwd()))
+    check_db_url(DATABASE_URL_ENV, url)
+    return replace(cfg, database_url=anchor_sqlite(url, Path.cwd()))
 
 
-_AUTHORITY = re.compile(r"^([A-Za-z][\w+.-]*://)([^/?#]*)@")
-_SECRET_PARAM = re.compile(r"([?&;](?:password|passwd|pwd|pass|sslpassword|secret|token|api_?key)=)"
-                           r"[^&;#]*", re.IGNORECASE)
-
-
-def mask_url(url: str) -> str:
-    """``url`` with any password (in the user part, however many ``@`` it holds, or in a query
-    parameter such as ``?password=``) replaced by ****."""
-    def user_part(m: re.Match[str]) -> str:
-        user, sep, _ = m.group(2).partition(":")
-        return f"{m.group(1)}{user}{':****' if sep else ''}@"
-
-    return _SECRET_PARAM.sub(r"\1****", _AUTHORITY.sub(user_part, url, count=1))

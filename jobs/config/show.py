@@ -7,8 +7,8 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from gpuscout.jobs.config.load import mask_url
 from gpuscout.jobs.config.schema import SMTP_PASSWORD_ENV, Config
+from gpuscout.jobs.config.urls import mask_url
 
 MASK = "****"
 
