@@ -17,11 +17,9 @@ from typing import TYPE_CHECKING, Any
 from gpuscout.jobs.alerts.dispatch import (
     AlertReport,
     Senders,
-    _lease,
-    _sender,
-    alert_rule,
-    email_config,
+    channel_lease,
     facts_of,
+    sender_address,
 )
 from gpuscout.jobs.alerts.mail import (
     CONNECTION_KINDS,
@@ -33,8 +31,10 @@ from gpuscout.jobs.alerts.mail import (
 )
 from gpuscout.jobs.alerts.push import Pusher, PushMessage, digest_push
 from gpuscout.jobs.alerts.rules import (
+    alert_rule,
     alert_timezone,
     digest_key,
+    email_config,
     local_date,
     message_id_for,
     score_reason,
@@ -80,7 +80,7 @@ def _digest_on(cfg: Config, sessions: sessionmaker[Session], r: AlertRule, chann
     key = digest_key(r.name, local_date(now, alert_timezone(cfg)), channel)
     if force:
         key = f"{key}:{now.strftime('%H%M%S')}"
-    mid = message_id_for(key, _sender(cfg))
+    mid = message_id_for(key, sender_address(cfg))
     # NOTE: first the digests an earlier day (or run) left uncertain or interrupted: one resend each
     report = _resend_digests(cfg, sessions, r, channel, now, senders)
     with transaction(sessions) as session:
@@ -99,7 +99,7 @@ def _digest_on(cfg: Config, sessions: sessionmaker[Session], r: AlertRule, chann
         assert head is not None
         if head.state != "queued" or not claim(session, head.id, state=head.state,
                                                attempts=head.attempts,
-                                               lease_until=now + _lease(cfg, channel)):
+                                               lease_until=now + channel_lease(cfg, channel)):
             return report
     return report + _send_digest(cfg, sessions, r, head, mid, now, senders, resend=False)
 
@@ -111,7 +111,7 @@ def _resend_digests(cfg: Config, sessions: sessionmaker[Session], rule: AlertRul
     from gpuscout.models.storage.db import transaction
     from gpuscout.models.storage.outbox import claim, digests_to_resend
 
-    lease = _lease(cfg, channel)
+    lease = channel_lease(cfg, channel)
     with transaction(sessions) as session:
         heads = digests_to_resend(session, rule.name, now=now, channel=channel)
     report = AlertReport()
@@ -178,7 +178,7 @@ def _send_digest(cfg: Config, sessions: sessionmaker[Session], rule: AlertRule,
         if exc.kind == UNCERTAIN or resend:
             # NOTE: the listings stay given to this digest: they may have been delivered in it
             outcome, message = (
-                record_uncertain(sessions, head, now=now, lease=_lease(cfg, head.channel),
+                record_uncertain(sessions, head, now=now, lease=channel_lease(cfg, head.channel),
                                  why=str(exc), resend=resend) if exc.kind == UNCERTAIN
                 else resend_failed(sessions, head, exc, now=now, retry_at=now))
             done = outcome == UNCERTAIN

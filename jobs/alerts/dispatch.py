@@ -52,24 +52,20 @@ from gpuscout.jobs.alerts.mail import (
     UNCERTAIN,
     Mailer,
     SmtpMailer,
-    alert_context,
-    alert_subject,
     check_message,
-    model_label,
-    money,
-    render_message,
 )
+from gpuscout.jobs.alerts.messages import build
 from gpuscout.jobs.alerts.push import (
     ApprisePusher,
     Pusher,
     PushMessage,
-    alert_push,
 )
 from gpuscout.jobs.alerts.rules import (
     ScoreFacts,
     alert_timezone,
     dedupe_key,
     due_at,
+    email_config,
     first_scan_key,
     message_id_for,
     reject_reason,
@@ -80,18 +76,17 @@ from gpuscout.jobs.alerts.uncertain import (
     record_uncertain,
     resend_failed,
 )
-from gpuscout.jobs.config import AlertRule, Config, EmailConfig
+from gpuscout.jobs.config import Config, EmailConfig
 from gpuscout.jobs.config.schema import EMAIL_CHANNEL
-from gpuscout.jobs.errors import ConfigError, DeliveryError
+from gpuscout.jobs.errors import DeliveryError
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
 
     from sqlalchemy.orm import Session, sessionmaker
 
     from gpuscout.jobs.scoring import ListingEvent
     from gpuscout.models.storage.tables.alerts import AlertDelivery
-    from gpuscout.models.storage.tables.listings import Listing, PriceObservation, Score
+    from gpuscout.models.storage.tables.listings import Listing, Score
 
 log = logging.getLogger("gpuscout.alerts")
 
@@ -123,26 +118,13 @@ class AlertReport:
                            self.uncertain + other.uncertain)
 
 
-def email_config(cfg: Config) -> EmailConfig:
-    if cfg.email is None:
-        raise ConfigError("email: there is no [email] section; add one (see `gpuscout config init`)")
-    return cfg.email
-
-
-def alert_rule(cfg: Config, name: str) -> AlertRule:
-    for rule in cfg.alerts:
-        if rule.name == name:
-            return rule
-    known = ", ".join(r.name for r in cfg.alerts) or "none"
-    raise ConfigError(f"no alert rule named {name!r}; configured: {known}")
-
-
 def lease(email: EmailConfig) -> timedelta:
     """How long a "sending" row belongs to the run that claimed it."""
     return timedelta(seconds=2 * email.timeout + 60)
 
 
-def _lease(cfg: Config, channel: str) -> timedelta:
+def channel_lease(cfg: Config, channel: str) -> timedelta:
+    """The lease of a row on ``channel``: the email one, or a push one."""
     return lease(cfg.email) if channel == EMAIL_CHANNEL and cfg.email is not None else PUSH_LEASE
 
 
@@ -246,7 +228,7 @@ def record_backlog(cfg: Config, session: Session, events: Sequence[ListingEvent]
                             "watch": row["watch"], "event": "digest", "mode": "instant",
                             "state": "queued", "created_at": now, "due_at": now, "attempts": 0,
                             "channel": row["channel"],
-                            "message_id": message_id_for(key, _sender(cfg))}
+                            "message_id": message_id_for(key, sender_address(cfg))}
         # NOTE: an item is a "digest" row given to its head at once: neither sent on its own
         # nor picked up by a daily digest
         row.update(mode="digest", message_id=heads[group]["message_id"], due_at=now)
@@ -259,7 +241,8 @@ def record_backlog(cfg: Config, session: Session, events: Sequence[ListingEvent]
     return enqueue(session, wanted)
 
 
-def _sender(cfg: Config) -> str:
+def sender_address(cfg: Config) -> str:
+    """The address Message-IDs are made from (the [email] sender, when there is one)."""
     return cfg.email.sender if cfg.email is not None else "gpuscout@localhost"
 
 
@@ -332,7 +315,7 @@ def _deliver(cfg: Config, sessions: sessionmaker[Session], senders: Senders, row
     from gpuscout.models.storage.outbox import claim, digest_items, mark_sent
 
     retry_at = row.due_at if row.state == "queued" else now
-    lease = _lease(cfg, row.channel)
+    lease = channel_lease(cfg, row.channel)
     # NOTE: a row still "sending" after its lease was interrupted mid-send: it may have gone out
     resend = row.state in ("sending", UNCERTAIN)
     if row.state == "sending" and row.resends:
@@ -347,7 +330,7 @@ def _deliver(cfg: Config, sessions: sessionmaker[Session], senders: Senders, row
         with sessions() as session:
             if row.event == "digest":
                 items = [item.id for item in digest_items(session, row.message_id or "")]
-            payload = _build(cfg, session, row, now=now)
+            payload = build(cfg, session, row, now=now)
     except Exception as exc:  # a message that cannot be built will never be: fail it, go on
         log.exception("alert %s: building the message failed", row.dedupe_key)
         error = exc if isinstance(exc, DeliveryError) else DeliveryError(
@@ -392,81 +375,6 @@ def _failed(sessions: sessionmaker[Session], row: AlertDelivery, exc: DeliveryEr
             return "failed", message
         release(session, row.id, state="queued", due_at=retry_at, error=message)
         return "retry", message
-
-
-def _build(cfg: Config, session: Session, row: AlertDelivery, *,
-           now: datetime) -> EmailMessage | PushMessage:
-    """The email or push message an outbox row stands for."""
-    from gpuscout.jobs.alerts.market import MARKET_MOVE, market_move_message, market_move_push
-
-    if row.channel != EMAIL_CHANNEL and row.channel not in {t.name for t in cfg.notify}:
-        raise DeliveryError(f"the [[notify]] target {row.channel!r} is no longer configured",
-                            permanent=True)
-    if row.event == MARKET_MOVE:
-        if row.channel == EMAIL_CHANNEL:
-            return market_move_message(cfg, session, row, now=now)
-        return market_move_push(cfg, session, row)
-    if row.event == "digest":
-        from gpuscout.jobs.alerts.digests import first_scan_message
-
-        return first_scan_message(cfg, session, row, now=now)
-    if row.channel == EMAIL_CHANNEL:
-        return alert_message(cfg, session, row, now=now)
-    return push_message(session, row)
-
-
-def _listing_of(session: Session, row: AlertDelivery) -> tuple[Listing, Score]:
-    from gpuscout.models.storage.outbox import listings_with_scores
-
-    found = listings_with_scores(session, [row.listing_id] if row.listing_id else [], [row.watch])
-    listing, scores = found.get(row.listing_id or 0, (None, {}))
-    score = scores.get(row.watch)
-    if listing is None or score is None:
-        raise DeliveryError("the listing (or its score) is no longer stored", permanent=True)
-    return listing, score
-
-
-def _old_price(row: AlertDelivery, listing: Listing, score: Score,
-               history: Sequence[PriceObservation]) -> int | None:
-    """Before a price drop: the price per card it dropped from, when that can be told."""
-    if (row.event == "price_drop" and len(history) >= 2 and listing.quantity == 1
-            and listing.currency == score.currency):
-        return (history[-2].price or 0) + (history[-2].shipping or 0)
-    return None
-
-
-def push_message(session: Session, row: AlertDelivery) -> PushMessage:
-    """The push notification for one outbox row."""
-    from gpuscout.models.storage.outbox import price_history
-
-    listing, score = _listing_of(session, row)
-    old = _old_price(row, listing, score, price_history(session, listing.id))
-    return alert_push(listing, score, event=row.event, key=row.dedupe_key, money=money,
-                      model_label=model_label, old_price=old)
-
-
-def alert_message(cfg: Config, session: Session, row: AlertDelivery, *,
-                  now: datetime) -> EmailMessage:
-    """The email for one outbox row, from the listing, its current score and price history, with
-    the market of the last 90 days."""
-    from gpuscout.jobs.alerts.market import market_picture, picture_context
-    from gpuscout.models.storage.outbox import price_history
-    from gpuscout.models.storage.records import from_minor
-
-    email = email_config(cfg)
-    listing, score = _listing_of(session, row)
-    history = price_history(session, listing.id)
-    old = _old_price(row, listing, score, history)
-    context = alert_context(listing, score, history, event=row.event, rule=row.rule,
-                            watch=row.watch)
-    message_id = message_id_for(row.dedupe_key, email.sender)
-    picture = market_picture(cfg, session, row.watch, now=now, message_id=message_id,
-                             unit_price=from_minor(score.unit_price, score.currency))
-    return render_message(email, template="alert",
-                          subject=alert_subject(listing, score, row.event, old_price=old),
-                          context={**context, **picture_context(picture)},
-                          message_id=message_id, now=now,
-                          images=picture.images if picture else ())
 
 
 # --------------------------------------------------------------------------- digests

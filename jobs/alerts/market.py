@@ -183,7 +183,7 @@ class _Move:
 
 
 def _move(cfg: Config, session: Session, row: AlertDelivery) -> _Move:
-    from gpuscout.jobs.alerts.dispatch import alert_rule
+    from gpuscout.jobs.alerts.rules import alert_rule
     from gpuscout.jobs.marketview import References, usd_of
     from gpuscout.jobs.text import clean_text
     from gpuscout.models.storage.market import raw_connection
@@ -216,9 +216,8 @@ def market_move_push(cfg: Config, session: Session, row: AlertDelivery) -> PushM
 def market_move_message(cfg: Config, session: Session, row: AlertDelivery, *,
                         now: datetime) -> EmailMessage:
     """The email of a market move: how far the reference went, the chart and its numbers."""
-    from gpuscout.jobs.alerts.dispatch import email_config
     from gpuscout.jobs.alerts.mail import render_message
-    from gpuscout.jobs.alerts.rules import message_id_for
+    from gpuscout.jobs.alerts.rules import email_config, message_id_for
     from gpuscout.jobs.text import clean_text
 
     email = email_config(cfg)

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from gpuscout.jobs.config import AlertRule, Config
+from gpuscout.jobs.config import AlertRule, Config, EmailConfig
+from gpuscout.jobs.errors import ConfigError
 from gpuscout.models.judge.score import RED_FLAGS
 from gpuscout.models.storage.records import to_minor
 
@@ -195,3 +196,17 @@ def message_id_for(key: str, sender: str) -> str:
     domain = _DOMAIN.sub("", sender.rpartition("@")[2]).strip(".") or "gpuscout.invalid"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
     return f"<gpuscout.{digest}@{domain}>"
+
+
+def email_config(cfg: Config) -> EmailConfig:
+    if cfg.email is None:
+        raise ConfigError("email: there is no [email] section; add one (see `gpuscout config init`)")
+    return cfg.email
+
+
+def alert_rule(cfg: Config, name: str) -> AlertRule:
+    for rule in cfg.alerts:
+        if rule.name == name:
+            return rule
+    known = ", ".join(r.name for r in cfg.alerts) or "none"
+    raise ConfigError(f"no alert rule named {name!r}; configured: {known}")

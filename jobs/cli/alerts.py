@@ -85,7 +85,8 @@ def digest_cmd(app: App, rule: str | None, force: bool) -> None:
     cron at the digest time; `gpuscout run` does it by itself. Rules with nothing new send
     nothing.
     """
-    from gpuscout.jobs.alerts.dispatch import alert_rule, send_digest
+    from gpuscout.jobs.alerts.dispatch import send_digest
+    from gpuscout.jobs.alerts.rules import alert_rule
     from gpuscout.jobs.errors import ConfigError
 
     cfg = app.config
@@ -120,7 +121,8 @@ def test_cmd(app: App, target: str | None) -> None:
     the URL's variable is unset, Apprise cannot use the URL, the service is unreachable, or it
     refused the message (a wrong token). Exits 1 when any test failed.
     """
-    from gpuscout.jobs.alerts.dispatch import email_config, send_test, send_test_push
+    from gpuscout.jobs.alerts.dispatch import send_test, send_test_push
+    from gpuscout.jobs.alerts.rules import email_config
     from gpuscout.jobs.errors import ConfigError, DeliveryError
 
     cfg = app.config
