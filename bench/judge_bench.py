@@ -243,7 +243,7 @@ def speed(root: Path | None = None, *, repeat: int = 5) -> dict[str, Any]:
                           buying_format=r.buying_format) for r in raws]
 
     def once() -> None:
-        score_module._text_signals.cache_clear()
+        score_module.text_signals.cache_clear()
         for raw, fact in zip(raws, facts, strict=True):
             ident = identify(raw.title, raw.description, condition=raw.condition,
                              flair="BUYING" if raw.status == "wanted" else None)

@@ -106,7 +106,7 @@ async def check_search(cfg: Config, search: SearchConfig, *, timeout: float = 5.
                        resolver: Resolver = _system_resolver,
                        transport: httpx.AsyncBaseTransport | None = None) -> SearchReport:
     """Every step for one search (see the module's docstring)."""
-    from gpuscout.jobs.scan import _fetch_settings, search_spec
+    from gpuscout.jobs.scan import fetch_settings, search_spec
     from gpuscout.scraper.crawl import fetch_page
     from gpuscout.scraper.errors import ScrapeError
     from gpuscout.scraper.fetch.client import Fetcher
@@ -136,7 +136,7 @@ async def check_search(cfg: Config, search: SearchConfig, *, timeout: float = 5.
     except (ScrapeError, ValueError) as exc:
         return done(Check("query", "fail", f"no search URL: {exc}", "check the search's options"))
     # NOTE: one robots.txt and one page: a second's pause between them is polite enough
-    settings = replace(_fetch_settings(cfg, search.source), timeout=timeout, max_retries=0,
+    settings = replace(fetch_settings(cfg, search.source), timeout=timeout, max_retries=0,
                        min_interval=min(1.0, cfg.sources[search.source].min_interval))
     auth = source.auth_url(spec)
     if settings.proxy is None and transport is None:

@@ -96,7 +96,7 @@ class ScanSummary:
 Progress = Callable[[str, str], None]
 
 
-def _fetch_settings(cfg: Config, source: str, stop_at: float | None = None) -> Any:
+def fetch_settings(cfg: Config, source: str, stop_at: float | None = None) -> Any:
     """The Fetcher settings of ``source``; ``stop_at`` is the scan's deadline (monotonic clock)."""
     from gpuscout.scraper.fetch.client import FetchSettings
 
@@ -244,7 +244,7 @@ async def _crawl_all(cfg: Config, searches: Sequence[SearchConfig], *, save_dir:
 
     def fetcher_for(source: str) -> Any:
         if source not in fetchers:
-            settings = _fetch_settings(cfg, source, stop_at)
+            settings = fetch_settings(cfg, source, stop_at)
             if proxy is not None:
                 settings = replace(settings, proxy=proxy)
             fetchers[source] = (fetcher_factory(settings) if fetcher_factory

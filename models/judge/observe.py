@@ -15,7 +15,7 @@ from gpuscout.models.judge.items import Item
 from gpuscout.models.judge.market import Condition, MarketReference, PointKind
 from gpuscout.models.judge.prices import money, unit_price
 from gpuscout.models.judge.risk import assess_risk
-from gpuscout.models.judge.score import _text_signals, card_condition
+from gpuscout.models.judge.score import card_condition, text_signals
 
 #: prices no seller means: nothing, a token amount, repeated or counted digits ("9999", "12345")
 _PLACEHOLDER = re.compile(r"^(?:(\d)\1{3,}|1234|12345|123456|1234567)$")
@@ -74,7 +74,7 @@ def observe(facts: ListingFacts, identity: Identity, *, rules: ScoreRules = DEFA
             return Observed(excluded=f"not a single card ({identity.kind})")
         if identity.model in ("none", "multiple"):
             return Observed(excluded="no one model")
-    signals = _text_signals(facts.title, facts.description)
+    signals = text_signals(facts.title, facts.description)
     if signals.condition.faults:
         return Observed(excluded="a described fault")
     risk = assess_risk(signals.risk, facts, None, _NO_REFERENCE, rules, market=Decimal(0))

@@ -179,7 +179,7 @@ def budget(p: Decimal, watch: Watch) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _TextSignals:
+class TextSignals:
     """What a listing's title and description say, read once per distinct text."""
 
     condition: ConditionResult
@@ -197,12 +197,13 @@ _TEXT_CACHE = 2048
 
 
 @lru_cache(maxsize=_TEXT_CACHE)
-def _text_signals(title: str, description: str | None) -> _TextSignals:
+def text_signals(title: str, description: str | None) -> TextSignals:
+    """What a title and description say about condition, risk and per-item prices (cached)."""
     condition = assess_condition(f"{title}. {description or ''}")
     text = normalize(f"{title} {description or ''}")
     reasons = tuple(f"{s.weight:+d} {s.rule} ({s.phrase!r})" for s in condition.signals)
     per_unit = per_unit_amounts(f"{title}\n{description or ''}")
-    return _TextSignals(condition, reasons, read_risk(text), frozenset(per_unit))
+    return TextSignals(condition, reasons, read_risk(text), frozenset(per_unit))
 
 
 @lru_cache(maxsize=256)
@@ -215,7 +216,7 @@ def _market_condition(condition: str | None) -> tuple[int, str] | None:
     return None
 
 
-def _condition(facts: ListingFacts, signals: _TextSignals, rules: ScoreRules) -> Component:
+def _condition(facts: ListingFacts, signals: TextSignals, rules: ScoreRules) -> Component:
     net, reasons = signals.condition.net, list(signals.condition_reasons)
     market = _market_condition(facts.condition)
     if market is not None:
@@ -237,7 +238,7 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
     ref = reference or band_reference(watch)
     flags: list[str] = []
     reasons: list[str] = []
-    signals = _text_signals(facts.title, facts.description)
+    signals = text_signals(facts.title, facts.description)
     item = watched_item(identity.items, watch.model, watch.variant) \
         if identity.kind in ("card", "bundle") else None
     basis = price_basis(facts.price, facts.shipping, facts.price_local,
@@ -333,7 +334,7 @@ def score_listing(facts: ListingFacts, identity: Identity, watch: Watch, *, now:
                  currency=up.currency, reference=ref, identity=identity, item=item)
 
 
-def _gates(signals: _TextSignals, risk: Risk) -> list[tuple[str, str]]:
+def _gates(signals: TextSignals, risk: Risk) -> list[tuple[str, str]]:
     """The red flags: a described fault, and unprotected payment with a new seller, a price far
     under the market or a seller who is away (see ``_risk``)."""
     out = []
