@@ -45,3 +45,13 @@ def test_no_poor_or_risky_listing_reaches_an_alert_or_the_top(measured: Figures)
     assert measured.c_in_top == 0
     assert len(measured.top) == 10
     assert {j.verdict for j in measured.top} <= {"A", "B"}
+
+
+def test_a_listing_over_the_budget_is_never_expected_to_fit() -> None:
+    """The watch's band (650-800 USD) is the budget: what costs more per card may not be ranked,
+    so no row expects it to fit."""
+    from decimal import Decimal
+
+    over = [r["id"] for r in load() if r["expect"]["fit"] and r["expect"]["unit_price"] is not None
+            and Decimal(r["expect"]["unit_price"]) > 800]
+    assert over == []
