@@ -53,9 +53,16 @@ class Report:
     fe_fn: int
     confusion: Mapping[str, Counter[tuple[str, str]]]
     mistakes: tuple[tuple[dict[str, Any], Identity], ...]
+    #: listings labelled as something other than a card, and those whose kind was read right
+    non_card: int = 0
+    non_card_correct: int = 0
 
     def accuracy(self, field: str) -> float:
         return self.correct[field] / self.total if self.total else 0.0
+
+    @property
+    def non_card_accuracy(self) -> float:
+        return self.non_card_correct / self.non_card if self.non_card else 1.0
 
     @property
     def fe_precision(self) -> float:
@@ -70,7 +77,7 @@ def measure(rows: Iterable[Mapping[str, Any]], conditions: Mapping[str, str]) ->
     correct = dict.fromkeys(FIELDS, 0)
     confusion: dict[str, Counter[tuple[str, str]]] = {f: Counter() for f in FIELDS}
     mistakes = []
-    tp = fp = fn = total = 0
+    tp = fp = fn = total = non_card = non_card_correct = 0
     for row in rows:
         total += 1
         got = identify(row["title"], row.get("description"), flair=row.get("flair"),
@@ -85,15 +92,21 @@ def measure(rows: Iterable[Mapping[str, Any]], conditions: Mapping[str, str]) ->
         tp += got.variant == "fe" and row["variant"] == "fe"
         fp += got.variant == "fe" and row["variant"] != "fe"
         fn += got.variant != "fe" and row["variant"] == "fe"
+        if row["kind"] != "card":
+            non_card += 1
+            non_card_correct += got.kind == row["kind"]
         if wrong:
             mistakes.append((dict(row), got))
-    return Report(total, correct, tp, fp, fn, confusion, tuple(mistakes))
+    return Report(total, correct, tp, fp, fn, confusion, tuple(mistakes), non_card,
+                  non_card_correct)
 
 
 def render(report: Report) -> str:
     lines = [f"{report.total} labelled listings", "", "field     accuracy"]
     lines += [f"{f:<9} {report.accuracy(f):7.1%}  ({report.correct[f]}/{report.total})"
               for f in FIELDS]
+    lines.append(f"non-card kinds {report.non_card_accuracy:7.1%}  "
+                 f"({report.non_card_correct}/{report.non_card})")
     lines += ["", f"Founders Edition precision {report.fe_precision:.1%} "
               f"({report.fe_tp}/{report.fe_tp + report.fe_fp}), recall {report.fe_recall:.1%} "
               f"({report.fe_tp}/{report.fe_tp + report.fe_fn})", ""]

@@ -10,6 +10,7 @@ from gpuscout.models.judge.identify import Identity, identify
 
 TARGETS = {"model": 0.97, "variant": 0.95, "kind": 0.95}
 FE_PRECISION = 0.98
+NON_CARD_KINDS = 0.85
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,15 @@ def test_field_accuracy(field: str, predictions: list[tuple[dict[str, Any], Iden
              if getattr(got, field) != r[field]]
     accuracy = 1 - len(wrong) / len(predictions)
     assert accuracy >= TARGETS[field], f"{field} accuracy {accuracy:.1%}; mistakes: {wrong}"
+
+
+def test_non_card_kinds(predictions: list[tuple[dict[str, Any], Identity]]) -> None:
+    """Systems, bundles, parts, accessories and wanted ads are told from cards."""
+    non_card = [(r["title"], r["kind"], got.kind) for r, got in predictions if r["kind"] != "card"]
+    wrong = [t for t in non_card if t[1] != t[2]]
+    assert len(non_card) >= 50
+    accuracy = 1 - len(wrong) / len(non_card)
+    assert accuracy >= NON_CARD_KINDS, f"non-card kind accuracy {accuracy:.1%}: {wrong}"
 
 
 def test_founders_edition_precision_and_recall(
