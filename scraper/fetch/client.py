@@ -483,7 +483,8 @@ class Fetcher:
             except DeadlineExceeded:
                 raise
             except FetchError as exc:
-                log.warning("robots.txt of %s could not be fetched: %s", origin, exc)
+                # NOTE: the caller reports the error once, as the page's own
+                log.debug("robots.txt of %s could not be fetched: %s", origin, exc)
                 raise
             location = reply.headers.get("location")
             if reply.status in REDIRECT_STATUSES and location:
