@@ -5,7 +5,8 @@ credentials), whether the hosts resolve (DNS) and accept a connection, the robot
 its search URL (web pages only: an API is not crawled), whether the API hands out a token for the
 credentials, and one real query. A failed step says what to do and skips the steps after it.
 Every search is checked at once, each network step with a short timeout, so an offline machine
-is reported as offline within seconds.
+is reported as offline within seconds. Then the alert channels and, on a cluster, what its
+machines share (``cluster_checks``).
 """
 
 from __future__ import annotations
@@ -247,4 +248,65 @@ def channel_checks(cfg: Config) -> list[Check]:
     if cfg.alerts and not checks:
         checks.append(Check("alerts", "fail", "alert rules but no channel",
                             "add [email] or a [[notify]] target"))
+    return checks
+
+
+def _ping(url: str, timeout: float) -> str | None:
+    """None when the Redis at ``url`` answers a PING within ``timeout``; else why not."""
+    try:
+        import redis
+    except ImportError:
+        return "the redis package is missing: pip install 'gpuscout[cluster]'"
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return str(exc) or type(exc).__name__
+    finally:
+        client.close()
+    return None
+
+
+def cluster_checks(cfg: Config, *, timeout: float) -> list[Check]:
+    """Whether what a cluster shares can be reached: checked when a broker is configured
+    (``$GPUSCOUT_BROKER_URL``: `run --distributed` and `worker`) or pacing is shared."""
+    from gpuscout.jobs.cluster.app import broker_url
+    from gpuscout.jobs.config import mask_url
+    from gpuscout.jobs.errors import ClusterError
+
+    cluster = cfg.cluster
+    shared = cfg.fetch.pacing == "shared"
+    if not cluster.broker_url and not shared:
+        return []
+    checks: list[Check] = []
+    if cluster.broker_url:
+        if cfg.database_url.startswith("postgresql"):
+            checks.append(Check("database", "ok", "PostgreSQL (every machine must use this one)"))
+        else:
+            checks.append(Check("database", "fail", "a broker is set but the database is not "
+                                "PostgreSQL", "set [database] url (or GPUSCOUT_DATABASE_URL) to "
+                                "postgresql://… on every machine of the cluster"))
+        try:
+            url = broker_url(cfg)
+        except ClusterError as exc:
+            checks.append(Check("broker", "fail", str(exc), "fix the broker URL"))
+        else:
+            why = _ping(url, timeout)
+            checks.append(Check("broker", "ok", f"{mask_url(url)} answers", None) if why is None
+                          else Check("broker", "fail", f"{mask_url(url)} cannot be reached: {why}",
+                                     f"start that Redis or fix ${cluster.broker_url_env}"))
+    if shared:
+        pacing_url = cluster.redis_url
+        if pacing_url is None:
+            checks.append(Check("pacing", "fail", "[fetch] pacing is shared but no Redis is "
+                                "set", f"export {cluster.redis_url_env} (or "
+                                f"{cluster.broker_url_env})=redis://HOST:6379/0"))
+        elif pacing_url == cluster.broker_url:
+            checks.append(Check("pacing", "ok", "shared through the broker's Redis"))
+        else:
+            why = _ping(pacing_url, timeout)
+            checks.append(Check("pacing", "ok", f"shared through {mask_url(pacing_url)}")
+                          if why is None else
+                          Check("pacing", "fail", f"{mask_url(pacing_url)} cannot be reached: "
+                                f"{why}", f"start that Redis or fix ${cluster.redis_url_env}"))
     return checks

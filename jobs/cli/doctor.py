@@ -24,24 +24,30 @@ _MARK = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "skip": "-"}
 def doctor_cmd(app: App, only: tuple[str, ...], timeout: float, fmt: str) -> None:
     """Check that each search can work: its route and the keys it needs, DNS and connection,
     the robots.txt verdict (web pages), the API token (APIs), and one real query; then the
-    alert channels. Every failure says what to do.
+    alert channels, and, when a broker is set or pacing is shared, what a cluster shares (a
+    PostgreSQL database, the broker, the Redis of the shared pacing). Every failure says what
+    to do.
 
     \\b
     Exit codes: 0 every search can work (WARN lines say what would make one better);
-    1 some search cannot work (a FAIL line, offline included); 2 the configuration is invalid.
+    1 some search cannot work (a FAIL line: offline, or a cluster's broker or Redis out of
+    reach); 2 the configuration is invalid.
     """
     import asyncio
 
-    from gpuscout.jobs.doctor import channel_checks, check_all
+    from gpuscout.jobs.doctor import channel_checks, check_all, cluster_checks
 
     cfg = app.config
     searches = [cfg.search(n) for n in only] if only else list(cfg.searches)
     reports = asyncio.run(check_all(cfg, searches, timeout=timeout))
     channels = channel_checks(cfg)
+    cluster = cluster_checks(cfg, timeout=timeout)
     rows = [{"search": r.search, "source": r.source, "step": c.step, "result": _MARK[c.status],
              "detail": c.detail, "advice": c.advice} for r in reports for c in r.checks]
     rows += [{"search": "(alerts)", "source": "", "step": c.step, "result": _MARK[c.status],
               "detail": c.detail, "advice": c.advice} for c in channels]
+    rows += [{"search": "(cluster)", "source": "", "step": c.step, "result": _MARK[c.status],
+              "detail": c.detail, "advice": c.advice} for c in cluster]
     emit(rows, fmt, ("search", "source", "step", "result", "detail", "advice"),
          title="gpuscout doctor")
     if fmt == "table":
@@ -52,7 +58,9 @@ def doctor_cmd(app: App, only: tuple[str, ...], timeout: float, fmt: str) -> Non
         for r in reports:
             verdict = "can work" if r.works else "CANNOT work"
             click.echo(f"{r.search} ({r.route}): {verdict}", err=True)
-    if any(not r.works for r in reports):
+        if any(c.status == "fail" for c in cluster):
+            click.echo("cluster: CANNOT work (see the (cluster) lines)", err=True)
+    if any(not r.works for r in reports) or any(c.status == "fail" for c in cluster):
         sys.exit(EXIT_CANNOT_WORK)
 
 

@@ -173,3 +173,84 @@ def test_a_resolver_that_hangs_is_cut_off_by_the_timeout(tmp_path: Path) -> None
     dns = next(c for c in report.checks if c.step == "dns")
     assert (dns.status, dns.detail) == ("fail", "cannot resolve sfbay.craigslist.org (no answer "
                                                 "in time)")
+
+
+# -- what a cluster shares -----------------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cluster_config(tmp_path: Path, db_url: str, *, pacing: str = "local") -> Any:
+    return parse_config({"database": {"url": db_url}, "fetch": {"pacing": pacing},
+                         "search": [{"name": "cl", "source": "craigslist", "query": "3090"}]})
+
+
+def test_a_single_machine_has_no_cluster_checks(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    from gpuscout.jobs.doctor import cluster_checks
+
+    for var in ("GPUSCOUT_BROKER_URL", "GPUSCOUT_REDIS_URL"):
+        monkeypatch.delenv(var, raising=False)
+    cfg = _cluster_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    assert cluster_checks(cfg, timeout=1) == []
+
+
+def test_a_broker_out_of_reach_and_sqlite_fail_with_what_to_do(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from gpuscout.jobs.doctor import cluster_checks
+
+    port = _closed_port()
+    monkeypatch.setenv("GPUSCOUT_BROKER_URL", f"redis://:s3cret@127.0.0.1:{port}/0")
+    monkeypatch.delenv("GPUSCOUT_REDIS_URL", raising=False)
+    cfg = _cluster_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", pacing="shared")
+    began = time.monotonic()
+    checks = {c.step: c for c in cluster_checks(cfg, timeout=1)}
+    assert time.monotonic() - began < 3
+    assert list(checks) == ["database", "broker", "pacing"]
+    assert checks["database"].status == "fail"
+    assert "postgresql://" in (checks["database"].advice or "")
+    broker = checks["broker"]
+    assert broker.status == "fail"
+    assert broker.detail.startswith(f"redis://:****@127.0.0.1:{port}/0 cannot be reached: ")
+    assert broker.advice == "start that Redis or fix $GPUSCOUT_BROKER_URL"
+    assert (checks["pacing"].status, checks["pacing"].detail) == (
+        "ok", "shared through the broker's Redis")
+    assert all("s3cret" not in c.detail for c in checks.values())
+
+
+def test_shared_pacing_without_a_redis_fails(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    from gpuscout.jobs.doctor import cluster_checks
+
+    for var in ("GPUSCOUT_BROKER_URL", "GPUSCOUT_REDIS_URL"):
+        monkeypatch.delenv(var, raising=False)
+    cfg = _cluster_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", pacing="shared")
+    (pacing,) = cluster_checks(cfg, timeout=1)
+    assert (pacing.step, pacing.status) == ("pacing", "fail")
+    assert pacing.advice == "export GPUSCOUT_REDIS_URL (or GPUSCOUT_BROKER_URL)=redis://HOST:6379/0"
+
+
+def test_a_reachable_cluster_passes_and_a_lost_pacing_redis_exits_1(
+        market: LocalMarket, run_cli: Any, redis_url: str, tmp_path: Path) -> None:
+    market.add("/robots.txt", "User-agent: *\n", content_type="text/plain")
+    data = config_data(market.url, tmp_path)
+    data["search"] = data["search"][2:]
+    data["database"] = {"url": "postgresql://gpuscout@db.invalid/gpuscout"}
+    data["fetch"] = {"pacing": "shared"}
+    conf = str(write_toml(data, tmp_path / "gpuscout.toml"))
+    env = {"GPUSCOUT_BROKER_URL": redis_url, "GPUSCOUT_REDIS_URL": redis_url}
+    result = run_cli("doctor", "--format", "json", config=conf, env=env)
+    rows = rows_of(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert rows[("(cluster)", "database")]["result"] == "ok"
+    assert rows[("(cluster)", "broker")]["detail"] == f"{redis_url} answers"
+    assert rows[("(cluster)", "pacing")]["result"] == "ok"
+
+    env["GPUSCOUT_REDIS_URL"] = f"redis://127.0.0.1:{_closed_port()}/0"
+    result = run_cli("doctor", config=conf, env=env)
+    assert result.exit_code == 1
+    assert "cluster: CANNOT work" in result.stderr
