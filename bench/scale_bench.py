@@ -67,6 +67,14 @@ def _searches(first_host: int, count: int) -> list[dict[str, Any]]:
             for i in range(count)]
 
 
+def _broker(redis_url: str) -> Any:
+    """The broker's variable set while the Celery app is made (this process's environment is
+    left as it was: the benchmark also runs inside the test suite)."""
+    from unittest import mock
+
+    return mock.patch.dict(os.environ, {"GPUSCOUT_BROKER_URL": redis_url})
+
+
 def _phase(tmp: Path, db_url: str, redis_url: str, market: Any, workers: int,
            searches: list[dict[str, Any]]) -> dict[str, Any]:
     """Start ``workers`` workers, send every search at once, time until all are done."""
@@ -80,9 +88,9 @@ def _phase(tmp: Path, db_url: str, redis_url: str, market: Any, workers: int,
 
     conf, cfg = _config(tmp, db_url, market, searches, pages=3, scan_deadline=60,
                         visibility=120, restore=1)
-    os.environ["GPUSCOUT_BROKER_URL"] = redis_url
     engine = make_engine(db_url)
-    leader = Leader(cfg, engine, make_celery(cfg), name="bench")
+    with _broker(redis_url):
+        leader = Leader(cfg, engine, make_celery(cfg), name="bench")
     names = [str(s["name"]) for s in searches]
     try:
         with cluster(conf, db_url=db_url, redis_url=redis_url, cwd=tmp) as c:
@@ -127,10 +135,10 @@ def _redelivery(tmp: Path, db_url: str, redis_url: str, market: Any,
     # the 4 s visibility timeout must exceed
     conf, cfg = _config(tmp, db_url, market, searches, pages=1, scan_deadline=3.5,
                         visibility=visibility, restore=restore)
-    os.environ["GPUSCOUT_BROKER_URL"] = redis_url
     engine = make_engine(db_url)
     try:
-        leader = Leader(cfg, engine, make_celery(cfg), name="bench")
+        with _broker(redis_url):
+            leader = Leader(cfg, engine, make_celery(cfg), name="bench")
         with cluster(conf, db_url=db_url, redis_url=redis_url, cwd=tmp) as c:
             procs = {f"r-{n}": c.worker(f"r-{n}") for n in (1, 2)}
             for p in procs.values():

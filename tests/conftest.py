@@ -19,6 +19,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.fixture(autouse=True)
+def _environment_kept() -> Any:
+    """A test leaves gpuscout's environment variables as it found them (monkeypatch restores
+    its own changes): a leaked broker or database URL would change what later tests see."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("GPUSCOUT_")}
+    yield
+    after = {k: v for k, v in os.environ.items() if k.startswith("GPUSCOUT_")}
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"the test changed the environment variables {changed}"
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     """The real captures' folder; tests that use it skip when it is absent (see tests.support.shared)."""
