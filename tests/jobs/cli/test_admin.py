@@ -139,6 +139,36 @@ def test_db_upgrade_then_again(run_cli: Any, db_url: str) -> None:
     assert f"already at revision {head}" in second.output
 
 
+def test_db_copy_moves_the_listings_and_deals_to_another_database(
+        run_cli: Any, db_url: str, tmp_path: Path) -> None:
+    from gpuscout.models.storage.db import make_engine, session_factory
+    from gpuscout.models.storage.migrate import upgrade
+    from tests.support.alerts import add_listing
+
+    one = f"sqlite:///{tmp_path / 'one.db'}"
+    engine = make_engine(one)
+    upgrade(engine)
+    for n, price in enumerate((69900, 74900)):
+        add_listing(session_factory(engine), f"55{n}", price=price, total=86 - n)
+    engine.dispose()
+    before = run_cli("deals", "--format", "json", db_url=one)
+    result = run_cli("db", "copy", db_url, "--format", "json", db_url=one)
+    assert result.exit_code == 0, result.output
+    rows = {r["table"]: r["rows"] for r in map(json.loads, result.stdout.splitlines())}
+    assert (rows["listings"], rows["scores"]) == (2, 2)
+    assert "listings: 2 rows" in result.stderr
+    assert "to use the copy" in result.stderr
+    after = run_cli("deals", "--format", "json", db_url=db_url)
+    assert [json.loads(x)["title"] for x in after.stdout.splitlines()] == [
+        json.loads(x)["title"] for x in before.stdout.splitlines()]
+    assert after.stdout == before.stdout
+    again = run_cli("db", "copy", db_url, db_url=one)
+    assert again.exit_code == 1
+    assert again.stderr.strip().splitlines()[-1].startswith(
+        "gpuscout: the target database already holds data")
+    assert "Traceback" not in again.output
+
+
 def test_deals_on_empty_database_says_how_to_start(run_cli: Any, tmp_path: Path) -> None:
     result = run_cli("deals")
     assert result.exit_code == 0
