@@ -211,6 +211,22 @@ def test_amd_reference_and_other_vendors() -> None:
     assert identify("RTX 3070 laptop GPU MXM").kind == "card"
 
 
+@pytest.mark.parametrize(("title", "variant"), [
+    ("RTX 5070 Ti Prime OC 16GB", "partner"),
+    ("Dual GeForce RTX 4060 Ti OC 8GB", "partner"),
+    ("RTX 3060 Mech 2X OC 12GB", "partner"),
+    ("RTX 4070 Twin Edge OC", "partner"),
+    ("RTX 3080 Phoenix GS 10GB", "partner"),
+    ("RX 7800 XT Pulse 16GB", "partner"),
+    ("Merc 310 RX 7900 XTX", "partner"),
+    # plain words are not product lines
+    ("RTX 3090 FE impulse buy, prime condition", "fe"),
+    ("RTX 3090 FE - dual slot, mechanically perfect", "fe"),
+])
+def test_product_lines_without_their_maker(title: str, variant: str) -> None:
+    assert identify(title).variant == variant
+
+
 def test_mentions_and_memory() -> None:
     text = normalize("RTX 4070 Ti SUPER vs RTX 4080")
     assert [m.spec.name for m in find_mentions(text)] == ["rtx 4070 ti super"]
