@@ -227,6 +227,22 @@ def test_product_lines_without_their_maker(title: str, variant: str) -> None:
     assert identify(title).variant == variant
 
 
+@pytest.mark.parametrize(("title", "variant", "kind", "quantity"), [
+    ("Need a 3090 for AI - will pay cash", "unknown", "wanted", 1),
+    ("need 3090 fe asap", "fe", "wanted", 1),
+    ("Need gone: RTX 3090 FE", "fe", "card", 1),
+    ("Two RTX 3090 FEs", "fe", "bundle", 2),
+    ("RTX 3090 FE no fees", "fe", "card", 1),
+    ("RTX 3090 FE & 850W PSU", "fe", "bundle", 1),
+    ("RTX 3090 FE + Corsair power supply cable", "fe", "card", 1),
+    ("RTX 3090 FE (PSU not included)", "fe", "card", 1),
+])
+def test_needs_plural_editions_and_power_supplies(title: str, variant: str, kind: str,
+                                                  quantity: int) -> None:
+    got = identify(title)
+    assert (got.model, got.variant, got.kind, got.quantity) == ("rtx 3090", variant, kind, quantity)
+
+
 def test_mentions_and_memory() -> None:
     text = normalize("RTX 4070 Ti SUPER vs RTX 4080")
     assert [m.spec.name for m in find_mentions(text)] == ["rtx 4070 ti super"]
