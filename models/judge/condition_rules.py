@@ -178,7 +178,15 @@ RULES: tuple[Rule, ...] = (
        r"won'?t\s*(?:post|boot)|doesn'?t\s*post|does\s*not\s*post|faulty|defective|for\s*parts|"
        r"cracked\s*(?:pcb|board|die)|defekt|kaputt|en\s*panne|ne\s*fonctionne\s*(?:plus|pas)|"
        r"no\s*funciona|averiad[ao]", negated=None),
-    _r("damaged", -5, r"damaged(?!\s*(?:box|packaging))|bent\s*(?:pins|pcb)|"
+    # a card that runs hot now, not one that did until it was fixed ("was throttling before the
+    # repad"); a memory temperature stated in degrees is weighed apart (condition.py)
+    _r("overheating", -5,
+       r"(?<!was\s)(?<!were\s)(?<!used\sto\s)(?:overheat(?:s|ing|ed)?|(?:thermal(?:ly)?\s*)?"
+       r"throttl(?:es|ing|ed)|runs?\s*(?:very\s*|too\s*)?hot|[üu]berhitz\w*|surchauffe|"
+       r"sobrecalienta\w*)(?![^.;!\n]{0,60}(?:before|until|fixed|solved|repad|re-pad|new\s*pads|"
+       r"repast|re-past|no\s*longer))", negated=("no overheating", 1)),
+    _r("damaged", -5, r"damaged(?!\s*(?:box|packaging))|bent\s*(?:pins?|pcb|bracket|connector)|"
+       r"(?:melted|burnt|burned|scorched)\s*(?:[\w-]+\s*){0,2}(?:connector|plug|pins?|port|socket)|"
        r"missing\s*(?:fan|screws|backplate)|besch[äa]digt|endommag[ée]e?|dañad[ao]"),
     _r("cosmetic wear", -1, r"scratch(?:es|ed)?|scuff(?:s|ed)?|kratzer|rayures?|rayée?|rayee?|"
        r"arañazos?|aranazos?|cosmetic\s*(?:wear|damage|marks?)", negated=("no scratches", 1)),

@@ -33,7 +33,7 @@ from gpuscout.models.judge.risk import Risk, RiskText, assess_risk, read_risk
 #    condition answers, hedges, heavy use and German/French/Spanish wording.
 # 3: price points against the sold-first market reference for the card's condition (a mined or
 #    repaired card compared with a discount); the band is the budget: above it, never ranked.
-SCORE_VERSION = 3
+SCORE_VERSION = 4
 
 #: flags that keep a listing out of every alert, whatever its score
 RED_FLAGS = ("scam_risk", "described_fault")

@@ -125,6 +125,15 @@ def test_result_properties() -> None:
     # plain positives
     ("Works great, good condition", {"no issues": 2, "good condition": 1}),
     ("Fully functional, runs cool, well kept", {"no issues": 2, "great condition": 2}),
+    # running hot now, not a problem fixed before the sale
+    ("Card overheats and throttles in games", {"overheating": -5}),
+    ("Karte überhitzt", {"overheating": -5}),
+    ("never overheats", {"no overheating": 1}),
+    ("It was overheating before the repad, now 70C", {}),
+    ("Was thermal throttling, repadded, now perfect", {"new thermal pads": 3}),
+    # damage
+    ("Bent pin on the 12-pin connector", {"damaged": -5}),
+    ("burnt 12-pin connector", {"damaged": -5}),
     # faults
     ("One of the fans stopped spinning", {"fan not spinning": -10}),
     ("fans stop spinning at idle", {}),
