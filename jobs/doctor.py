@@ -280,7 +280,9 @@ def cluster_checks(cfg: Config, *, timeout: float) -> list[Check]:
         return []
     checks: list[Check] = []
     if cluster.broker_url:
-        if cfg.database_url.startswith("postgresql"):
+        from gpuscout.models.storage.urls import normalize_url
+
+        if normalize_url(cfg.database_url).startswith("postgresql"):
             checks.append(Check("database", "ok", "PostgreSQL (every machine must use this one)"))
         else:
             checks.append(Check("database", "fail", "a broker is set but the database is not "

@@ -54,6 +54,10 @@ class FetchMemory:
         return found[0]
 
     def remember_robots(self, origin: str, agent: str, rules: RobotsRules, *, now: float) -> None:
+        """Keep ``rules`` for ``robots_ttl``; an unreachable robots.txt (429 or 5xx: everything
+        disallowed for now) is not kept, so the next scan asks again."""
+        if rules.origin == "unreachable":
+            return
         with self._lock:
             self._robots[(origin, agent)] = (rules, now)
 

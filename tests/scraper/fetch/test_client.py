@@ -725,6 +725,22 @@ async def test_robots_rules_are_shared_through_memory_for_a_day() -> None:
     assert site.paths.count("example.org/robots.txt") == 2
 
 
+async def test_an_unreachable_robots_txt_is_asked_again_by_the_next_scan() -> None:
+    site, time = Site(ok, {"example.org": httpx.Response(503)}), FakeTime()
+    memory = FetchMemory()
+    settings = FetchSettings(jitter=0, max_retries=0)
+    async with Fetcher(settings, transport=httpx.MockTransport(site), clock=time.clock,
+                       sleep=time.sleep, memory=memory) as fetcher:
+        with pytest.raises(RobotsDisallowed, match="is unreachable"):
+            await fetcher.get("https://example.org/yes")
+    site.robots["example.org"] = robots("User-agent: *\nDisallow: /no\n")
+    time.now += 60
+    async with Fetcher(settings, transport=httpx.MockTransport(site), clock=time.clock,
+                       sleep=time.sleep, memory=memory) as fetcher:
+        assert (await fetcher.get("https://example.org/yes")).status == 200
+    assert site.paths.count("example.org/robots.txt") == 2
+
+
 # -- an API's announced quota -------------------------------------------------------------------
 
 
