@@ -88,7 +88,6 @@ class Leader:
         self.celery = celery
         self.name = name
         self.clock = clock
-        self.fired: list[tuple[str, datetime]] = []
 
     def fire(self, search: str, due: datetime) -> int | None:
         """Write and enqueue the fire of ``search`` due at ``due``; its id, or None when it was
@@ -107,7 +106,6 @@ class Leader:
             forget_fire(self.engine, fire_id)
             return None
         set_task(self.engine, fire_id, task_id)
-        self.fired.append((search, due))
         log.info("fired %s due %s (fire %d, task %s)", search, due.isoformat(), fire_id, task_id)
         return fire_id
 

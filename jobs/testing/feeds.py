@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -178,10 +177,3 @@ def craigslist_search(market: LocalMarket, feed: Feed, *, category: str = "sss",
 
     market.serve(f"/search/{category}", answer)
 
-
-def monotonic_now(start: datetime, speed: float = 1.0) -> Callable[[], datetime]:
-    """A marketplace clock starting at ``start``, running ``speed`` times as fast as real time."""
-    from datetime import timedelta
-
-    origin = time.monotonic()
-    return lambda: start + timedelta(seconds=(time.monotonic() - origin) * speed)

@@ -200,18 +200,22 @@ def scan_lock(engine: Engine, *, now: datetime, name: str = "scan",
             conn.execute(delete(table).where(table.c.name == name, table.c.holder == me))
 
 
-def close_interrupted(engine: Engine, *, now: datetime, searches: list[str] | None = None) -> int:
-    """Close every run left "running" as "interrupted" (call it holding the scan lock), or only
-    those of ``searches`` (holding their search locks); returns how many there were."""
+def close_runs(conn: Connection, *, now: datetime, searches: list[str] | None = None) -> int:
+    """``close_interrupted`` within the caller's transaction."""
     runs = cast(Table, ScrapeRun.__table__)
     where = [runs.c.outcome == "running"]
     if searches is not None:
         where.append(runs.c.search.in_(searches))
+    closed = conn.execute(update(runs).where(*where)
+                          .values(outcome=INTERRUPTED, finished_at=now, error=INTERRUPTED_ERROR))
+    return int(closed.rowcount or 0)
+
+
+def close_interrupted(engine: Engine, *, now: datetime, searches: list[str] | None = None) -> int:
+    """Close every run left "running" as "interrupted" (call it holding the scan lock), or only
+    those of ``searches`` (holding their search locks); returns how many there were."""
     with engine.begin() as conn:
-        closed = conn.execute(update(runs).where(*where)
-                              .values(outcome=INTERRUPTED, finished_at=now,
-                                      error=INTERRUPTED_ERROR))
-    count = int(closed.rowcount or 0)
+        count = close_runs(conn, now=now, searches=searches)
     if count:
         log.warning("closed %d run(s) an interrupted scan left running", count)
     return count

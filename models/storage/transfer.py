@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Connection, Engine, Table, func, select, text
+from sqlalchemy import Connection, Engine, Table, literal, select, text
 
 from gpuscout.models.errors import DatabaseError
-from gpuscout.models.storage.lock import close_interrupted, scan_lock
-from gpuscout.models.storage.migrate import current_revision, head_revision, upgrade
+from gpuscout.models.storage.lock import close_runs, scan_lock
+from gpuscout.models.storage.migrate import current_revision, ensure_current, head_revision
 from gpuscout.models.storage.tables import Base, ClusterNode, ScanLock
 
 #: process state, not data
@@ -41,7 +41,8 @@ def copied_tables() -> list[Table]:
 
 
 def _holding_data(conn: Connection, tables: list[Table]) -> list[str]:
-    return [t.name for t in tables if conn.execute(select(func.count()).select_from(t)).scalar()]
+    return [t.name for t in tables
+            if conn.execute(select(literal(1)).select_from(t).limit(1)).first() is not None]
 
 
 def _copy_table(src: Connection, dst: Connection, table: Table, progress: Progress | None) -> int:
@@ -62,11 +63,9 @@ def _move_sequences(dst: Connection, tables: list[Table]) -> None:
         if serial is None:
             continue
         column = serial.name
-        dst.execute(text(
-            f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-            f"COALESCE((SELECT MAX({column}) FROM {table.name}), 1), "
-            f"(SELECT MAX({column}) FROM {table.name}) IS NOT NULL)"),
-            {"table": table.name, "column": column})
+        dst.execute(text(f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                         f"COALESCE(MAX({column}), 0) + 1, false) FROM {table.name}"),
+                    {"table": table.name, "column": column})
 
 
 def copy_database(source: Engine, target: Engine, *, now: datetime,
@@ -83,7 +82,7 @@ def copy_database(source: Engine, target: Engine, *, now: datetime,
         raise DatabaseError(f"the source database is at revision {at or 'none'}, not {head}: "
                             "run `gpuscout db upgrade` on it first")
     tables = copied_tables()
-    upgrade(target)
+    ensure_current(target)
     with target.connect() as probe:
         full = _holding_data(probe, tables)
     if full:
@@ -94,7 +93,7 @@ def copy_database(source: Engine, target: Engine, *, now: datetime,
             target.begin() as dst:
         for table in tables:
             out.append(CopiedTable(table.name, _copy_table(src, dst, table, progress)))
+        close_runs(dst, now=now)
         if target.dialect.name == "postgresql":
             _move_sequences(dst, tables)
-    close_interrupted(target, now=now)
     return out

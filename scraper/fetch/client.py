@@ -480,9 +480,7 @@ class Fetcher:
             try:
                 reply, _ = await self._exchange(current, {"Accept": "text/plain, */*;q=0.5"},
                                                 MAX_ROBOTS_BYTES, truncate=True)
-            except DeadlineExceeded:
-                raise
-            except FetchError as exc:
+            except FetchError as exc:  # a DeadlineExceeded too: re-raised as it is
                 # NOTE: the caller reports the error once, as the page's own
                 log.debug("robots.txt of %s could not be fetched: %s", origin, exc)
                 raise

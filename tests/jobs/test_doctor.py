@@ -25,6 +25,7 @@ from gpuscout.jobs.testing.feeds import (
 )
 from gpuscout.jobs.testing.localmarket import LocalMarket
 from tests.support.market import write_toml
+from tests.support.smtp import closed_port
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 APP_ENV = {"GPUSCOUT_REDDIT_CLIENT_ID": "app-id", "GPUSCOUT_REDDIT_CLIENT_SECRET": "app-secret",
@@ -165,7 +166,7 @@ def test_a_resolver_that_hangs_is_cut_off_by_the_timeout(tmp_path: Path) -> None
                         "search": [{"name": "cl", "source": "craigslist", "query": "3090"}]})
 
     async def stuck(host: str, port: int) -> Any:
-        await asyncio.sleep(30)
+        await asyncio.Event().wait()
 
     began = time.monotonic()
     (report,) = asyncio.run(check_all(cfg, cfg.searches, timeout=0.5, resolver=stuck))
@@ -176,12 +177,6 @@ def test_a_resolver_that_hangs_is_cut_off_by_the_timeout(tmp_path: Path) -> None
 
 
 # -- what a cluster shares -----------------------------------------------------------------------
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cluster_config(tmp_path: Path, db_url: str, *, pacing: str = "local") -> Any:
@@ -203,7 +198,7 @@ def test_a_broker_out_of_reach_and_sqlite_fail_with_what_to_do(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from gpuscout.jobs.doctor import cluster_checks
 
-    port = _closed_port()
+    port = closed_port()
     monkeypatch.setenv("GPUSCOUT_BROKER_URL", f"redis://:s3cret@127.0.0.1:{port}/0")
     monkeypatch.delenv("GPUSCOUT_REDIS_URL", raising=False)
     cfg = _cluster_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", pacing="shared")
@@ -250,7 +245,7 @@ def test_a_reachable_cluster_passes_and_a_lost_pacing_redis_exits_1(
     assert rows[("(cluster)", "broker")]["detail"] == f"{redis_url} answers"
     assert rows[("(cluster)", "pacing")]["result"] == "ok"
 
-    env["GPUSCOUT_REDIS_URL"] = f"redis://127.0.0.1:{_closed_port()}/0"
+    env["GPUSCOUT_REDIS_URL"] = f"redis://127.0.0.1:{closed_port()}/0"
     result = run_cli("doctor", config=conf, env=env)
     assert result.exit_code == 1
     assert "cluster: CANNOT work" in result.stderr

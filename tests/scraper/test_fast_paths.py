@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from gpuscout.scraper import money
+from gpuscout.scraper import money, text_prices
 from gpuscout.scraper.errors import PriceError
 from gpuscout.scraper.sources._fast import Joiner, first_nodes
 from gpuscout.scraper.sources.craigslist import sapi
@@ -241,7 +241,7 @@ def test_plain_lines(text: str) -> None:
         if prices._TABLE_RULE.match(raw):
             expected.append("")
             continue
-        line = prices._LINE_MARK.sub("", raw).strip()
+        line = text_prices.LINE_MARK.sub("", raw).strip()
         if "|" in line:
             line = " | ".join(cell.strip() for cell in line.strip("|").split("|"))
         expected.append(line)

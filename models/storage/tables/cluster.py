@@ -7,10 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gpuscout.models.storage.tables.base import Base, Str32, Str64, Str200, UTCTime
 
-#: how a fire ended: "ok" (every page read and stored), a scan outcome ("error", "blocked", …),
-#: "skipped" (its search was scanning elsewhere, or a manual scan held the scan lock)
-FIRE_STATES = ("queued", "running", "done")
-
 
 class ScanFire(Base):
     """One due fire of one search: written once by the active scheduler (unique on the search and

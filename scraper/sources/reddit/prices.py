@@ -322,7 +322,6 @@ _URL = text_prices.URL
 _STRUCK = text_prices.STRUCK
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$|~>])")
 _TABLE_RULE = text_prices.TABLE_RULE
-_LINE_MARK = text_prices.LINE_MARK
 
 
 def plain_lines(body: str) -> list[str]:
